@@ -1,0 +1,53 @@
+/**
+ * Small typed errors for broken invariants. Expected negative outcomes are events, not errors.
+ * Each error carries a literal `code` so that edges (HTTP, GraphQL) can map it without `instanceof`
+ * chains across module copies.
+ */
+export class ValidationError extends Error {
+  readonly code = 'VALIDATION_FAILED' as const;
+  constructor(
+    message: string,
+    /** The fields that failed, with the reason for each. */
+    readonly issues: readonly { path: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export class ConflictError extends Error {
+  readonly code = 'CONFLICT' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+export class NotFoundError extends Error {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ForbiddenError extends Error {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** An event that the actor's machine does not accept in its current state. Nothing was appended. */
+export class EventRejectedError extends Error {
+  readonly code = 'EVENT_REJECTED' as const;
+  constructor(
+    readonly streamId: string,
+    readonly eventType: string,
+    readonly state: unknown,
+  ) {
+    super(`${streamId} does not accept '${eventType}' in state ${JSON.stringify(state)}`);
+    this.name = 'EventRejectedError';
+  }
+}

@@ -1,0 +1,311 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  type AppendOptions,
+  type AppendResult,
+  categoryOf,
+  type EventData,
+  type EventFilter,
+  type EventStore,
+  type Metadata,
+  type Position,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionMessage,
+  WrongExpectedVersionError,
+} from './port.js';
+
+export interface SqliteEventStoreOptions {
+  /** The database file; `:memory:` for a throw-away store. */
+  readonly path: string;
+  /**
+   * `normal` (default) survives a crash of the process; `full` also survives a power loss, at the cost
+   * of an fsync per append.
+   */
+  readonly synchronous?: 'normal' | 'full';
+  /**
+   * Live subscriptions wake on appends made through this process at once; this interval also lets them
+   * see appends made by another process on the same file.
+   */
+  readonly pollIntervalMs?: number;
+  /** Rows fetched per page by reads and subscriptions. */
+  readonly pageSize?: number;
+}
+
+interface EventRow {
+  position: bigint;
+  event_id: string;
+  stream_id: string;
+  revision: bigint;
+  category: string;
+  type: string;
+  data: string;
+  metadata: string;
+  created_at: bigint;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position   INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id   TEXT    NOT NULL UNIQUE,
+  stream_id  TEXT    NOT NULL,
+  revision   INTEGER NOT NULL,
+  category   TEXT    NOT NULL,
+  type       TEXT    NOT NULL,
+  data       TEXT    NOT NULL,
+  metadata   TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (stream_id, revision)
+);
+CREATE INDEX IF NOT EXISTS events_category ON events (category, position);
+CREATE INDEX IF NOT EXISTS events_type ON events (type, position);
+CREATE TABLE IF NOT EXISTS streams (
+  stream_id TEXT PRIMARY KEY,
+  revision  INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    streamId: row.stream_id,
+    category: row.category,
+    revision: row.revision,
+    position: row.position,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata) as Metadata,
+    createdAt: new Date(Number(row.created_at)),
+  };
+}
+
+function filterSql(filter: EventFilter | undefined): { where: string; params: string[] } {
+  const parts: string[] = [];
+  const params: string[] = [];
+  if (filter?.categories) {
+    parts.push(`category IN (${filter.categories.map(() => '?').join(',') || 'NULL'})`);
+    params.push(...filter.categories);
+  }
+  if (filter?.eventTypes) {
+    parts.push(`type IN (${filter.eventTypes.map(() => '?').join(',') || 'NULL'})`);
+    params.push(...filter.eventTypes);
+  }
+  return { where: parts.length ? ` AND ${parts.join(' AND ')}` : '', params };
+}
+
+/** The embedded event store: one SQLite file in WAL mode, appends serialised by SQLite's write lock. */
+export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('busy_timeout = 5000');
+  db.defaultSafeIntegers(true);
+  db.exec(SCHEMA);
+
+  const pageSize = options.pageSize ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const waiters = new Set<() => void>();
+  let closed = false;
+
+  const getStream = db.prepare<[string], { revision: bigint }>('SELECT revision FROM streams WHERE stream_id = ?');
+  const getById = db.prepare<[string], { stream_id: string; revision: bigint; position: bigint }>(
+    'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
+  );
+  const insertEvent = db.prepare(
+    'INSERT INTO events (event_id, stream_id, revision, category, type, data, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const upsertStream = db.prepare(
+    'INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision',
+  );
+  const head = db.prepare<[], { position: bigint | null }>('SELECT max(position) AS position FROM events');
+
+  /** Same ids already in this stream, in the same order: the retry of an append that succeeded. */
+  function previousAppend(streamId: string, events: readonly EventData[]): AppendResult | null {
+    const first = events[0];
+    if (!first) return null;
+    const found = getById.get(first.id);
+    if (!found) return null;
+    let last = found;
+    for (let i = 0; i < events.length; i++) {
+      const row = getById.get(events[i]!.id);
+      if (!row || row.stream_id !== streamId || row.revision !== found.revision + BigInt(i)) {
+        throw new WrongExpectedVersionError(streamId, 'any', getStream.get(streamId)?.revision ?? null);
+      }
+      last = row;
+    }
+    return { nextExpectedRevision: last.revision, position: last.position };
+  }
+
+  const appendTx = db.transaction(
+    (streamId: string, events: readonly EventData[], options: AppendOptions): AppendResult => {
+      const retried = previousAppend(streamId, events);
+      if (retried) return retried;
+      const current = getStream.get(streamId)?.revision ?? null;
+      const expected = options.expectedRevision ?? 'any';
+      const ok =
+        expected === 'any' ||
+        (expected === 'noStream' && current === null) ||
+        (expected === 'streamExists' && current !== null) ||
+        (typeof expected === 'bigint' && current === expected);
+      if (!ok) throw new WrongExpectedVersionError(streamId, expected, current);
+      const category = categoryOf(streamId);
+      const now = BigInt(Date.now());
+      let revision = current ?? -1n;
+      let position = 0n;
+      for (const event of events) {
+        revision += 1n;
+        const info = insertEvent.run(
+          event.id,
+          streamId,
+          revision,
+          category,
+          event.type,
+          JSON.stringify(event.data),
+          JSON.stringify(event.metadata ?? {}),
+          now,
+        );
+        position = BigInt(info.lastInsertRowid);
+      }
+      upsertStream.run(streamId, revision);
+      return { nextExpectedRevision: revision, position };
+    },
+  );
+
+  function wake(): void {
+    for (const w of waiters) w();
+    waiters.clear();
+  }
+
+  function waitForAppend(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, pollIntervalMs);
+      function done(): void {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      }
+      waiters.add(done);
+    });
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new Error('event store is closed');
+  }
+
+  const pageStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
+  function pageAfter(after: Position, filter: EventFilter | undefined, limit: number): EventRow[] {
+    const { where, params } = filterSql(filter);
+    let stmt = pageStatements.get(where);
+    if (!stmt) {
+      stmt = db.prepare<unknown[], EventRow>(
+        `SELECT * FROM events WHERE position > ?${where} ORDER BY position LIMIT ?`,
+      );
+      pageStatements.set(where, stmt);
+    }
+    return stmt.all(after, ...params, limit);
+  }
+
+  return {
+    kind: 'sqlite',
+
+    async append(streamId, events, appendOptions = {}) {
+      assertOpen();
+      if (events.length === 0) throw new Error('append needs at least one event');
+      const result = appendTx.immediate(streamId, events, appendOptions);
+      wake();
+      return result;
+    },
+
+    async *readStream(streamId, readOptions: ReadStreamOptions = {}) {
+      assertOpen();
+      const backwards = readOptions.direction === 'backwards';
+      let remaining = readOptions.maxCount ?? Number.POSITIVE_INFINITY;
+      const from = readOptions.fromRevision ?? (backwards ? 'end' : 'start');
+      let cursor: bigint;
+      if (from === 'start') cursor = 0n;
+      else if (from === 'end') cursor = getStream.get(streamId)?.revision ?? -1n;
+      else cursor = from;
+      const stmt = db.prepare<[string, bigint, number], EventRow>(
+        backwards
+          ? 'SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?'
+          : 'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
+      );
+      while (remaining > 0) {
+        const rows = stmt.all(streamId, cursor, Math.min(pageSize, remaining));
+        for (const row of rows) yield toRecorded(row);
+        remaining -= rows.length;
+        if (rows.length < pageSize) return;
+        cursor = backwards ? rows[rows.length - 1]!.revision - 1n : rows[rows.length - 1]!.revision + 1n;
+      }
+    },
+
+    async *readAll(readOptions: ReadAllOptions = {}) {
+      assertOpen();
+      let after = readOptions.after ?? 0n;
+      let remaining = readOptions.maxCount ?? Number.POSITIVE_INFINITY;
+      while (remaining > 0) {
+        const rows = pageAfter(after, readOptions.filter, Math.min(pageSize, remaining));
+        for (const row of rows) yield toRecorded(row);
+        remaining -= rows.length;
+        if (rows.length < pageSize) return;
+        after = rows[rows.length - 1]!.position;
+      }
+    },
+
+    subscribeToAll(subscribeOptions: SubscribeOptions = {}): Subscription {
+      assertOpen();
+      let stopped = false;
+      let stop: (() => void) | undefined;
+      // Catch-up and live read the same table by position, so the hand-over has no gap and no
+      // duplicate by construction: there is no separate live feed to splice in.
+      async function* run(): AsyncGenerator<SubscriptionMessage> {
+        let after = subscribeOptions.after ?? 0n;
+        let caughtUp = false;
+        while (!stopped && !closed) {
+          const rows = pageAfter(after, subscribeOptions.filter, pageSize);
+          for (const row of rows) {
+            if (stopped) return;
+            yield { kind: 'event', event: toRecorded(row) };
+            after = row.position;
+          }
+          if (rows.length < pageSize) {
+            if (!caughtUp) {
+              caughtUp = true;
+              yield { kind: 'caughtUp' };
+            }
+            await new Promise<void>((resolve) => {
+              stop = resolve;
+              void waitForAppend().then(resolve);
+            });
+          }
+        }
+      }
+      const iterator = run();
+      return {
+        [Symbol.asyncIterator]: () => iterator,
+        async close() {
+          stopped = true;
+          stop?.();
+          await iterator.return(undefined);
+        },
+      };
+    },
+
+    async headPosition() {
+      assertOpen();
+      return head.get()?.position ?? null;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      wake();
+      db.close();
+    },
+  };
+}
