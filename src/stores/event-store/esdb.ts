@@ -1,23 +1,23 @@
 import {
-  ANY,
   type AllStreamResolvedEvent,
+  ANY,
   type AppendExpectedRevision,
   BACKWARDS,
   END,
+  type Position as EsdbPosition,
+  WrongExpectedVersionError as EsdbWrongExpectedVersionError,
   type EventStoreDBClient,
   eventTypeFilter,
   excludeSystemEvents,
-  FORWARDS,
   type Filter,
+  FORWARDS,
   jsonEvent,
   NO_STREAM,
-  type Position as EsdbPosition,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
   streamNameFilter,
   UnavailableError,
-  WrongExpectedVersionError as EsdbWrongExpectedVersionError,
 } from '@eventstore/db-client';
 import {
   categoryOf,
@@ -26,8 +26,8 @@ import {
   EventStoreUnavailableError,
   type ExpectedRevision,
   type JsonValue,
-  matchesFilter,
   type Metadata,
+  matchesFilter,
   type Position,
   type RecordedEvent,
   type Subscription,
@@ -47,7 +47,8 @@ const OFFSET_MAX = (1n << OFFSET_BITS) - 1n;
 
 export function encodeEsdbPosition(position: EsdbPosition): Position {
   const back = position.commit - position.prepare;
-  if (back < 0n || back > OFFSET_MAX) throw new Error(`unsupported EventStoreDB position ${String(position)}`);
+  if (back < 0n || back > OFFSET_MAX)
+    throw new Error(`unsupported EventStoreDB position ${String(position)}`);
   return (position.commit << OFFSET_BITS) | (OFFSET_MAX - back);
 }
 
@@ -82,14 +83,18 @@ function translate(error: unknown, streamId?: string): unknown {
       fromEsdbRevision(error.actualVersion),
     );
   }
-  if (error instanceof UnavailableError) return new EventStoreUnavailableError(error.message, { cause: error });
+  if (error instanceof UnavailableError)
+    return new EventStoreUnavailableError(error.message, { cause: error });
   return error;
 }
 
-function toRecorded(resolved: AllStreamResolvedEvent | { event?: AllStreamResolvedEvent['event'] }): RecordedEvent | null {
+function toRecorded(
+  resolved: AllStreamResolvedEvent | { event?: AllStreamResolvedEvent['event'] },
+): RecordedEvent | null {
   const event = resolved.event;
-  if (!event || !event.isJson || event.type.startsWith('$') || event.streamId.startsWith('$')) return null;
-  if (!event.position) throw new Error('EventStoreDB server did not return event positions (needs 22.6 or later)');
+  if (!event?.isJson || event.type.startsWith('$') || event.streamId.startsWith('$')) return null;
+  if (!event.position)
+    throw new Error('EventStoreDB server did not return event positions (needs 22.6 or later)');
   return {
     id: event.id,
     type: event.type,
@@ -104,7 +109,8 @@ function toRecorded(resolved: AllStreamResolvedEvent | { event?: AllStreamResolv
 }
 
 function serverFilter(filter: EventFilter | undefined): Filter {
-  if (filter?.categories?.length) return streamNameFilter({ prefixes: filter.categories.map((c) => `${c}-`) });
+  if (filter?.categories?.length)
+    return streamNameFilter({ prefixes: filter.categories.map((c) => `${c}-`) });
   if (filter?.eventTypes?.length) {
     const escaped = filter.eventTypes.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     return eventTypeFilter({ regex: `^(${escaped.join('|')})$` });
@@ -122,11 +128,16 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
       try {
         const result = await client.appendToStream(
           streamId,
-          events.map((e) => jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata ?? {} })),
+          events.map((e) =>
+            jsonEvent({ id: e.id, type: e.type, data: e.data as never, metadata: e.metadata ?? {} }),
+          ),
           { expectedRevision: toEsdbExpected(options.expectedRevision) },
         );
         if (!result.position) throw new Error('EventStoreDB server did not return the append position');
-        return { nextExpectedRevision: result.nextExpectedRevision, position: encodeEsdbPosition(result.position) };
+        return {
+          nextExpectedRevision: result.nextExpectedRevision,
+          position: encodeEsdbPosition(result.position),
+        };
       } catch (error) {
         throw translate(error, streamId);
       }
@@ -251,7 +262,11 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
 
     async headPosition() {
       try {
-        for await (const resolved of client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 50 })) {
+        for await (const resolved of client.readAll({
+          direction: BACKWARDS,
+          fromPosition: END,
+          maxCount: 50,
+        })) {
           const event = toRecorded(resolved);
           if (event) return event.position;
         }

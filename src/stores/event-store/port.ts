@@ -128,7 +128,10 @@ export function categoryOf(streamId: string): string {
   return dash === -1 ? streamId : streamId.slice(0, dash);
 }
 
-export function matchesFilter(event: Pick<RecordedEvent, 'category' | 'type'>, filter?: EventFilter): boolean {
+export function matchesFilter(
+  event: Pick<RecordedEvent, 'category' | 'type'>,
+  filter?: EventFilter,
+): boolean {
   if (!filter) return true;
   if (filter.categories && !filter.categories.includes(event.category)) return false;
   if (filter.eventTypes && !filter.eventTypes.includes(event.type)) return false;

@@ -112,7 +112,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const waiters = new Set<() => void>();
   let closed = false;
 
-  const getStream = db.prepare<[string], { revision: bigint }>('SELECT revision FROM streams WHERE stream_id = ?');
+  const getStream = db.prepare<[string], { revision: bigint }>(
+    'SELECT revision FROM streams WHERE stream_id = ?',
+  );
   const getById = db.prepare<[string], { stream_id: string; revision: bigint; position: bigint }>(
     'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
   );

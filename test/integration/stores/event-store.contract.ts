@@ -50,7 +50,9 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
 
     it('appends to a new stream and reads it forwards with revisions from 0', async () => {
       const stream = fresh();
-      const result = await store.append(stream, [ev('a', { n: 1 }), ev('b', { n: 2 })], { expectedRevision: 'noStream' });
+      const result = await store.append(stream, [ev('a', { n: 1 }), ev('b', { n: 2 })], {
+        expectedRevision: 'noStream',
+      });
       expect(result.nextExpectedRevision).toBe(1n);
       const events = await collect(store.readStream(stream));
       expect(events.map((e) => [e.type, e.revision, e.data])).toEqual([
@@ -70,14 +72,16 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
 
     it('rejects every kind of wrong expected revision with a typed error and appends nothing', async () => {
       const stream = fresh();
-      await expect(store.append(stream, [ev('x')], { expectedRevision: 'streamExists' })).rejects.toBeInstanceOf(
-        WrongExpectedVersionError,
-      );
+      await expect(
+        store.append(stream, [ev('x')], { expectedRevision: 'streamExists' }),
+      ).rejects.toBeInstanceOf(WrongExpectedVersionError);
       await expect(store.append(stream, [ev('x')], { expectedRevision: 0n })).rejects.toBeInstanceOf(
         WrongExpectedVersionError,
       );
       await store.append(stream, [ev('first')], { expectedRevision: 'noStream' });
-      const conflict = await store.append(stream, [ev('x')], { expectedRevision: 'noStream' }).catch((e) => e);
+      const conflict = await store
+        .append(stream, [ev('x')], { expectedRevision: 'noStream' })
+        .catch((e) => e);
       expect(conflict).toBeInstanceOf(WrongExpectedVersionError);
       expect(conflict).toMatchObject({ code: 'WRONG_EXPECTED_VERSION', streamId: stream, actual: 0n });
       await expect(store.append(stream, [ev('x')], { expectedRevision: 5n })).rejects.toBeInstanceOf(
@@ -127,7 +131,9 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       );
       const backwards = await collect(store.readStream(stream, { direction: 'backwards' }));
       expect(backwards.map((e) => e.revision)).toEqual([9n, 8n, 7n, 6n, 5n, 4n, 3n, 2n, 1n, 0n]);
-      const limited = await collect(store.readStream(stream, { direction: 'backwards', fromRevision: 6n, maxCount: 3 }));
+      const limited = await collect(
+        store.readStream(stream, { direction: 'backwards', fromRevision: 6n, maxCount: 3 }),
+      );
       expect(limited.map((e) => e.revision)).toEqual([6n, 5n, 4n]);
       const forwardFrom = await collect(store.readStream(stream, { fromRevision: 7n, maxCount: 2 }));
       expect(forwardFrom.map((e) => e.data)).toEqual([{ i: 7 }, { i: 8 }]);
@@ -147,7 +153,9 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       const mine = all.filter((e) => e.category === category);
       expect(mine.map((e) => e.type)).toEqual(['one', 'two', 'three']);
       for (let i = 1; i < all.length; i++) expect(all[i]!.position > all[i - 1]!.position).toBe(true);
-      const byType = await collect(store.readAll({ after: mine[0]!.position, filter: { eventTypes: ['three'] } }));
+      const byType = await collect(
+        store.readAll({ after: mine[0]!.position, filter: { eventTypes: ['three'] } }),
+      );
       expect(byType.filter((e) => e.category === category).map((e) => e.streamId)).toEqual([s1]);
       const limited = await collect(store.readAll({ after: mine[0]!.position, maxCount: 1 }));
       expect(limited).toHaveLength(1);
@@ -175,7 +183,10 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       const writers = Promise.all(
         streams.map(async (stream, w) => {
           for (let i = 0; i < 20; i++) {
-            await store.append(stream, Array.from({ length: 5 }, (_, j) => ev('live', { w, i, j })));
+            await store.append(
+              stream,
+              Array.from({ length: 5 }, (_, j) => ev('live', { w, i, j })),
+            );
             await new Promise((r) => setImmediate(r));
           }
         }),
@@ -185,7 +196,8 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       await subscription.close();
       expect(events).toHaveLength(total);
       expect(new Set(events.map((e) => e.id)).size).toBe(total);
-      for (let i = 1; i < events.length; i++) expect(events[i]!.position > events[i - 1]!.position).toBe(true);
+      for (let i = 1; i < events.length; i++)
+        expect(events[i]!.position > events[i - 1]!.position).toBe(true);
       expect(caughtUpAfter).not.toBeNull();
       // Per stream, revisions arrive in order with none missing.
       for (const stream of streams) {

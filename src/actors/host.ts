@@ -1,0 +1,475 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { v5 as uuidv5 } from 'uuid';
+import {
+  type AnyActorRef,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  createActor,
+  initialTransition,
+  type StateValue,
+  transition,
+} from 'xstate';
+import { ConflictError, EventRejectedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import {
+  type EventStore,
+  type JsonValue,
+  type Metadata,
+  type RecordedEvent,
+  WrongExpectedVersionError,
+} from '../stores/event-store/port.js';
+import type { ActorKind } from './actor-kind.js';
+import { invokingStatePaths, statePaths } from './state-paths.js';
+
+/** Who asked, and why: recorded with every event. */
+export interface Envelope {
+  /** `user:<id>`, `apikey:<id>` or `actor:<stream id>`. */
+  readonly principal: string;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  /** Makes a retried command idempotent: the same command id is answered with the first result. */
+  readonly commandId?: string;
+}
+
+export interface ActorAddress {
+  readonly kind: string;
+  readonly id: string;
+}
+
+export interface ActorView {
+  readonly streamId: string;
+  readonly kind: string;
+  readonly id: string;
+  readonly state: StateValue;
+  readonly status: AnyMachineSnapshot['status'];
+  readonly context: unknown;
+  /** Revision of the last event folded in; null when the actor has no stream yet. */
+  readonly revision: bigint | null;
+}
+
+export interface SendResult extends ActorView {
+  readonly eventId: string;
+  readonly position: bigint;
+  /** True when this was a retry of a command already recorded; nothing new was appended. */
+  readonly duplicate: boolean;
+}
+
+export interface ActorHost {
+  /** Validates the event, checks the machine accepts it, appends it, then runs the side effects. */
+  send(address: ActorAddress, event: unknown, envelope: Envelope): Promise<SendResult>;
+  /** The actor's current state, rehydrated from its stream if it is not in memory. */
+  get(address: ActorAddress): Promise<ActorView>;
+  /** What the actor knew at a revision or a time: a fold of its stream up to that point. */
+  stateAt(address: ActorAddress, at: { revision?: bigint; time?: Date }): Promise<ActorView>;
+  /** Rehydrates every actor of the given kinds whose last state had work in flight, resuming that work. */
+  recover(kinds?: readonly string[]): Promise<number>;
+  /** Resolves when no side effect is running and no result is waiting to be appended. */
+  settled(): Promise<void>;
+  /** Stops side effects and refuses new commands; results of stopped work are not recorded. */
+  stop(): Promise<void>;
+}
+
+export interface ActorHostOptions {
+  readonly store: EventStore;
+  readonly kinds: readonly ActorKind[];
+  readonly logger: Logger;
+  readonly newId?: () => string;
+  /** How often appending a side effect's result is retried while the store fails. */
+  readonly effectRetry?: { readonly attempts: number; readonly baseDelayMs: number };
+  /** Actors kept in memory; the least recently loaded idle ones are dropped past this (default 10,000). */
+  readonly maxCachedActors?: number;
+}
+
+interface PendingEffect {
+  readonly src: string;
+  readonly input: unknown;
+  readonly triggerEventId: string;
+  readonly correlationId: string;
+}
+
+interface Entry {
+  readonly kind: ActorKind;
+  readonly streamId: string;
+  readonly id: string;
+  snapshot: AnyMachineSnapshot;
+  revision: bigint | null;
+  readonly commands: Map<string, { eventId: string; position: bigint; revision: bigint }>;
+  readonly pending: Map<string, PendingEffect>;
+  readonly running: Map<string, AnyActorRef>;
+}
+
+interface ExecutableAction {
+  readonly type: string;
+  readonly params?: unknown;
+  readonly info?: unknown;
+  readonly exec?: ((info: unknown, params: unknown) => void) | undefined;
+}
+
+/** Namespace for deterministic event ids derived from command ids. */
+const COMMAND_NAMESPACE = '7b0a4c52-3f8e-4d1e-9a55-2c7f0d6b8e11';
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+function eventOf(recorded: RecordedEvent): { type: string } {
+  const data = recorded.data;
+  return { ...(data && typeof data === 'object' && !Array.isArray(data) ? data : {}), type: recorded.type };
+}
+
+function metaString(metadata: Metadata, key: string): string | undefined {
+  const value = metadata[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Hosts XState machines as event-sourced actors. Each event is checked with the machine's pure
+ * `transition`, appended to the actor's stream with the expected revision, and only then are the
+ * resulting actions run. Rehydration folds the stream through `transition` and discards the
+ * actions, so nothing re-fires; work that was in flight when the process died is started again.
+ */
+export function createActorHost(options: ActorHostOptions): ActorHost {
+  const { store, logger } = options;
+  const newId = options.newId ?? randomUUID;
+  const retry = options.effectRetry ?? { attempts: 5, baseDelayMs: 200 };
+  const maxCached = options.maxCachedActors ?? 10_000;
+  const kinds = new Map(options.kinds.map((k) => [k.kind, k]));
+  const entries = new Map<string, Entry>();
+  const locks = new Map<string, Promise<unknown>>();
+  const deliveries = new Set<Promise<void>>();
+  let stopping = false;
+
+  function kindOf(address: ActorAddress): ActorKind {
+    const kind = kinds.get(address.kind);
+    if (!kind) throw new NotFoundError(`unknown actor kind '${address.kind}'`);
+    if (!ID_PATTERN.test(address.id)) {
+      throw new ValidationError(`invalid actor id '${address.id}'`, [
+        { path: 'id', message: 'must be 1-200 characters of letters, digits, _ . : -' },
+      ]);
+    }
+    return kind;
+  }
+
+  /** Runs `work` after every earlier call for the same stream has finished. */
+  function serialised<T>(streamId: string, work: () => Promise<T>): Promise<T> {
+    const previous = locks.get(streamId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    locks.set(streamId, tail);
+    void tail.then(() => {
+      if (locks.get(streamId) === tail) locks.delete(streamId);
+    });
+    return next;
+  }
+
+  function view(entry: Entry): ActorView {
+    return {
+      streamId: entry.streamId,
+      kind: entry.kind.kind,
+      id: entry.id,
+      state: entry.snapshot.value,
+      status: entry.snapshot.status,
+      context: entry.snapshot.context,
+      revision: entry.revision,
+    };
+  }
+
+  /** Records the invokes that actions start and forgets the ones the new snapshot no longer has. */
+  function trackEffects(
+    entry: Entry,
+    actions: readonly ExecutableAction[],
+    trigger: { eventId: string; correlationId: string },
+  ): void {
+    for (const action of actions) {
+      if (action.type === 'xstate.spawnChild') {
+        const params = action.params as { id: string; src: unknown; input: unknown };
+        if (typeof params.src === 'string') {
+          entry.pending.set(params.id, {
+            src: params.src,
+            input: params.input,
+            triggerEventId: trigger.eventId,
+            correlationId: trigger.correlationId,
+          });
+        }
+      }
+    }
+    for (const childId of entry.pending.keys()) {
+      if (!(childId in entry.snapshot.children)) {
+        entry.pending.delete(childId);
+        const running = entry.running.get(childId);
+        entry.running.delete(childId);
+        running?.stop();
+      }
+    }
+  }
+
+  function runActions(entry: Entry, actions: readonly ExecutableAction[]): void {
+    for (const action of actions) {
+      if (action.type.startsWith('xstate.') || !action.exec) continue;
+      try {
+        action.exec(action.info, action.params);
+      } catch (error) {
+        logger.error({ err: error, streamId: entry.streamId, action: action.type }, 'actor action failed');
+      }
+    }
+  }
+
+  function startEffects(entry: Entry): void {
+    if (stopping) return;
+    for (const [childId, effect] of entry.pending) {
+      if (entry.running.has(childId)) continue;
+      const logic = (entry.kind.machine.implementations.actors as Record<string, unknown>)[effect.src];
+      if (!logic) {
+        logger.error({ streamId: entry.streamId, src: effect.src }, 'no implementation for invoked actor');
+        continue;
+      }
+      const actor = createActor(logic as Parameters<typeof createActor>[0], { input: effect.input });
+      entry.running.set(childId, actor);
+      const finish = (result: { output: unknown } | { error: unknown }): void => {
+        if (entry.running.get(childId) !== actor) return; // stopped or superseded
+        entry.running.delete(childId);
+        deliverEffectResult(entry, childId, effect, result);
+      };
+      // Observers never throw: an exception here would be rethrown asynchronously by XState.
+      actor.subscribe({
+        complete: () => finish({ output: actor.getSnapshot().output }),
+        error: (error) => finish({ error }),
+      });
+      actor.start();
+    }
+  }
+
+  function deliverEffectResult(
+    entry: Entry,
+    childId: string,
+    effect: PendingEffect,
+    result: { output: unknown } | { error: unknown },
+  ): void {
+    const address = { kind: entry.kind.kind, id: entry.id };
+    const envelope: Envelope = {
+      principal: `actor:${entry.streamId}`,
+      correlationId: effect.correlationId,
+      causationId: effect.triggerEventId,
+      // Deterministic: the same work finishing twice (two hosts, or a retry) records one fact.
+      commandId: `effect:${effect.triggerEventId}:${childId}`,
+    };
+    let event: unknown;
+    if ('output' in result) {
+      try {
+        event = entry.kind.parseEvent(result.output);
+      } catch (error) {
+        event = entry.kind.effectFailed(effect.src, error);
+      }
+    } else {
+      logger.warn({ err: result.error, streamId: entry.streamId, src: effect.src }, 'invoked actor failed');
+      event = entry.kind.effectFailed(effect.src, result.error);
+    }
+    if (event === null) return;
+    const delivery = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        if (stopping) return;
+        try {
+          await send(address, event, envelope);
+          return;
+        } catch (error) {
+          if (error instanceof EventRejectedError || error instanceof ValidationError) {
+            logger.info(
+              { streamId: entry.streamId, src: effect.src, reason: error.message },
+              'effect result not recorded',
+            );
+            return;
+          }
+          if (attempt >= retry.attempts) {
+            logger.error(
+              { err: error, streamId: entry.streamId, src: effect.src },
+              'could not record effect result; it will run again when the actor is rehydrated',
+            );
+            entries.delete(entry.streamId);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, retry.baseDelayMs * 2 ** (attempt - 1)));
+        }
+      }
+    })();
+    deliveries.add(delivery);
+    void delivery.finally(() => deliveries.delete(delivery));
+  }
+
+  async function fold(
+    kind: ActorKind,
+    id: string,
+    until?: { revision?: bigint; time?: Date },
+  ): Promise<Entry> {
+    const streamId = `${kind.kind}-${id}`;
+    const [initial] = initialTransition(kind.machine as AnyStateMachine, { id });
+    const entry: Entry = {
+      kind,
+      streamId,
+      id,
+      snapshot: initial,
+      revision: null,
+      commands: new Map(),
+      pending: new Map(),
+      running: new Map(),
+    };
+    for await (const recorded of store.readStream(streamId)) {
+      if (until?.revision !== undefined && recorded.revision > until.revision) break;
+      if (until?.time !== undefined && recorded.createdAt > until.time) break;
+      const [next, actions] = transition(kind.machine as AnyStateMachine, entry.snapshot, eventOf(recorded));
+      if (next === entry.snapshot) {
+        logger.warn(
+          { streamId, revision: recorded.revision, type: recorded.type, machineVersion: kind.machineVersion },
+          'recorded event not accepted by the current machine; skipped in the fold',
+        );
+      }
+      entry.snapshot = next;
+      entry.revision = recorded.revision;
+      trackEffects(entry, actions as ExecutableAction[], {
+        eventId: recorded.id,
+        correlationId: metaString(recorded.metadata, 'correlationId') ?? recorded.id,
+      });
+      const commandId = metaString(recorded.metadata, 'commandId');
+      if (commandId) {
+        entry.commands.set(commandId, {
+          eventId: recorded.id,
+          position: recorded.position,
+          revision: recorded.revision,
+        });
+      }
+    }
+    return entry;
+  }
+
+  async function load(address: ActorAddress): Promise<Entry> {
+    const kind = kindOf(address);
+    const streamId = `${kind.kind}-${address.id}`;
+    const cached = entries.get(streamId);
+    if (cached) return cached;
+    const entry = await fold(kind, address.id);
+    if (entry.revision !== null) remember(entry);
+    startEffects(entry);
+    return entry;
+  }
+
+  function remember(entry: Entry): void {
+    entries.set(entry.streamId, entry);
+    if (entries.size <= maxCached) return;
+    for (const [streamId, candidate] of entries) {
+      if (entries.size <= maxCached) break;
+      if (candidate.pending.size === 0 && candidate !== entry && !locks.has(streamId))
+        entries.delete(streamId);
+    }
+  }
+
+  async function send(address: ActorAddress, raw: unknown, envelope: Envelope): Promise<SendResult> {
+    if (stopping) throw new Error('actor host is stopping');
+    const kind = kindOf(address);
+    const event = kind.parseEvent(raw) as { type: string };
+    const streamId = `${kind.kind}-${address.id}`;
+    return serialised(streamId, async () => {
+      const entry = await load(address);
+      if (envelope.commandId) {
+        const done = entry.commands.get(envelope.commandId);
+        if (done) return { ...view(entry), eventId: done.eventId, position: done.position, duplicate: true };
+      }
+      if (!entry.snapshot.can(event))
+        throw new EventRejectedError(streamId, event.type, entry.snapshot.value);
+      const [next, actions] = transition(kind.machine as AnyStateMachine, entry.snapshot, event);
+      const eventId = envelope.commandId
+        ? uuidv5(`${streamId}:${envelope.commandId}`, COMMAND_NAMESPACE)
+        : newId();
+      const correlationId = envelope.correlationId ?? eventId;
+      const { type, ...data } = event;
+      const metadata: Metadata = {
+        correlationId,
+        causationId: envelope.causationId ?? null,
+        principal: envelope.principal,
+        commandId: envelope.commandId ?? null,
+        machineVersion: kind.machineVersion,
+        schemaVersion: kind.schemaVersion,
+        state: next.value as JsonValue,
+      };
+      let appended: { nextExpectedRevision: bigint; position: bigint };
+      try {
+        appended = await store.append(streamId, [{ id: eventId, type, data: data as JsonValue, metadata }], {
+          expectedRevision: entry.revision ?? 'noStream',
+        });
+      } catch (error) {
+        if (error instanceof WrongExpectedVersionError) {
+          // Another writer moved the stream on: our cached state is stale. Drop it; the caller retries.
+          entries.delete(streamId);
+          for (const running of entry.running.values()) running.stop();
+          throw new ConflictError(`${streamId} was changed by another writer; retry the command`, {
+            cause: error,
+          });
+        }
+        throw error;
+      }
+      entry.snapshot = next;
+      entry.revision = appended.nextExpectedRevision;
+      if (!entries.has(streamId)) remember(entry);
+      if (envelope.commandId) {
+        entry.commands.set(envelope.commandId, {
+          eventId,
+          position: appended.position,
+          revision: appended.nextExpectedRevision,
+        });
+      }
+      trackEffects(entry, actions as ExecutableAction[], { eventId, correlationId });
+      runActions(entry, actions as ExecutableAction[]);
+      startEffects(entry);
+      return { ...view(entry), eventId, position: appended.position, duplicate: false };
+    });
+  }
+
+  return {
+    send,
+
+    async get(address) {
+      const kind = kindOf(address);
+      const entry = await serialised(`${kind.kind}-${address.id}`, () => load(address));
+      if (entry.revision === null) throw new NotFoundError(`no actor ${entry.streamId}`);
+      return view(entry);
+    },
+
+    async stateAt(address, at) {
+      const kind = kindOf(address);
+      const entry = await fold(kind, address.id, at);
+      if (entry.revision === null) throw new NotFoundError(`no history for ${entry.streamId} at that point`);
+      return view(entry);
+    },
+
+    async recover(only) {
+      let resumed = 0;
+      for (const kind of kinds.values()) {
+        if (only && !only.includes(kind.kind)) continue;
+        const invoking = invokingStatePaths(kind.machine as AnyStateMachine);
+        if (invoking.size === 0) continue;
+        const last = new Map<string, JsonValue | undefined>();
+        for await (const recorded of store.readAll({ filter: { categories: [kind.kind] } })) {
+          last.set(recorded.streamId, recorded.metadata.state);
+        }
+        for (const [streamId, state] of last) {
+          if (state === undefined || !statePaths(state).some((p) => invoking.has(p))) continue;
+          await this.get({ kind: kind.kind, id: streamId.slice(kind.kind.length + 1) });
+          resumed++;
+        }
+      }
+      return resumed;
+    },
+
+    async settled() {
+      for (;;) {
+        const running = [...entries.values()].some((e) => e.running.size > 0);
+        if (!running && deliveries.size === 0 && locks.size === 0) return;
+        await Promise.race([...deliveries, ...locks.values(), new Promise((r) => setTimeout(r, 10))]);
+      }
+    },
+
+    async stop() {
+      stopping = true;
+      for (const entry of entries.values()) {
+        for (const running of entry.running.values()) running.stop();
+        entry.running.clear();
+      }
+      await Promise.allSettled([...locks.values(), ...deliveries]);
+    },
+  };
+}
