@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import { drainPending } from 'chdb';
+import { createChdbConnection } from 'chdb/connection';
+
+export interface AnalyticsStoreOptions {
+  /** A ClickHouse server (`http://host:8123`). Omitted: embedded chDB under `dataDir`. */
+  readonly url?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** The database every table lives in; created if missing. */
+  readonly database: string;
+  /** chDB's data directory (embedded mode only). chDB binds one directory per process. */
+  readonly dataDir: string;
+}
+
+export interface AnalyticsStore {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  readonly kind: 'chdb' | 'server';
+  /** `database.table`, for SQL text. */
+  table(name: string): string;
+  close(): Promise<void>;
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Settings are set once on the client: the chDB connection turns per-query settings into session
+ * `SET`s that persist into later queries, so nothing may rely on a per-query setting being scoped.
+ */
+const SETTINGS: ClickHouseSettings = {
+  // 64-bit integers as JSON strings: numbers past 2^53 would lose precision.
+  output_format_json_quote_64bit_integers: 1,
+  date_time_input_format: 'best_effort',
+};
+
+/** Opens the analytics store: chDB in process by default, a ClickHouse server when a URL is given. */
+export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promise<AnalyticsStore> {
+  if (!IDENTIFIER.test(options.database)) {
+    throw new Error(
+      `CLICKHOUSE_DATABASE '${options.database}' must be letters, digits and _ (not starting with a digit)`,
+    );
+  }
+  let client: ClickHouseClient;
+  let kind: AnalyticsStore['kind'];
+  if (options.url) {
+    kind = 'server';
+    client = createClient({
+      url: options.url,
+      ...(options.username ? { username: options.username } : {}),
+      ...(options.password ? { password: options.password } : {}),
+      clickhouse_settings: SETTINGS,
+      request_timeout: 60_000,
+    });
+  } else {
+    kind = 'chdb';
+    mkdirSync(options.dataDir, { recursive: true });
+    client = createClient({
+      // The connection type comes from chdb's copy of the client's common package: same shape.
+      connection: createChdbConnection({ path: options.dataDir }) as unknown as never,
+      clickhouse_settings: SETTINGS,
+    } as Parameters<typeof createClient>[0]);
+  }
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
+  return {
+    client,
+    database: options.database,
+    kind,
+    table: (name) => {
+      if (!IDENTIFIER.test(name)) throw new Error(`invalid table name '${name}'`);
+      return `${options.database}.${name}`;
+    },
+    async close() {
+      await client.close();
+      if (kind === 'chdb') await drainPending();
+    },
+  };
+}
+
+/** Runs a query and returns its rows (JSONEachRow). */
+export async function queryRows<T>(
+  store: AnalyticsStore,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const result = await store.client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}

@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import { type AnalyticsStore, queryRows } from './client.js';
+import { migration0001 } from './migrations/0001_projection_checkpoints.js';
+import { migration0002 } from './migrations/0002_audit_index.js';
+
+/**
+ * A numbered schema change. Once released a migration never changes: later changes are new
+ * migrations. Statements are idempotent (`IF NOT EXISTS`), so two instances starting together
+ * converge.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  statements(store: AnalyticsStore): readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+
+/** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */
+export async function migrate(
+  store: AnalyticsStore,
+  logger: Logger,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  const ledger = store.table('schema_migrations');
+  await store.client.command({
+    query: `CREATE TABLE IF NOT EXISTS ${ledger} (
+      version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+    ) ENGINE = ReplacingMergeTree ORDER BY version`,
+  });
+  const done = new Set(
+    (await queryRows<{ version: number }>(store, `SELECT DISTINCT version FROM ${ledger}`)).map((r) =>
+      Number(r.version),
+    ),
+  );
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(migration.version)) continue;
+    for (const statement of migration.statements(store)) await store.client.command({ query: statement });
+    await store.client.insert({
+      table: ledger,
+      values: [{ version: migration.version, name: migration.name }],
+      format: 'JSONEachRow',
+    });
+    logger.info({ version: migration.version, name: migration.name }, 'applied ClickHouse migration');
+    applied.push(migration.version);
+  }
+  return applied;
+}
