@@ -1,0 +1,112 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ActorHost } from '../actors/host.js';
+import type { ProjectionRunner } from '../projections/runner.js';
+import type { AnalyticsStore } from '../stores/clickhouse/client.js';
+import type { EventStore } from '../stores/event-store/port.js';
+import { createServiceMetrics } from './metrics.js';
+
+export interface AppDeps {
+  readonly events: EventStore;
+  readonly analytics: AnalyticsStore;
+  readonly host: ActorHost;
+  readonly projections: readonly ProjectionRunner[];
+  readonly logger: Logger;
+  readonly migrations: readonly number[];
+  readonly version: string;
+}
+
+export interface App {
+  /** Starts the projections and the HTTP server; resolves with the bound address. */
+  start(options: { port: number; host: string }): Promise<{ port: number; host: string }>;
+  /** Stops taking requests, then stops actors and projections, then closes the stores. */
+  stop(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+async function check(name: string, probe: () => Promise<unknown>): Promise<{ name: string; ok: boolean; error?: string }> {
+  try {
+    await probe();
+    return { name, ok: true };
+  } catch (error) {
+    return { name, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export function buildApp(deps: AppDeps): App {
+  const { logger } = deps;
+  const metrics = createServiceMetrics(deps.projections);
+  const startedAt = new Date();
+  let server: Server | null = null;
+
+  async function health(res: ServerResponse): Promise<void> {
+    const checks = await Promise.all([
+      check('eventStore', () => deps.events.headPosition()),
+      check('analytics', () => deps.analytics.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json())),
+    ]);
+    const projections = await Promise.all(deps.projections.map((p) => p.status()));
+    const ok = checks.every((c) => c.ok);
+    sendJson(res, ok ? 200 : 503, {
+      status: ok ? 'ok' : 'degraded',
+      version: deps.version,
+      startedAt: startedAt.toISOString(),
+      eventStore: { kind: deps.events.kind },
+      analytics: { kind: deps.analytics.kind, database: deps.analytics.database, migrationsApplied: deps.migrations },
+      checks,
+      projections,
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/healthz') return health(res);
+    if (req.method === 'GET' && url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.contentType });
+      res.end(await metrics.metrics());
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/') {
+      return sendJson(res, 200, { service: 'all-use-learning', version: deps.version, endpoints: ['/healthz', '/metrics'] });
+    }
+    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${url.pathname}` } });
+  }
+
+  return {
+    async start({ port, host }) {
+      for (const projection of deps.projections) await projection.start();
+      server = createServer((req, res) => {
+        handle(req, res).catch((error) => {
+          logger.error({ err: error, url: req.url }, 'request failed');
+          if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+          else res.end();
+        });
+      });
+      const listening = server;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(port, host, () => resolve());
+      });
+      const address = listening.address();
+      const bound = typeof address === 'object' && address ? { port: address.port, host } : { port, host };
+      logger.info(bound, 'ALL-USE Learning is listening');
+      return bound;
+    },
+
+    async stop() {
+      const closing = server;
+      server = null;
+      if (closing) {
+        await new Promise<void>((resolve) => closing.close(() => resolve()));
+        closing.closeAllConnections();
+      }
+      await deps.host.stop();
+      for (const projection of deps.projections) await projection.stop();
+      await deps.analytics.close();
+      await deps.events.close();
+    },
+  };
+}

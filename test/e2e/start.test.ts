@@ -1,0 +1,87 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { runToExit, startTsChild } from '../support/child-process.js';
+import { tempDir } from '../support/fixtures.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function pollHealth(
+  port: number,
+  deadlineMs: number,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+describe('npm start on a fresh data directory', () => {
+  it('answers /healthz within 10 s with the stores open and migrations applied, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const dataDir = tempDir();
+    const began = Date.now();
+    const child = startTsChild('src/main.ts', [], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    });
+    const exit = runToExit(child);
+    const health = await pollHealth(port, 10_000);
+    const elapsed = Date.now() - began;
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      eventStore: { kind: 'sqlite' },
+      analytics: { kind: 'chdb', migrationsApplied: [1, 2] },
+      projections: [{ name: 'audit_index' }],
+    });
+    expect(elapsed).toBeLessThan(10_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('aul_projection_lag_milliseconds{projection="audit_index"} 0');
+    const missing = await fetch(`http://127.0.0.1:${port}/nope`);
+    expect(missing.status).toBe(404);
+    child.kill('SIGTERM');
+    expect((await exit).code).toBe(0);
+
+    // A restart on the same data finds the migrations already applied.
+    const again = startTsChild('src/main.ts', [], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    });
+    const againExit = runToExit(again);
+    const second = await pollHealth(port, 10_000);
+    expect(second.body).toMatchObject({ status: 'ok', analytics: { migrationsApplied: [] } });
+    again.kill('SIGTERM');
+    expect((await againExit).code).toBe(0);
+  });
+
+  it('refuses bad settings with a message naming each one', async () => {
+    const child = startTsChild('src/main.ts', [], {
+      PORT: 'eighty',
+      CLICKHOUSE_URL: 'ftp://x',
+      DATA_DIR: tempDir(),
+    });
+    const run = await runToExit(child);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain("PORT: must be a number (got 'eighty')");
+    expect(run.err).toContain('CLICKHOUSE_URL: must start with http:// or https://');
+  });
+});

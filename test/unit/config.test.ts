@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults for a fresh machine', () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 4000,
+      DATA_DIR: './data',
+      CLICKHOUSE_DATABASE: 'all_use',
+      EVENTSTORE_URL: undefined,
+      CLICKHOUSE_URL: undefined,
+      EVENTSTORE_SYNC: 'normal',
+    });
+  });
+
+  it('reads real engines from their URLs', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      EVENTSTORE_URL: 'esdb://localhost:2113?tls=false',
+      CLICKHOUSE_URL: 'http://localhost:8123',
+    });
+    expect(config).toMatchObject({ PORT: 8080, CLICKHOUSE_URL: 'http://localhost:8123' });
+  });
+
+  it('names every bad setting with the reason and the value it got', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'abc',
+        CLICKHOUSE_URL: 'localhost:8123',
+        LOG_LEVEL: 'loud',
+        CLICKHOUSE_DATABASE: '1db',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/^PORT: must be a number \(got 'abc'\)/m);
+    expect(problems).toMatch(
+      /^CLICKHOUSE_URL: must start with http:\/\/ or https:\/\/ \(got 'localhost:8123'\)/m,
+    );
+    expect(problems).toMatch(/^LOG_LEVEL: .*\(got 'loud'\)/m);
+    expect(problems).toMatch(/^CLICKHOUSE_DATABASE: must be letters/m);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be from 1 to 65535/);
+  });
+});
