@@ -104,6 +104,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
   db.defaultSafeIntegers(true);
   db.exec(SCHEMA);
 
