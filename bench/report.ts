@@ -4,7 +4,11 @@ import { join } from 'node:path';
 export type Figures = Record<string, number | string>;
 
 /** Prints a table of the figures, writes them to bench/results/<name>.json, and prints them as JSON last. */
-export function report(name: string, rows: readonly [label: string, value: string][], figures: Figures): void {
+export function report(
+  name: string,
+  rows: readonly [label: string, value: string][],
+  figures: Figures,
+): void {
   const width = Math.max(...rows.map(([label]) => label.length));
   process.stdout.write(`\n${name}\n${'-'.repeat(width + 20)}\n`);
   for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);

@@ -27,16 +27,29 @@ const event = (i: number): EventData => ({
   id: randomUUID(),
   type: 'batchFlushed',
   data: { seq: i, samples: 500, firstTs: 1_795_000_000_000 + i, values: [1.5, 2.25, 3.125] },
-  metadata: { principal: 'bench', correlationId: randomUUID(), machineVersion: 1, schemaVersion: 1, state: 'idle' },
+  metadata: {
+    principal: 'bench',
+    correlationId: randomUUID(),
+    machineVersion: 1,
+    schemaVersion: 1,
+    state: 'idle',
+  },
 });
 
 async function appendsPerSecond(batch: number, appends: number): Promise<number> {
-  const streams = Array.from({ length: 50 }, (_, i) => ({ id: `bench${batch}-${run}-${i}`, revision: null as bigint | null }));
-  const batches = Array.from({ length: appends }, (_, i) => Array.from({ length: batch }, (_, j) => event(i * batch + j)));
+  const streams = Array.from({ length: 50 }, (_, i) => ({
+    id: `bench${batch}-${run}-${i}`,
+    revision: null as bigint | null,
+  }));
+  const batches = Array.from({ length: appends }, (_, i) =>
+    Array.from({ length: batch }, (_, j) => event(i * batch + j)),
+  );
   const started = performance.now();
   for (let i = 0; i < appends; i++) {
     const stream = streams[i % streams.length]!;
-    const result = await store.append(stream.id, batches[i]!, { expectedRevision: stream.revision ?? 'noStream' });
+    const result = await store.append(stream.id, batches[i]!, {
+      expectedRevision: stream.revision ?? 'noStream',
+    });
     stream.revision = result.nextExpectedRevision;
   }
   return appends / ((performance.now() - started) / 1000);
@@ -59,10 +72,18 @@ async function rehydrate10kMs(): Promise<number> {
   const stream = `model-${id}`;
   const logger = pino({ level: 'silent' });
   const history: EventData[] = [
-    { id: randomUUID(), type: 'modelRegistered', data: { name: 'm', algorithm: 'linearRegression', features: ['x'], target: 'y' } },
+    {
+      id: randomUUID(),
+      type: 'modelRegistered',
+      data: { name: 'm', algorithm: 'linearRegression', features: ['x'], target: 'y' },
+    },
   ];
   for (let v = 1; v <= 3; v++) {
-    history.push({ id: randomUUID(), type: 'trainingRequested', data: { dataset: { rows: [[1], [2], [3]], target: [1, 2, 3] } } });
+    history.push({
+      id: randomUUID(),
+      type: 'trainingRequested',
+      data: { dataset: { rows: [[1], [2], [3]], target: [1, 2, 3] } },
+    });
     history.push({
       id: randomUUID(),
       type: 'trainingSucceeded',

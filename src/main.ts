@@ -4,7 +4,7 @@ import { EventStoreDBClient } from '@eventstore/db-client';
 import pino from 'pino';
 import { createActorHost } from './actors/host.js';
 import { modelKind } from './actors/model.kind.js';
-import { ConfigError, type Config, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { auditIndexProjection } from './projections/audit-index/index.js';
 import { createProjectionRunner } from './projections/runner.js';
 import { buildApp } from './server/app.js';
@@ -19,7 +19,10 @@ function openEventStore(config: Config): EventStore {
   if (config.EVENTSTORE_URL) {
     return createEsdbEventStore(EventStoreDBClient.connectionString`${config.EVENTSTORE_URL}`);
   }
-  return createSqliteEventStore({ path: join(resolve(config.DATA_DIR), 'events.db'), synchronous: config.EVENTSTORE_SYNC });
+  return createSqliteEventStore({
+    path: join(resolve(config.DATA_DIR), 'events.db'),
+    synchronous: config.EVENTSTORE_SYNC,
+  });
 }
 
 async function main(): Promise<void> {
@@ -34,8 +37,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.LOG_LEVEL });
-  const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
-    .version;
+  const version = (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
 
   const events = openEventStore(config);
   const analytics = await openAnalyticsStore({
@@ -79,6 +83,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`ALL-USE Learning failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `ALL-USE Learning failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

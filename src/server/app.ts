@@ -28,7 +28,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-async function check(name: string, probe: () => Promise<unknown>): Promise<{ name: string; ok: boolean; error?: string }> {
+async function check(
+  name: string,
+  probe: () => Promise<unknown>,
+): Promise<{ name: string; ok: boolean; error?: string }> {
   try {
     await probe();
     return { name, ok: true };
@@ -46,7 +49,9 @@ export function buildApp(deps: AppDeps): App {
   async function health(res: ServerResponse): Promise<void> {
     const checks = await Promise.all([
       check('eventStore', () => deps.events.headPosition()),
-      check('analytics', () => deps.analytics.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json())),
+      check('analytics', () =>
+        deps.analytics.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json()),
+      ),
     ]);
     const projections = await Promise.all(deps.projections.map((p) => p.status()));
     const ok = checks.every((c) => c.ok);
@@ -55,7 +60,11 @@ export function buildApp(deps: AppDeps): App {
       version: deps.version,
       startedAt: startedAt.toISOString(),
       eventStore: { kind: deps.events.kind },
-      analytics: { kind: deps.analytics.kind, database: deps.analytics.database, migrationsApplied: deps.migrations },
+      analytics: {
+        kind: deps.analytics.kind,
+        database: deps.analytics.database,
+        migrationsApplied: deps.migrations,
+      },
       checks,
       projections,
     });
@@ -70,9 +79,15 @@ export function buildApp(deps: AppDeps): App {
       return;
     }
     if (req.method === 'GET' && url.pathname === '/') {
-      return sendJson(res, 200, { service: 'all-use-learning', version: deps.version, endpoints: ['/healthz', '/metrics'] });
+      return sendJson(res, 200, {
+        service: 'all-use-learning',
+        version: deps.version,
+        endpoints: ['/healthz', '/metrics'],
+      });
     }
-    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${url.pathname}` } });
+    sendJson(res, 404, {
+      error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${url.pathname}` },
+    });
   }
 
   return {
@@ -81,7 +96,8 @@ export function buildApp(deps: AppDeps): App {
       server = createServer((req, res) => {
         handle(req, res).catch((error) => {
           logger.error({ err: error, url: req.url }, 'request failed');
-          if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+          if (!res.headersSent)
+            sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
           else res.end();
         });
       });
