@@ -195,6 +195,23 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
   }
 
+  /** Follows the log; when a store fails underneath, waits and resumes from the checkpoint. */
+  async function supervise(): Promise<void> {
+    for (let attempt = 0; !stopRequested; attempt++) {
+      try {
+        await follow();
+        return;
+      } catch (error) {
+        if (stopRequested) return;
+        lastError = error instanceof Error ? error.message : String(error);
+        state = 'retrying';
+        log.error({ err: error, attempt }, 'projection failed; resuming from its checkpoint');
+        await sleep(Math.min(30_000, 250 * 2 ** attempt));
+        checkpoint = (await readCheckpoint().catch(() => checkpoint)) ?? checkpoint;
+      }
+    }
+  }
+
   const runner: ProjectionRunner = {
     name: projection.name,
 
@@ -202,15 +219,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       if (running) return;
       stopRequested = false;
       checkpoint = await readCheckpoint();
-      running = follow()
-        .catch((error) => {
-          lastError = error instanceof Error ? error.message : String(error);
-          log.error({ err: error }, 'projection stopped on an error');
-        })
-        .finally(() => {
-          state = 'stopped';
-          running = null;
-        });
+      running = supervise().finally(() => {
+        state = 'stopped';
+        running = null;
+      });
     },
 
     async stop() {
