@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBatch, encodeBatch } from '../../../../src/domain/metrics/batch.js';
+import { SampleBuffer } from '../../../../src/domain/metrics/buffer.js';
+import { CardinalityGuard } from '../../../../src/domain/metrics/cardinality.js';
+import { counterIncrease, counterRate, counterResets } from '../../../../src/domain/metrics/counter.js';
+import { BucketHistogram, cumulate, histogramQuantile } from '../../../../src/domain/metrics/histogram.js';
+import { defineSeries, seriesId, seriesKey } from '../../../../src/domain/metrics/identity.js';
+import { StreamingSummary } from '../../../../src/domain/metrics/summary.js';
+import {
+  checkLabels,
+  checkMetricName,
+  checkTimestamp,
+  checkValue,
+  DEFAULT_SAMPLE_LIMITS,
+} from '../../../../src/domain/metrics/validation.js';
+
+describe('series identity', () => {
+  it('is the name plus the sorted label set, hashed to a stable 64-bit id', () => {
+    expect(seriesKey('http_requests_total', { method: 'GET', code: '200' })).toBe(
+      'http_requests_total{code="200",method="GET"}',
+    );
+    const a = seriesId('http_requests_total', { method: 'GET', code: '200' });
+    const b = seriesId('http_requests_total', { code: '200', method: 'GET' });
+    expect(a).toBe(b);
+    expect(a).toMatch(/^\d+$/);
+    expect(BigInt(a) < 2n ** 64n).toBe(true);
+    expect(seriesId('http_requests_total', { method: 'POST', code: '200' })).not.toBe(a);
+    // Fixed forever: stored rows depend on it.
+    expect(seriesId('up', {})).toBe(seriesId('up', {}));
+    expect(defineSeries({ name: 'x', labels: { b: '1', a: '2' }, kind: 'gauge' }).labels).toEqual({
+      a: '2',
+      b: '1',
+    });
+  });
+});
+
+describe('edge validation', () => {
+  it('names the field and the reason', () => {
+    expect(checkMetricName('http.server.duration')).toEqual([]);
+    expect(checkMetricName('9lives')[0]!.message).toMatch(/must match/);
+    expect(checkMetricName('')[0]!.message).toMatch(/1-255/);
+    expect(checkLabels({ host: 'a', 'bad-key': 'x', __name__: 'y', n: 5 }).map((i) => i.path)).toEqual([
+      'labels.bad-key',
+      'labels.__name__',
+      'labels.n',
+    ]);
+    expect(
+      checkLabels(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])))[0]!.message,
+    ).toMatch(/at most 64/);
+    expect(checkValue(Number.NaN)).toEqual([{ path: 'value', message: 'NaN is not accepted' }]);
+    expect(checkValue(Number.NEGATIVE_INFINITY)[0]!.message).toBe('-Infinity is not accepted');
+    expect(checkValue(1.5)).toEqual([]);
+    const now = Date.UTC(2026, 10, 27);
+    expect(checkTimestamp(now - 1000, now, DEFAULT_SAMPLE_LIMITS)).toEqual([]);
+    expect(checkTimestamp(now - 2 * 86_400_000, now, DEFAULT_SAMPLE_LIMITS)[0]!.message).toMatch(
+      /in the past/,
+    );
+    expect(checkTimestamp(now + 3_600_000, now, DEFAULT_SAMPLE_LIMITS)[0]!.message).toMatch(/in the future/);
+  });
+
+  it('limits distinct series per metric, keeping admitted ones', () => {
+    const guard = new CardinalityGuard(2);
+    expect(guard.admit('m', 'a')).toBe(true);
+    expect(guard.admit('m', 'b')).toBe(true);
+    expect(guard.admit('m', 'c')).toBe(false);
+    expect(guard.admit('m', 'a')).toBe(true);
+    expect(guard.admit('other', 'c')).toBe(true);
+    expect(guard.seriesOf('m')).toBe(2);
+  });
+});
+
+describe('counters', () => {
+  it('computes increase and rate across a reset', () => {
+    const ts = [0, 10_000, 20_000, 30_000, 40_000];
+    const values = [100, 150, 30, 80, 80]; // restart after 150: 30 is all new
+    expect(counterIncrease(ts, values)).toBe(50 + 30 + 50 + 0);
+    expect(counterRate(ts, values)).toBe(130 / 40);
+    expect(counterResets(values)).toBe(1);
+    expect(counterRate([5], [1])).toBe(0);
+  });
+});
+
+describe('histograms', () => {
+  it('estimates quantiles from cumulative buckets by linear interpolation', () => {
+    const bounds = [0.1, 0.5, 1, Number.POSITIVE_INFINITY];
+    const cumulative = cumulate([10, 30, 50, 10]); // 10, 40, 90, 100
+    expect(histogramQuantile(0.5, bounds, cumulative)).toBeCloseTo(0.5 + 0.5 * (10 / 50), 12);
+    expect(histogramQuantile(0.05, bounds, cumulative)).toBeCloseTo(0.05, 12);
+    expect(histogramQuantile(0.95, bounds, cumulative)).toBe(1); // +Inf bucket: highest finite bound
+    expect(histogramQuantile(0.5, bounds, [0, 0, 0, 0])).toBeNaN();
+  });
+
+  it('counts observations into explicit buckets', () => {
+    const h = new BucketHistogram([1, 5, 10]);
+    for (const v of [0.5, 1, 3, 7, 12, 100]) h.observe(v);
+    expect(Array.from(h.counts)).toEqual([2, 1, 1, 2]);
+    expect(h.cumulativeCounts()).toEqual([2, 3, 4, 6]);
+    expect(h.sum).toBe(123.5);
+    expect(() => new BucketHistogram([2, 1])).toThrow(/ascending/);
+  });
+});
+
+describe('summaries', () => {
+  it('keeps streaming quantiles within the sketch relative accuracy', () => {
+    const s = new StreamingSummary(0.01);
+    for (let i = 1; i <= 10_000; i++) s.observe(i);
+    expect(s.count).toBe(10_000);
+    expect(s.sum).toBe(50_005_000);
+    expect(Math.abs(s.quantile(0.5) - 5000) / 5000).toBeLessThan(0.02);
+    expect(Math.abs(s.quantile(0.99) - 9900) / 9900).toBeLessThan(0.02);
+    expect(new StreamingSummary().quantile(0.5)).toBeNaN();
+  });
+});
+
+describe('sample buffer and batch codec', () => {
+  const cpu = defineSeries({ name: 'cpu', labels: { host: 'a' }, kind: 'gauge' });
+  const reqs = defineSeries({ name: 'reqs_total', labels: {}, kind: 'counter' });
+
+  it('refuses samples past capacity and takes the oldest first', () => {
+    const buffer = new SampleBuffer(3, 1);
+    const h1 = buffer.handle(cpu);
+    const h2 = buffer.handle(reqs);
+    expect(buffer.handle(cpu)).toBe(h1);
+    expect(buffer.record(h1, 1, 0.5)).toBe(true);
+    expect(buffer.record(h2, 2, 10)).toBe(true);
+    expect(buffer.record(h1, 3, 0.75)).toBe(true);
+    expect(buffer.record(h2, 4, 11)).toBe(false);
+    const first = buffer.take(2);
+    expect(first.series.map((s) => s.name)).toEqual(['cpu', 'reqs_total']);
+    expect(Array.from(first.values)).toEqual([0.5, 10]);
+    const rest = buffer.take();
+    expect(rest.series.map((s) => s.name)).toEqual(['cpu']);
+    expect(Array.from(rest.seriesIndex)).toEqual([0]);
+    expect(Array.from(rest.timestamps)).toEqual([3]);
+    expect(buffer.length).toBe(0);
+  });
+
+  it('round-trips a batch exactly through its JSON payload', () => {
+    const batch = {
+      agentId: 'a1',
+      seq: 7,
+      series: [cpu, reqs],
+      seriesIndex: Uint32Array.from([0, 1, 0]),
+      timestamps: Float64Array.from([1_795_000_000_123, 1_795_000_000_124, 1_795_000_001_000]),
+      values: Float64Array.from([0.1 + 0.2, 2 ** 53 - 1, -1e-300]),
+    };
+    const decoded = decodeBatch(JSON.parse(JSON.stringify(encodeBatch(batch))));
+    expect(decoded).toEqual(batch);
+  });
+
+  it('rejects a payload whose columns do not match its count or series', () => {
+    const payload = encodeBatch({
+      agentId: 'a',
+      seq: 0,
+      series: [cpu],
+      seriesIndex: Uint32Array.from([0]),
+      timestamps: Float64Array.from([1]),
+      values: Float64Array.from([1]),
+    });
+    expect(() => decodeBatch({ ...payload, count: 2 })).toThrow(/bytes for 2 samples/);
+    expect(() => decodeBatch({ ...payload, series: [] })).toThrow(/names series 0 of 0/);
+  });
+});
