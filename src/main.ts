@@ -61,10 +61,6 @@ async function main(): Promise<void> {
     }),
   ];
   const app = buildApp({ events, analytics, host, projections, logger, migrations, version });
-  await app.start({ port: config.PORT, host: config.HOST });
-  const resumed = await host.recover();
-  if (resumed > 0) logger.info({ resumed }, 'resumed actors with work in flight');
-
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -80,6 +76,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  await app.start({ port: config.PORT, host: config.HOST });
+  const resumed = await host.recover();
+  if (resumed > 0) logger.info({ resumed }, 'resumed actors with work in flight');
 }
 
 main().catch((error) => {

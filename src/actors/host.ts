@@ -181,6 +181,10 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
       if (action.type === 'xstate.spawnChild') {
         const params = action.params as { id: string; src: unknown; input: unknown };
         if (typeof params.src === 'string') {
+          // Re-entering an invoking state replaces the earlier run of the same child.
+          const earlier = entry.running.get(params.id);
+          entry.running.delete(params.id);
+          earlier?.stop();
           entry.pending.set(params.id, {
             src: params.src,
             input: params.input,
@@ -198,6 +202,13 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         running?.stop();
       }
     }
+  }
+
+  /** Forgets, then stops, every running effect of the entry: a stopped run records nothing. */
+  function stopAll(entry: Entry): void {
+    const running = [...entry.running.values()];
+    entry.running.clear();
+    for (const actor of running) actor.stop();
   }
 
   function runActions(entry: Entry, actions: readonly ExecutableAction[]): void {
@@ -229,7 +240,10 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
       };
       // Observers never throw: an exception here would be rethrown asynchronously by XState.
       actor.subscribe({
-        complete: () => finish({ output: actor.getSnapshot().output }),
+        // `stop()` also completes an actor; only a run that finished has a result to record.
+        complete: () => {
+          if (actor.getSnapshot().status === 'done') finish({ output: actor.getSnapshot().output });
+        },
         error: (error) => finish({ error }),
       });
       actor.start();
@@ -395,7 +409,7 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         if (error instanceof WrongExpectedVersionError) {
           // Another writer moved the stream on: our cached state is stale. Drop it; the caller retries.
           entries.delete(streamId);
-          for (const running of entry.running.values()) running.stop();
+          stopAll(entry);
           throw new ConflictError(`${streamId} was changed by another writer; retry the command`, {
             cause: error,
           });
@@ -465,10 +479,7 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
 
     async stop() {
       stopping = true;
-      for (const entry of entries.values()) {
-        for (const running of entry.running.values()) running.stop();
-        entry.running.clear();
-      }
+      for (const entry of entries.values()) stopAll(entry);
       await Promise.allSettled([...locks.values(), ...deliveries]);
     },
   };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
 import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '../stores/event-store/port.js';
-import type { Projection } from './projection.js';
+import { deleteRowsAfter, type Projection } from './projection.js';
 
 export type ProjectionStage = 'beforeInsert' | 'afterInsert' | 'afterCheckpoint';
 
@@ -10,9 +10,9 @@ export interface ProjectionRunnerOptions {
   readonly events: EventStore;
   readonly analytics: AnalyticsStore;
   readonly logger: Logger;
-  /** Events per ClickHouse insert at most (default 5,000). */
+  /** Events per write at most (default 5,000). */
   readonly batchSize?: number;
-  /** How long a partial batch may wait for more events before it is written (default 50 ms). */
+  /** How long the first event of a partial batch may wait for more before the batch is written (default 50 ms). */
   readonly maxBatchDelayMs?: number;
   /** Called at each stage of every batch; lets tests stop the process at an exact point. */
   readonly onStage?: (stage: ProjectionStage, batch: number) => void | Promise<void>;
@@ -35,21 +35,21 @@ export interface ProjectionRunner {
   /** Recovers (removes rows past the checkpoint) and starts following the log. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Drops the projection's rows and checkpoint and projects the whole log again from position 0. */
+  /** Drops the projection's checkpoint and rows and projects the whole log again from position 0. */
   rebuild(): Promise<void>;
   status(): Promise<ProjectionStatus>;
-  /** Resolves once every event up to `position` (default: the head now) is written. */
+  /** Resolves once every event up to `position` (default: the head now) that the filter passes is written. */
   waitFor(position?: Position | null): Promise<void>;
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs one projection: a checkpointed subscription to the log that writes rows to ClickHouse,
- * exactly once in effect. Rows are written before the checkpoint; on start, rows past the
- * checkpoint (written by a run that died before checkpointing) are deleted, and the log is read
- * again from the checkpoint. So a crash at any point converges to the same rows.
+ * Runs one projection: a checkpointed subscription to the log that writes to ClickHouse, exactly
+ * once in effect. Rows are written before the checkpoint. Before writing after any failure, and on
+ * start, the runner re-reads the stored checkpoint, has the projection remove what was written past
+ * it, and skips events the checkpoint already covers. So a crash or failure at any point converges to
+ * the same rows.
  */
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
   const { projection, events, analytics, logger } = options;
@@ -67,7 +67,21 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   let running: Promise<void> | null = null;
   let stopRequested = false;
   let closeSubscription: (() => Promise<void>) | null = null;
+  const sleepers = new Set<() => void>();
   const waiters = new Set<{ position: Position; resolve: () => void }>();
+
+  /** A sleep that `stop()` cuts short. */
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      sleepers.add(done);
+    });
+  }
 
   async function readCheckpoint(): Promise<Position | null> {
     const [row] = await queryRows<{ n: string; position: string }>(
@@ -78,22 +92,26 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     return row && row.n !== '0' ? BigInt(row.position) : null;
   }
 
-  /** Deletes rows written past the checkpoint by a run that died before it could checkpoint them. */
-  async function removeUncheckpointedRows(): Promise<void> {
-    for (const table of projection.tables) {
-      const name = analytics.table(table);
-      const after = (checkpoint ?? 0n).toString();
-      const [row] = await queryRows<{ n: string }>(
-        analytics,
-        `SELECT count() AS n FROM ${name} WHERE position > {after:UInt64}`,
-        { after },
-      );
-      if (row && row.n !== '0') {
-        log.warn({ table, rows: row.n, after }, 'removing rows written past the checkpoint');
-        await analytics.client.command({
-          query: `DELETE FROM ${name} WHERE position > {after:UInt64}`,
-          query_params: { after },
-        });
+  /** Makes ClickHouse hold exactly the rows of the events up to the stored checkpoint. */
+  async function recover(): Promise<void> {
+    checkpoint = await readCheckpoint();
+    if (projection.recover) await projection.recover(analytics, checkpoint);
+    else {
+      const removed = await deleteRowsAfter(analytics, projection.tables, checkpoint);
+      if (removed)
+        log.warn(
+          { removed, checkpoint: checkpoint?.toString() ?? null },
+          'removed rows written past the checkpoint',
+        );
+    }
+    notifyWaiters();
+  }
+
+  function notifyWaiters(): void {
+    for (const waiter of waiters) {
+      if (checkpoint !== null && waiter.position <= checkpoint) {
+        waiters.delete(waiter);
+        waiter.resolve();
       }
     }
   }
@@ -101,18 +119,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   async function writeBatch(batch: readonly RecordedEvent[]): Promise<void> {
     const last = batch[batch.length - 1]!;
     const number = ++batches;
-    const rowsByTable = projection.map(batch);
     await options.onStage?.('beforeInsert', number);
-    for (const table of projection.tables) {
-      const rows = rowsByTable[table];
-      if (rows?.length) {
-        await analytics.client.insert({
-          table: analytics.table(table),
-          values: [...rows],
-          format: 'JSONEachRow',
-        });
-      }
-    }
+    await projection.write(batch, analytics);
     await options.onStage?.('afterInsert', number);
     await analytics.client.insert({
       table: checkpoints,
@@ -123,35 +131,40 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     checkpoint = last.position;
     lastEventTime = last.createdAt;
     projected += batch.length;
-    for (const waiter of waiters) {
-      if (waiter.position <= last.position) {
-        waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
+    notifyWaiters();
   }
 
-  /** Writes a batch, retrying with backoff while ClickHouse fails; never drops it. */
+  /**
+   * Writes a batch, retrying with backoff while ClickHouse fails; never drops it. After a failure
+   * nothing is known about what reached ClickHouse (an insert or the checkpoint may have landed with
+   * its reply lost), so each retry first recovers from the stored checkpoint.
+   */
   async function writeWithRetry(batch: readonly RecordedEvent[]): Promise<void> {
+    let dirty = false;
     for (let attempt = 0; !stopRequested; attempt++) {
       try {
-        await writeBatch(batch);
+        let pending = batch;
+        if (dirty) {
+          await recover();
+          const done = checkpoint;
+          pending = done === null ? batch : batch.filter((e) => e.position > done);
+        }
+        if (pending.length) await writeBatch(pending);
         if (state === 'retrying') state = 'live';
         lastError = null;
         return;
       } catch (error) {
+        dirty = true;
         lastError = error instanceof Error ? error.message : String(error);
         state = 'retrying';
         log.error({ err: error, attempt }, 'projection batch failed; retrying');
         await sleep(Math.min(30_000, 100 * 2 ** attempt));
-        // Rows of a failed insert may be partly written: recover as after a crash.
-        await removeUncheckpointedRows().catch(() => undefined);
       }
     }
   }
 
   async function follow(): Promise<void> {
-    await removeUncheckpointedRows();
+    await recover();
     const subscription = events.subscribeToAll({
       ...(checkpoint === null ? {} : { after: checkpoint }),
       ...(projection.filter ? { filter: projection.filter } : {}),
@@ -159,43 +172,51 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     closeSubscription = () => subscription.close();
     const iterator = subscription[Symbol.asyncIterator]();
     let batch: RecordedEvent[] = [];
+    let deadline = 0;
     let pending: Promise<IteratorResult<SubscriptionMessage>> | null = null;
     state = 'catchingUp';
+    const flush = async () => {
+      if (batch.length) await writeWithRetry(batch);
+      batch = [];
+    };
     try {
       while (!stopRequested) {
         pending ??= iterator.next();
+        const wait = deadline - Date.now();
         const next =
           batch.length === 0
             ? await pending
-            : await Promise.race([pending, sleep(maxDelay).then((): typeof TIMEOUT => TIMEOUT)]);
+            : wait <= 0
+              ? TIMEOUT
+              : await Promise.race([pending, sleep(wait).then((): typeof TIMEOUT => TIMEOUT)]);
         if (next === TIMEOUT) {
-          await writeWithRetry(batch);
-          batch = [];
+          await flush();
           continue;
         }
         pending = null;
-        if (next.done) break;
+        if (next.done) {
+          if (!stopRequested) throw new Error('the event store ended the subscription');
+          break;
+        }
         const message = next.value;
         if (message.kind === 'caughtUp') {
-          if (batch.length) await writeWithRetry(batch);
-          batch = [];
+          await flush();
           state = 'live';
           continue;
         }
+        // One deadline per batch, from its first event: a steady trickle is still written promptly.
+        if (batch.length === 0) deadline = Date.now() + maxDelay;
         batch.push(message.event);
-        if (batch.length >= batchSize) {
-          await writeWithRetry(batch);
-          batch = [];
-        }
+        if (batch.length >= batchSize) await flush();
       }
-      if (batch.length && !stopRequested) await writeWithRetry(batch);
+      if (!stopRequested) await flush();
     } finally {
       await subscription.close();
       closeSubscription = null;
     }
   }
 
-  /** Follows the log; when a store fails underneath, waits and resumes from the checkpoint. */
+  /** Follows the log; when a store fails underneath, waits and resumes from the stored checkpoint. */
   async function supervise(): Promise<void> {
     for (let attempt = 0; !stopRequested; attempt++) {
       try {
@@ -207,7 +228,6 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         state = 'retrying';
         log.error({ err: error, attempt }, 'projection failed; resuming from its checkpoint');
         await sleep(Math.min(30_000, 250 * 2 ** attempt));
-        checkpoint = (await readCheckpoint().catch(() => checkpoint)) ?? checkpoint;
       }
     }
   }
@@ -218,7 +238,6 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     async start() {
       if (running) return;
       stopRequested = false;
-      checkpoint = await readCheckpoint();
       running = supervise().finally(() => {
         state = 'stopped';
         running = null;
@@ -227,19 +246,23 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
 
     async stop() {
       stopRequested = true;
+      for (const wake of [...sleepers]) wake();
       await closeSubscription?.();
       await running;
     },
 
     async rebuild() {
       await runner.stop();
-      for (const table of projection.tables) {
-        await analytics.client.command({ query: `TRUNCATE TABLE IF EXISTS ${analytics.table(table)}` });
-      }
+      // Checkpoint first: a crash after it leaves a projection that rebuilds from 0, never one that
+      // believes it holds rows it does not.
       await analytics.client.command({
         query: `DELETE FROM ${checkpoints} WHERE projection_name = {name:String}`,
         query_params: { name: projection.name },
       });
+      checkpoint = null;
+      for (const table of projection.tables) {
+        await analytics.client.command({ query: `TRUNCATE TABLE IF EXISTS ${analytics.table(table)}` });
+      }
       projected = 0;
       log.info('rebuilding from position 0');
       await runner.start();
@@ -262,23 +285,24 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     async waitFor(position) {
       const target = position === undefined ? await events.headPosition() : position;
       if (target === null || (checkpoint !== null && checkpoint >= target)) return;
-      // Events the filter skips never reach a batch: wait for the head as the filter sees it.
-      let filtered: Position | null = target;
+      // Events the filter skips never reach a batch: wait for the last one the filter passes.
+      let goal: Position | null = target;
       if (projection.filter) {
-        filtered = null;
+        goal = null;
+        const from = checkpoint;
         for await (const event of events.readAll({
           filter: projection.filter,
-          ...(checkpoint === null ? {} : { after: checkpoint }),
+          ...(from === null ? {} : { after: from }),
         })) {
           if (event.position > target) break;
-          filtered = event.position;
+          goal = event.position;
         }
-        if (filtered === null) return;
+        if (goal === null) return;
       }
-      const goal = filtered;
+      const wanted = goal;
       await new Promise<void>((resolve) => {
-        if (checkpoint !== null && checkpoint >= goal) resolve();
-        else waiters.add({ position: goal, resolve });
+        if (checkpoint !== null && checkpoint >= wanted) resolve();
+        else waiters.add({ position: wanted, resolve });
       });
     },
   };

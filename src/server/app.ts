@@ -53,7 +53,16 @@ export function buildApp(deps: AppDeps): App {
         deps.analytics.client.query({ query: 'SELECT 1', format: 'JSONEachRow' }).then((r) => r.json()),
       ),
     ]);
-    const projections = await Promise.all(deps.projections.map((p) => p.status()));
+    const projections = await Promise.all(
+      deps.projections.map((p) =>
+        p
+          .status()
+          .catch((error: unknown) => ({
+            name: p.name,
+            error: error instanceof Error ? error.message : String(error),
+          })),
+      ),
+    );
     const ok = checks.every((c) => c.ok);
     sendJson(res, ok ? 200 : 503, {
       status: ok ? 'ok' : 'degraded',

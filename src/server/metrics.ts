@@ -5,7 +5,11 @@ import type { ProjectionRunner } from '../projections/runner.js';
 export function createServiceMetrics(runners: readonly ProjectionRunner[]): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aul_' });
-  const statuses = () => Promise.all(runners.map((r) => r.status()));
+  // A failing status (event store down) leaves the gauge out of this scrape rather than failing it.
+  const statuses = async () =>
+    (await Promise.allSettled(runners.map((r) => r.status()))).flatMap((r) =>
+      r.status === 'fulfilled' ? [r.value] : [],
+    );
   new Gauge({
     name: 'aul_projection_lag_milliseconds',
     help: 'How long ago the last written event was appended, while the projection is behind the log',

@@ -7,21 +7,17 @@ import {
   type Position as EsdbPosition,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
   type EventStoreDBClient,
-  eventTypeFilter,
   excludeSystemEvents,
-  type Filter,
   FORWARDS,
   jsonEvent,
   NO_STREAM,
   START,
   STREAM_EXISTS,
   StreamNotFoundError,
-  streamNameFilter,
   UnavailableError,
 } from '@eventstore/db-client';
 import {
   categoryOf,
-  type EventFilter,
   type EventStore,
   EventStoreUnavailableError,
   type ExpectedRevision,
@@ -108,14 +104,27 @@ function toRecorded(
   };
 }
 
-function serverFilter(filter: EventFilter | undefined): Filter {
-  if (filter?.categories?.length)
-    return streamNameFilter({ prefixes: filter.categories.map((c) => `${c}-`) });
-  if (filter?.eventTypes?.length) {
-    const escaped = filter.eventTypes.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-    return eventTypeFilter({ regex: `^(${escaped.join('|')})$` });
+/** Position of the newest non-system event, paging backwards past system records. */
+async function headOf(client: EventStoreDBClient): Promise<Position | null> {
+  let from: EsdbPosition | typeof END = END;
+  for (;;) {
+    let last: AllStreamResolvedEvent | null = null;
+    let seen = 0;
+    const page: AsyncIterable<AllStreamResolvedEvent> = client.readAll({
+      direction: BACKWARDS,
+      fromPosition: from,
+      maxCount: 500,
+    });
+    for await (const resolved of page) {
+      seen++;
+      last = resolved;
+      const event = toRecorded(resolved);
+      if (event) return event.position;
+    }
+    const position: EsdbPosition | undefined = last?.event?.position;
+    if (seen < 500 || !position) return null;
+    from = position;
   }
-  return excludeSystemEvents();
 }
 
 /** The EventStoreDB / KurrentDB adapter. The client is owned by the caller (the composition root). */
@@ -194,31 +203,57 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
     },
 
     subscribeToAll(options = {}): Subscription {
+      // Filters run here, not on the server, so that categories mean exactly what they mean in the
+      // embedded store (the stream id before the first '-') and so that catch-up can be detected on
+      // any server version: the subscription has caught up once it delivers the event that was the
+      // head of the log when it started. (A server's own 'caughtUp' signal can overtake events still
+      // buffered in the client's stream, and servers before 23.10 do not send it.)
       const subscription = client.subscribeToAll({
         fromPosition: options.after === undefined ? START : decodeEsdbPosition(options.after),
-        filter: serverFilter(options.filter),
+        filter: excludeSystemEvents(),
       });
-      // A bounded hand-off queue: the gRPC stream is paused while the consumer is behind.
       const queue: SubscriptionMessage[] = [];
       const highWater = 1000;
       let failure: unknown = null;
       let ended = false;
+      let caughtUp = false;
+      let head: Position | null | undefined;
       let notify: (() => void) | null = null;
       const signal = (): void => {
         notify?.();
         notify = null;
       };
-      subscription.on('data', (resolved: AllStreamResolvedEvent) => {
-        const event = toRecorded(resolved);
-        if (!event || !matchesFilter(event, options.filter)) return;
-        if (options.after !== undefined && event.position <= options.after) return;
-        queue.push({ kind: 'event', event });
-        if (queue.length >= highWater) subscription.pause();
-        signal();
-      });
-      subscription.on('caughtUp', () => {
+      const markCaughtUp = (): void => {
+        if (caughtUp) return;
+        caughtUp = true;
         queue.push({ kind: 'caughtUp' });
         signal();
+      };
+      void headOf(client).then(
+        (position) => {
+          head = position;
+          if (position === null || (options.after !== undefined && position <= options.after)) markCaughtUp();
+        },
+        (error: unknown) => {
+          failure = translate(error);
+          signal();
+        },
+      );
+      subscription.on('data', (resolved: AllStreamResolvedEvent) => {
+        try {
+          const event = toRecorded(resolved);
+          if (!event) return;
+          if (options.after !== undefined && event.position <= options.after) return;
+          if (matchesFilter(event, options.filter)) {
+            queue.push({ kind: 'event', event });
+            if (queue.length >= highWater) subscription.pause();
+          }
+          if (!caughtUp && head !== undefined && head !== null && event.position >= head) markCaughtUp();
+          signal();
+        } catch (error) {
+          failure = error;
+          signal();
+        }
       });
       subscription.on('error', (error) => {
         failure = translate(error);
@@ -229,15 +264,10 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
         signal();
       });
       async function* run(): AsyncGenerator<SubscriptionMessage> {
-        let sentCaughtUp = false;
         while (true) {
           const next = queue.shift();
           if (next) {
             if (queue.length < highWater / 2 && subscription.isPaused()) subscription.resume();
-            if (next.kind === 'caughtUp') {
-              if (sentCaughtUp) continue;
-              sentCaughtUp = true;
-            }
             yield next;
             continue;
           }
@@ -261,19 +291,7 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
     },
 
     async headPosition() {
-      try {
-        for await (const resolved of client.readAll({
-          direction: BACKWARDS,
-          fromPosition: END,
-          maxCount: 50,
-        })) {
-          const event = toRecorded(resolved);
-          if (event) return event.position;
-        }
-        return null;
-      } catch (error) {
-        throw translate(error);
-      }
+      return headOf(client);
     },
 
     async close() {

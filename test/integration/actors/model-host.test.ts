@@ -156,9 +156,11 @@ describe('actor host with the model lifecycle on the embedded store', () => {
 
   it('stops training when the model is retired mid-run and does not record the late result', async () => {
     let release: (() => void) | undefined;
+    let aborted: AbortSignal | undefined;
     const slow = modelMachine.provide({
       actors: {
-        train: fromPromise<TrainOutput, TrainInput>(async ({ input }) => {
+        train: fromPromise<TrainOutput, TrainInput>(async ({ input, signal }) => {
+          aborted = signal;
           await new Promise<void>((r) => {
             release = r;
           });
@@ -175,7 +177,9 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     const address = model();
     await slowHost.send(address, modelRegistered, user);
     await slowHost.send(address, trainingRequested, user);
+    expect(aborted?.aborted).toBe(false);
     await slowHost.send(address, { type: 'modelRetired' }, user);
+    expect(aborted?.aborted).toBe(true);
     release?.();
     await slowHost.settled();
     expect((await streamOf(store, `model-${address.id}`)).map((e) => e.type)).toEqual([
@@ -184,6 +188,31 @@ describe('actor host with the model lifecycle on the embedded store', () => {
       'modelRetired',
     ]);
     await slowHost.stop();
+  });
+
+  it('drops its running work on a conflict without recording anything for it', async () => {
+    const never = modelMachine.provide({
+      actors: { train: fromPromise<TrainOutput, TrainInput>(() => new Promise<TrainOutput>(() => {})) },
+    });
+    const a = createActorHost({ store, kinds: [modelKind(never)], logger: silentLogger });
+    const b = createActorHost({ store, kinds: [modelKind(never)], logger: silentLogger });
+    const address = model();
+    await a.send(address, modelRegistered, user);
+    await a.send(address, trainingRequested, user);
+    // B moves the model on (a failed run, then a new one), so A's view is stale.
+    await b.send(address, { type: 'trainingFailed', reason: 'operator stopped it' }, user);
+    await b.send(address, trainingRequested, user);
+    await expect(a.send(address, { type: 'modelRetired' }, user)).rejects.toMatchObject({ code: 'CONFLICT' });
+    await a.settled(); // B's run never ends, so only A can settle
+    // A's abandoned run records nothing: B's run is still the one in progress.
+    expect((await streamOf(store, `model-${address.id}`)).map((e) => e.type)).toEqual([
+      'modelRegistered',
+      'trainingRequested',
+      'trainingFailed',
+      'trainingRequested',
+    ]);
+    await a.stop();
+    await b.stop();
   });
 
   it('rehydrates an actor from 10,000 events to the same state, and answers what it knew at a past revision', async () => {

@@ -198,7 +198,8 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(new Set(events.map((e) => e.id)).size).toBe(total);
       for (let i = 1; i < events.length; i++)
         expect(events[i]!.position > events[i - 1]!.position).toBe(true);
-      expect(caughtUpAfter).not.toBeNull();
+      // Caught up only after the history that existed when it subscribed.
+      expect(caughtUpAfter).toBeGreaterThanOrEqual(1500);
       // Per stream, revisions arrive in order with none missing.
       for (const stream of streams) {
         const revisions = events.filter((e) => e.streamId === stream).map((e) => Number(e.revision));
