@@ -55,12 +55,10 @@ export function buildApp(deps: AppDeps): App {
     ]);
     const projections = await Promise.all(
       deps.projections.map((p) =>
-        p
-          .status()
-          .catch((error: unknown) => ({
-            name: p.name,
-            error: error instanceof Error ? error.message : String(error),
-          })),
+        p.status().catch((error: unknown) => ({
+          name: p.name,
+          error: error instanceof Error ? error.message : String(error),
+        })),
       ),
     );
     const ok = checks.every((c) => c.ok);
