@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { drainPending } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
@@ -20,6 +23,12 @@ export interface AnalyticsStore {
   readonly kind: 'chdb' | 'server';
   /** `database.table`, for SQL text. */
   table(name: string): string;
+  /**
+   * Inserts one block in ClickHouse's Native format (see native-format.ts): the fast path for large
+   * inserts. chDB loads it from a file (its connection cannot carry binary bodies); a server gets it as
+   * the raw body of an HTTP INSERT.
+   */
+  insertNative(table: string, columns: readonly string[], block: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,13 +72,44 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
     } as Parameters<typeof createClient>[0]);
   }
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
+  const table = (name: string) => {
+    if (!IDENTIFIER.test(name)) throw new Error(`invalid table name '${name}'`);
+    return `${options.database}.${name}`;
+  };
+  const columnList = (columns: readonly string[]) => {
+    for (const c of columns) if (!IDENTIFIER.test(c)) throw new Error(`invalid column name '${c}'`);
+    return columns.join(', ');
+  };
+  const spoolDir = join(options.dataDir, 'tmp');
+  if (kind === 'chdb') mkdirSync(spoolDir, { recursive: true });
   return {
     client,
     database: options.database,
     kind,
-    table: (name) => {
-      if (!IDENTIFIER.test(name)) throw new Error(`invalid table name '${name}'`);
-      return `${options.database}.${name}`;
+    table,
+    async insertNative(name, columns, block) {
+      const target = `${table(name)} (${columnList(columns)})`;
+      if (kind === 'chdb') {
+        const file = join(spoolDir, `insert-${randomUUID()}.native`);
+        await writeFile(file, block);
+        try {
+          const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+          await client.command({ query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native')` });
+        } finally {
+          await rm(file, { force: true });
+        }
+        return;
+      }
+      const url = new URL(options.url!);
+      url.searchParams.set('query', `INSERT INTO ${target} FORMAT Native`);
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+      if (options.username) headers['x-clickhouse-user'] = options.username;
+      if (options.password) headers['x-clickhouse-key'] = options.password;
+      const response = await fetch(url, { method: 'POST', headers, body: block });
+      if (!response.ok)
+        throw new Error(
+          `ClickHouse insert into ${name} failed (${response.status}): ${await response.text()}`,
+        );
     },
     async close() {
       await client.close();
