@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/stores/clickhouse/migrations.js';
 import { runToExit, startTsChild } from '../support/child-process.js';
 import { tempDir } from '../support/fixtures.js';
 
@@ -48,7 +49,7 @@ describe('npm start on a fresh data directory', () => {
     expect(health.body).toMatchObject({
       status: 'ok',
       eventStore: { kind: 'sqlite' },
-      analytics: { kind: 'chdb', migrationsApplied: [1, 2] },
+      analytics: { kind: 'chdb', migrationsApplied: MIGRATIONS.map((m) => m.version) },
       projections: [{ name: 'audit_index' }],
     });
     expect(elapsed).toBeLessThan(10_000);

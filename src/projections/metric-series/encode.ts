@@ -55,7 +55,9 @@ export function encodeSamples(batches: readonly { batch: SampleBatch; position: 
       if (s > seriesScale[local]!) seriesScale[local] = s;
     }
     const idWords = new Uint32Array(batch.series.length * 2);
-    batch.series.forEach((def, local) => setUInt64(idWords, local, BigInt(def.id)));
+    batch.series.forEach((def, local) => {
+      setUInt64(idWords, local, BigInt(def.id));
+    });
     const positionLo = Number(position & 0xffffffffn);
     const positionHi = Number(position >> 32n);
     for (let i = 0; i < n; i++, row++) {
