@@ -1,0 +1,35 @@
+import { type EventStore, EventStoreUnavailableError } from '../../src/stores/event-store/port.js';
+
+/**
+ * The same event store behind a switch: while `down`, every call fails as an unreachable server
+ * would, and nothing reaches the store underneath.
+ */
+export function switchable(store: EventStore): EventStore & { down: boolean; calls: number } {
+  const unavailable = () =>
+    new EventStoreUnavailableError('event store unreachable (switched off by the test)');
+  const wrapper = {
+    down: false,
+    calls: 0,
+    kind: store.kind,
+    async append(...args: Parameters<EventStore['append']>) {
+      wrapper.calls++;
+      if (wrapper.down) throw unavailable();
+      return store.append(...args);
+    },
+    async *readStream(...args: Parameters<EventStore['readStream']>) {
+      if (wrapper.down) throw unavailable();
+      yield* store.readStream(...args);
+    },
+    async *readAll(...args: Parameters<EventStore['readAll']>) {
+      if (wrapper.down) throw unavailable();
+      yield* store.readAll(...args);
+    },
+    subscribeToAll: (...args: Parameters<EventStore['subscribeToAll']>) => store.subscribeToAll(...args),
+    async headPosition() {
+      if (wrapper.down) throw unavailable();
+      return store.headPosition();
+    },
+    close: () => store.close(),
+  };
+  return wrapper;
+}
