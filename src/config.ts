@@ -3,8 +3,8 @@ import { z } from 'zod';
 const port = z.coerce
   .number({ error: 'must be a number' })
   .int('must be a whole number')
-  .min(1, 'must be from 1 to 65535')
-  .max(65535, 'must be from 1 to 65535');
+  .min(0, 'must be from 0 to 65535')
+  .max(65535, 'must be from 0 to 65535');
 
 const optionalUrl = (protocols: readonly string[]) =>
   z
@@ -15,6 +15,13 @@ const optionalUrl = (protocols: readonly string[]) =>
     .refine((v) => v === undefined || protocols.some((p) => v.startsWith(p)), {
       message: `must start with ${protocols.join(' or ')}`,
     });
+
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be from ${min} to ${max}`)
+    .max(max, `must be from ${min} to ${max}`);
 
 /** Every setting, read from the environment. Documented in README.md ("Settings"). */
 export const ConfigSchema = z.object({
@@ -38,6 +45,40 @@ export const ConfigSchema = z.object({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and _, not starting with a digit')
     .default('all_use'),
   PROJECTION_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(5000),
+  SAMPLES_RETENTION_DAYS: int(1, 36_500).default(30),
+  ROLLUP_1M_RETENTION_DAYS: int(1, 36_500).default(180),
+  ROLLUP_1H_RETENTION_DAYS: int(1, 36_500).default(730),
+  INGEST_MAX_PAST_SECONDS: int(1, 10 * 365 * 86_400).default(86_400),
+  INGEST_MAX_FUTURE_SECONDS: int(0, 86_400).default(300),
+  INGEST_MAX_SERIES_PER_METRIC: int(1, 10_000_000).default(10_000),
+  AGENT_BATCH_MAX_SAMPLES: int(1, 1_000_000).default(50_000),
+  AGENT_BATCH_MAX_DELAY_MS: int(1, 3_600_000).default(1000),
+  AGENT_BUFFER_CAPACITY: int(1, 100_000_000).default(1_000_000),
+  OTLP_MAX_BODY_BYTES: int(1024, 1 << 30).default(8 * 1024 * 1024),
+  OTLP_MAX_DECODED_BYTES: int(1024, 1 << 30).default(32 * 1024 * 1024),
+  SELF_MONITOR_INTERVAL_MS: int(0, 3_600_000).default(10_000),
+  SCRAPE_TARGETS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const targets: { name: string; url: string }[] = [];
+      for (const part of text
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const match = /^([a-z][a-z0-9_]*)=(https?:\/\/\S+)$/.exec(part);
+        if (!match) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `'${part}' must be name=http(s)://host:port/path (name: lower-case letters, digits, _)`,
+          });
+          return z.NEVER;
+        }
+        targets.push({ name: match[1]!, url: match[2]! });
+      }
+      return targets;
+    }),
+  SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { ActorHost } from '../actors/host.js';
+import type { CollectionAgent } from '../collection/agent.js';
 import type { ProjectionRunner } from '../projections/runner.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
@@ -14,6 +15,16 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly migrations: readonly number[];
   readonly version: string;
+  /** Collection agents: their health is part of /healthz; they are stopped (and flushed) first on stop. */
+  readonly agents?: readonly CollectionAgent[];
+  /** Extra routes (ingest endpoints). */
+  readonly routes?: readonly Route[];
+}
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
 export interface App {
@@ -74,6 +85,7 @@ export function buildApp(deps: AppDeps): App {
       },
       checks,
       projections,
+      agents: (deps.agents ?? []).map((a) => a.health()),
     });
   }
 
@@ -85,11 +97,21 @@ export function buildApp(deps: AppDeps): App {
       res.end(await metrics.metrics());
       return;
     }
+    const route = deps.routes?.find((r) => r.path === url.pathname);
+    if (route) {
+      if (req.method !== route.method) {
+        req.resume();
+        return sendJson(res, 405, {
+          error: { code: 'METHOD_NOT_ALLOWED', message: `use ${route.method} ${route.path}` },
+        });
+      }
+      return route.handle(req, res);
+    }
     if (req.method === 'GET' && url.pathname === '/') {
       return sendJson(res, 200, {
         service: 'all-use-learning',
         version: deps.version,
-        endpoints: ['/healthz', '/metrics'],
+        endpoints: ['/healthz', '/metrics', ...(deps.routes ?? []).map((r) => `${r.method} ${r.path}`)],
       });
     }
     sendJson(res, 404, {
@@ -126,6 +148,7 @@ export function buildApp(deps: AppDeps): App {
         await new Promise<void>((resolve) => closing.close(() => resolve()));
         closing.closeAllConnections();
       }
+      for (const agent of deps.agents ?? []) await agent.stop();
       await deps.host.stop();
       for (const projection of deps.projections) await projection.stop();
       await deps.analytics.close();

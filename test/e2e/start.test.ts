@@ -50,7 +50,11 @@ describe('npm start on a fresh data directory', () => {
       status: 'ok',
       eventStore: { kind: 'sqlite' },
       analytics: { kind: 'chdb', migrationsApplied: MIGRATIONS.map((m) => m.version) },
-      projections: [{ name: 'audit_index' }],
+      projections: [{ name: 'audit_index' }, { name: 'metric_series' }],
+      agents: [
+        { agentId: 'otlp', state: 'running' },
+        { agentId: 'self', state: 'running' },
+      ],
     });
     expect(elapsed).toBeLessThan(10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

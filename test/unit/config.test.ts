@@ -42,6 +42,6 @@ describe('loadConfig', () => {
     );
     expect(problems).toMatch(/^LOG_LEVEL: .*\(got 'loud'\)/m);
     expect(problems).toMatch(/^CLICKHOUSE_DATABASE: must be letters/m);
-    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be from 1 to 65535/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be from 0 to 65535/);
   });
 });

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EventStoreDBClient } from '@eventstore/db-client';
+import type { Logger } from 'pino';
+import { agentKind } from './actors/agent.kind.js';
+import { type ActorHost, createActorHost } from './actors/host.js';
+import { modelKind } from './actors/model.kind.js';
+import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
+import { selfMonitor } from './collection/self-monitor.js';
+import type { Config } from './config.js';
+import { createOtlpHandler } from './ingest/otlp/handler.js';
+import { prometheusScraper } from './ingest/prometheus/scrape.js';
+import { auditIndexProjection } from './projections/audit-index/index.js';
+import { metricSeriesProjection } from './projections/metric-series/index.js';
+import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
+import { type App, buildApp } from './server/app.js';
+import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
+import { migrate } from './stores/clickhouse/migrations.js';
+import { applyRetention } from './stores/clickhouse/retention.js';
+import { createEsdbEventStore } from './stores/event-store/esdb.js';
+import type { EventStore } from './stores/event-store/port.js';
+import { createSqliteEventStore } from './stores/event-store/sqlite.js';
+
+export interface Service {
+  readonly app: App;
+  readonly events: EventStore;
+  readonly analytics: AnalyticsStore;
+  readonly host: ActorHost;
+  readonly agents: ReadonlyMap<string, CollectionAgent>;
+  readonly projections: readonly ProjectionRunner[];
+  /** Starts agents, projections and the HTTP server, then resumes actors left mid-work. */
+  start(): Promise<{ port: number; host: string }>;
+  stop(): Promise<void>;
+}
+
+function openEventStore(config: Config): EventStore {
+  if (config.EVENTSTORE_URL) {
+    return createEsdbEventStore(EventStoreDBClient.connectionString`${config.EVENTSTORE_URL}`);
+  }
+  return createSqliteEventStore({
+    path: join(resolve(config.DATA_DIR), 'events.db'),
+    synchronous: config.EVENTSTORE_SYNC,
+  });
+}
+
+/** The composition root: the one place that picks adapters and wires them together. */
+export async function createService(config: Config, logger: Logger): Promise<Service> {
+  const version = (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+  const dataDir = resolve(config.DATA_DIR);
+  const events = openEventStore(config);
+  const analytics = await openAnalyticsStore({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    dataDir: join(dataDir, 'clickhouse'),
+  });
+  const migrations = await migrate(analytics, logger);
+  await applyRetention(
+    analytics,
+    {
+      rawDays: config.SAMPLES_RETENTION_DAYS,
+      rollup1mDays: config.ROLLUP_1M_RETENTION_DAYS,
+      rollup1hDays: config.ROLLUP_1H_RETENTION_DAYS,
+    },
+    logger,
+  );
+  const host = createActorHost({ store: events, kinds: [modelKind(), agentKind()], logger });
+  const projections = [auditIndexProjection, metricSeriesProjection()].map((projection) =>
+    createProjectionRunner({
+      projection,
+      events,
+      analytics,
+      logger,
+      batchSize: config.PROJECTION_BATCH_SIZE,
+    }),
+  );
+
+  const agents = new Map<string, CollectionAgent>();
+  const newAgent = (id: string) => {
+    const agent = createCollectionAgent({
+      id,
+      events,
+      host,
+      logger,
+      spoolDir: join(dataDir, 'spool'),
+      batchMaxSamples: config.AGENT_BATCH_MAX_SAMPLES,
+      batchMaxDelayMs: config.AGENT_BATCH_MAX_DELAY_MS,
+      bufferCapacity: config.AGENT_BUFFER_CAPACITY,
+      limits: {
+        maxPastMs: config.INGEST_MAX_PAST_SECONDS * 1000,
+        maxFutureMs: config.INGEST_MAX_FUTURE_SECONDS * 1000,
+        maxSeriesPerMetric: config.INGEST_MAX_SERIES_PER_METRIC,
+      },
+    });
+    agents.set(id, agent);
+    return agent;
+  };
+  const otlp = newAgent('otlp');
+  const scrapers = config.SCRAPE_TARGETS.map((target) => ({
+    target,
+    agent: newAgent(`scrape-${target.name}`),
+  }));
+  const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
+  const monitor = self ? selfMonitor(self, () => [...agents.values()]) : null;
+
+  const app = buildApp({
+    events,
+    analytics,
+    host,
+    projections,
+    logger,
+    migrations,
+    version,
+    agents: [...agents.values()],
+    routes: [
+      {
+        method: 'POST',
+        path: '/v1/metrics',
+        handle: createOtlpHandler({
+          agent: otlp,
+          logger,
+          maxBodyBytes: config.OTLP_MAX_BODY_BYTES,
+          maxDecodedBytes: config.OTLP_MAX_DECODED_BYTES,
+        }),
+      },
+    ],
+  });
+
+  return {
+    app,
+    events,
+    analytics,
+    host,
+    agents,
+    projections,
+    async start() {
+      await otlp.start(['event']);
+      for (const { target, agent } of scrapers) {
+        await agent.start(['scrape']);
+        agent.sample(prometheusScraper(agent, target), config.SCRAPE_INTERVAL_MS);
+      }
+      if (self && monitor) {
+        await self.start(['periodic']);
+        self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
+      }
+      const bound = await app.start({ port: config.PORT, host: config.HOST });
+      const resumed = await host.recover();
+      if (resumed > 0) logger.info({ resumed }, 'resumed actors with work in flight');
+      return bound;
+    },
+    async stop() {
+      monitor?.close();
+      await app.stop();
+    },
+  };
+}
