@@ -14,7 +14,12 @@ export interface Projection {
   readonly filter?: EventFilter;
   /** The tables it owns (names without the database); `rebuild` truncates them. */
   readonly tables: readonly string[];
-  write(events: readonly RecordedEvent[], analytics: AnalyticsStore): Promise<void>;
+  /**
+   * Optional CPU-only preparation of a batch (decoding, encoding). The runner prepares the next batch
+   * while the previous one is being written, and passes the result to `write`.
+   */
+  prepare?(events: readonly RecordedEvent[]): unknown;
+  write(events: readonly RecordedEvent[], analytics: AnalyticsStore, prepared?: unknown): Promise<void>;
   /**
    * Removes everything written for events after `checkpoint` (null: everything). The default deletes
    * rows whose `position` column is past it from every table.

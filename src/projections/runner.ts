@@ -116,11 +116,11 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
   }
 
-  async function writeBatch(batch: readonly RecordedEvent[]): Promise<void> {
+  async function writeBatch(batch: readonly RecordedEvent[], prepared: unknown): Promise<void> {
     const last = batch[batch.length - 1]!;
     const number = ++batches;
     await options.onStage?.('beforeInsert', number);
-    await projection.write(batch, analytics);
+    await projection.write(batch, analytics, prepared);
     await options.onStage?.('afterInsert', number);
     await analytics.client.insert({
       table: checkpoints,
@@ -139,17 +139,19 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
    * nothing is known about what reached ClickHouse (an insert or the checkpoint may have landed with
    * its reply lost), so each retry first recovers from the stored checkpoint.
    */
-  async function writeWithRetry(batch: readonly RecordedEvent[]): Promise<void> {
+  async function writeWithRetry(batch: readonly RecordedEvent[], prepared: unknown): Promise<void> {
     let dirty = false;
     for (let attempt = 0; !stopRequested; attempt++) {
       try {
         let pending = batch;
+        let ready = prepared;
         if (dirty) {
           await recover();
           const done = checkpoint;
           pending = done === null ? batch : batch.filter((e) => e.position > done);
+          if (pending.length !== batch.length) ready = projection.prepare?.(pending);
         }
-        if (pending.length) await writeBatch(pending);
+        if (pending.length) await writeBatch(pending, ready);
         if (state === 'retrying') state = 'live';
         lastError = null;
         return;
@@ -174,10 +176,17 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     let batch: RecordedEvent[] = [];
     let deadline = 0;
     let pending: Promise<IteratorResult<SubscriptionMessage>> | null = null;
+    let writing: Promise<void> = Promise.resolve();
     state = 'catchingUp';
+    // Writes stay strictly in order (one at a time, each checkpointed), but the next batch is prepared
+    // while the previous one is being written.
     const flush = async () => {
-      if (batch.length) await writeWithRetry(batch);
+      if (!batch.length) return;
+      const full = batch;
       batch = [];
+      const prepared = projection.prepare?.(full);
+      await writing;
+      writing = writeWithRetry(full, prepared);
     };
     try {
       while (!stopRequested) {
@@ -210,7 +219,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         if (batch.length >= batchSize) await flush();
       }
       if (!stopRequested) await flush();
+      await writing;
     } finally {
+      await writing.catch(() => undefined);
       await subscription.close();
       closeSubscription = null;
     }

@@ -28,24 +28,34 @@ const SeriesDefSchema = z.object({
   unit: z.string(),
 });
 
+/**
+ * The payload, compact: series indexes as 16-bit integers when the batch has at most 65,536 series,
+ * timestamps as 32-bit millisecond offsets from `tsBase` when the batch spans less than 24 days
+ * (64-bit doubles otherwise), values as 64-bit doubles — 14 bytes a sample in the usual case.
+ */
 const PayloadSchema = z.object({
   v: z.literal(BATCH_SCHEMA_VERSION),
   agentId: z.string(),
   seq: z.number().int().nonnegative(),
   count: z.number().int().nonnegative(),
   series: z.array(SeriesDefSchema),
+  indexWidth: z.union([z.literal(2), z.literal(4)]),
   seriesIndex: z.string(),
+  tsBase: z.number(),
+  tsWidth: z.union([z.literal(4), z.literal(8)]),
   timestamps: z.string(),
   values: z.string(),
 });
 export type BatchPayload = z.infer<typeof PayloadSchema>;
 
+type Typed = Uint16Array | Uint32Array | Int32Array | Float64Array;
+
 // Typed arrays are written in the platform's byte order; every platform Node runs on here is
 // little-endian, and decoding checks the byte lengths.
-const b64 = (array: Uint32Array | Float64Array) =>
+const b64 = (array: Typed) =>
   Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
 
-function fromB64<T extends Uint32Array | Float64Array>(
+function fromB64<T extends Typed>(
   text: string,
   Type: { new (buffer: ArrayBuffer, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
   count: number,
@@ -62,31 +72,63 @@ function fromB64<T extends Uint32Array | Float64Array>(
 }
 
 export function encodeBatch(batch: SampleBatch): BatchPayload {
+  const n = batch.values.length;
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < n; i++) {
+    const t = batch.timestamps[i]!;
+    if (t < low) low = t;
+    if (t > high) high = t;
+  }
+  const tsBase = n ? low : 0;
+  const narrowTs = n === 0 || (high - low < 2 ** 31 && batch.timestamps.every(Number.isInteger));
+  let timestamps: Int32Array | Float64Array = batch.timestamps;
+  if (narrowTs) {
+    const offsets = new Int32Array(n);
+    for (let i = 0; i < n; i++) offsets[i] = batch.timestamps[i]! - tsBase;
+    timestamps = offsets;
+  }
+  const narrowIndex = batch.series.length <= 65_536;
   return {
     v: BATCH_SCHEMA_VERSION,
     agentId: batch.agentId,
     seq: batch.seq,
-    count: batch.values.length,
+    count: n,
     series: batch.series.map((s) => ({ ...s, labels: { ...s.labels } })),
-    seriesIndex: b64(batch.seriesIndex),
-    timestamps: b64(batch.timestamps),
+    indexWidth: narrowIndex ? 2 : 4,
+    seriesIndex: b64(narrowIndex ? Uint16Array.from(batch.seriesIndex) : batch.seriesIndex),
+    tsBase,
+    tsWidth: narrowTs ? 4 : 8,
+    timestamps: b64(timestamps),
     values: b64(batch.values),
   };
 }
 
 export function decodeBatch(payload: unknown): SampleBatch {
   const p = PayloadSchema.parse(payload);
-  const seriesIndex = fromB64(p.seriesIndex, Uint32Array, p.count, 'seriesIndex');
+  const rawIndex =
+    p.indexWidth === 2
+      ? fromB64(p.seriesIndex, Uint16Array, p.count, 'seriesIndex')
+      : fromB64(p.seriesIndex, Uint32Array, p.count, 'seriesIndex');
+  const seriesIndex = rawIndex instanceof Uint32Array ? rawIndex : Uint32Array.from(rawIndex);
   for (let i = 0; i < seriesIndex.length; i++) {
     if (seriesIndex[i]! >= p.series.length)
       throw new Error(`batch sample ${i} names series ${seriesIndex[i]} of ${p.series.length}`);
+  }
+  let timestamps: Float64Array;
+  if (p.tsWidth === 4) {
+    const offsets = fromB64(p.timestamps, Int32Array, p.count, 'timestamps');
+    timestamps = new Float64Array(p.count);
+    for (let i = 0; i < p.count; i++) timestamps[i] = p.tsBase + offsets[i]!;
+  } else {
+    timestamps = fromB64(p.timestamps, Float64Array, p.count, 'timestamps');
   }
   return {
     agentId: p.agentId,
     seq: p.seq,
     series: p.series,
     seriesIndex,
-    timestamps: fromB64(p.timestamps, Float64Array, p.count, 'timestamps'),
+    timestamps,
     values: fromB64(p.values, Float64Array, p.count, 'values'),
   };
 }

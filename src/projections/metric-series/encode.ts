@@ -1,7 +1,7 @@
 import type { SampleBatch } from '../../domain/metrics/batch.js';
 import {
   bytesOf,
-  encodeNativeBlock,
+  encodeNativeChunks,
   type NativeColumn,
   setInt64,
   setUInt64,
@@ -34,7 +34,7 @@ export const SAMPLE_COLUMNS = ['series_id', 'ts', 'scale', 'int_value', 'float_v
  */
 export function encodeSamples(batches: readonly { batch: SampleBatch; position: bigint }[]): {
   rows: number;
-  block: Buffer;
+  block: Uint8Array[];
 } {
   let rows = 0;
   for (const { batch } of batches) rows += batch.values.length;
@@ -50,9 +50,14 @@ export function encodeSamples(batches: readonly { batch: SampleBatch; position: 
     const seriesScale = new Uint8Array(batch.series.length);
     for (let i = 0; i < n; i++) {
       const local = batch.seriesIndex[i]!;
-      if (seriesScale[local] === FLOAT_SCALE) continue;
-      const s = decimalScale(batch.values[i]!);
-      if (s > seriesScale[local]!) seriesScale[local] = s;
+      const current = seriesScale[local]!;
+      if (current === FLOAT_SCALE) continue;
+      const v = batch.values[i]!;
+      // Most samples fit the scale their series already needs: check that first.
+      const scaled = Math.round(v * POW10[current]!);
+      if (scaled / POW10[current]! === v && Math.abs(scaled) < MAX_SAFE) continue;
+      const s = decimalScale(v);
+      if (s > current) seriesScale[local] = s;
     }
     const idWords = new Uint32Array(batch.series.length * 2);
     batch.series.forEach((def, local) => {
@@ -81,5 +86,5 @@ export function encodeSamples(batches: readonly { batch: SampleBatch; position: 
     { name: 'float_value', type: 'Float64', data: bytesOf(floats) },
     { name: 'position', type: 'UInt64', data: bytesOf(positionWords) },
   ];
-  return { rows, block: encodeNativeBlock(rows, columns) };
+  return { rows, block: encodeNativeChunks(rows, columns) };
 }

@@ -1,9 +1,16 @@
 import { decodeBatch, type SampleBatch } from '../../domain/metrics/batch.js';
+import type { SeriesDef } from '../../domain/metrics/kinds.js';
 import type { AnalyticsStore } from '../../stores/clickhouse/client.js';
 import { queryRows } from '../../stores/clickhouse/client.js';
 import type { Position, RecordedEvent } from '../../stores/event-store/port.js';
 import type { Projection } from '../projection.js';
 import { encodeSamples, SAMPLE_COLUMNS } from './encode.js';
+
+interface Prepared {
+  readonly definitions: readonly SeriesDef[];
+  readonly rows: number;
+  readonly block: Uint8Array[];
+}
 
 export const SAMPLES_TABLE = 'samples';
 export const SERIES_TABLE = 'series';
@@ -29,16 +36,28 @@ export function metricSeriesProjection(): Projection {
     filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
     tables: [SAMPLES_TABLE, SERIES_TABLE, ...ROLLUPS.map((r) => r.table)],
 
-    async write(events: readonly RecordedEvent[], analytics: AnalyticsStore) {
+    /** Decodes the batches and encodes their samples as one Native block (CPU only). */
+    prepare(events: readonly RecordedEvent[]): Prepared {
       const batches: { batch: SampleBatch; position: bigint }[] = [];
-      const newSeries: Record<string, unknown>[] = [];
+      const definitions = new Map<string, SeriesDef>();
       for (const event of events) {
         const batch = decodeBatch(event.data);
         batches.push({ batch, position: event.position });
-        for (const def of batch.series) {
-          if (knownSeries.has(def.id)) continue;
-          knownSeries.add(def.id);
-          newSeries.push({
+        for (const def of batch.series) if (!knownSeries.has(def.id)) definitions.set(def.id, def);
+      }
+      return { definitions: [...definitions.values()], ...encodeSamples(batches) };
+    },
+
+    async write(events: readonly RecordedEvent[], analytics: AnalyticsStore, prepared?: unknown) {
+      const { definitions, rows, block } =
+        (prepared as Prepared | undefined) ?? (this.prepare!(events) as Prepared);
+      // The catalogue first: a series is never in `samples` without its definition. Re-inserting a
+      // definition is harmless (ReplacingMergeTree on the id; definitions never change).
+      const fresh = definitions.filter((def) => !knownSeries.has(def.id));
+      if (fresh.length) {
+        await analytics.client.insert({
+          table: analytics.table(SERIES_TABLE),
+          values: fresh.map((def) => ({
             series_id: def.id,
             name: def.name,
             family: def.family,
@@ -46,24 +65,11 @@ export function metricSeriesProjection(): Projection {
             role: def.role,
             unit: def.unit,
             labels: def.labels,
-          });
-        }
+          })),
+          format: 'JSONEachRow',
+        });
+        for (const def of fresh) knownSeries.add(def.id);
       }
-      // The catalogue first: a series is never in `samples` without its definition. Re-inserting a
-      // definition is harmless (ReplacingMergeTree on the id; definitions never change).
-      if (newSeries.length) {
-        try {
-          await analytics.client.insert({
-            table: analytics.table(SERIES_TABLE),
-            values: newSeries,
-            format: 'JSONEachRow',
-          });
-        } catch (error) {
-          for (const row of newSeries) knownSeries.delete(row.series_id as string);
-          throw error;
-        }
-      }
-      const { rows, block } = encodeSamples(batches);
       if (rows > 0) await analytics.insertNative(SAMPLES_TABLE, SAMPLE_COLUMNS, block);
     },
 

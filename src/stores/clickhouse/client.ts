@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { drainPending } from 'chdb';
@@ -28,7 +28,11 @@ export interface AnalyticsStore {
    * inserts. chDB loads it from a file (its connection cannot carry binary bodies); a server gets it as
    * the raw body of an HTTP INSERT.
    */
-  insertNative(table: string, columns: readonly string[], block: Uint8Array): Promise<void>;
+  insertNative(
+    table: string,
+    columns: readonly string[],
+    block: Uint8Array | readonly Uint8Array[],
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,12 +93,21 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
     table,
     async insertNative(name, columns, block) {
       const target = `${table(name)} (${columnList(columns)})`;
+      const chunks = block instanceof Uint8Array ? [block] : [...block];
       if (kind === 'chdb') {
         const file = join(spoolDir, `insert-${randomUUID()}.native`);
-        await writeFile(file, block);
+        const handle = await open(file, 'w');
+        try {
+          await handle.writev(chunks);
+        } finally {
+          await handle.close();
+        }
         try {
           const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-          await client.command({ query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native')` });
+          // Views (the rollups) are fed in parallel with the table itself.
+          await client.command({
+            query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
+          });
         } finally {
           await rm(file, { force: true });
         }
@@ -105,7 +118,7 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       if (options.username) headers['x-clickhouse-user'] = options.username;
       if (options.password) headers['x-clickhouse-key'] = options.password;
-      const response = await fetch(url, { method: 'POST', headers, body: block });
+      const response = await fetch(url, { method: 'POST', headers, body: new Blob(chunks) });
       if (!response.ok)
         throw new Error(
           `ClickHouse insert into ${name} failed (${response.status}): ${await response.text()}`,

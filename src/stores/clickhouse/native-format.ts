@@ -29,7 +29,8 @@ function string(text: string, out: number[]): void {
   for (const b of bytes) out.push(b);
 }
 
-export function encodeNativeBlock(rows: number, columns: readonly NativeColumn[]): Buffer {
+/** The block as a list of byte chunks (header pieces and the columns' own memory, uncopied). */
+export function encodeNativeChunks(rows: number, columns: readonly NativeColumn[]): Uint8Array[] {
   const header: number[] = [];
   varUInt(columns.length, header);
   varUInt(rows, header);
@@ -42,7 +43,11 @@ export function encodeNativeBlock(rows: number, columns: readonly NativeColumn[]
     string(column.type, head);
     parts.push(Uint8Array.from(head), column.data);
   }
-  return Buffer.concat(parts);
+  return parts;
+}
+
+export function encodeNativeBlock(rows: number, columns: readonly NativeColumn[]): Buffer {
+  return Buffer.concat(encodeNativeChunks(rows, columns));
 }
 
 /** Bytes of a typed array, as they are in memory (little-endian on every platform Node runs on here). */
@@ -57,9 +62,9 @@ const TWO_32 = 2 ** 32;
  * into `words` at pair `i`, without going through BigInt.
  */
 export function setInt64(words: Uint32Array, i: number, x: number): void {
-  const hi = Math.floor(x / TWO_32);
-  words[2 * i] = x - hi * TWO_32;
-  words[2 * i + 1] = hi >>> 0;
+  // ToUint32 takes an integer modulo 2^32, which is the low word in two's complement for |x| < 2^53.
+  words[2 * i] = x >>> 0;
+  words[2 * i + 1] = Math.floor(x / TWO_32) >>> 0;
 }
 
 /** Writes a UInt64 given as a decimal string or bigint into `words` at pair `i`. */

@@ -27,8 +27,8 @@ export const migration0003: Migration = {
       series_id   UInt64 CODEC(Delta, ZSTD(1)),
       ts          DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
       scale       UInt8 CODEC(ZSTD(1)),
-      int_value   Int64 CODEC(T64, ZSTD(1)),
-      float_value Float64 CODEC(ZSTD(1)),
+      int_value   Int64 CODEC(Delta, T64, ZSTD(1)),
+      float_value Float64 CODEC(FPC(20), ZSTD(1)),
       position    UInt64 CODEC(DoubleDelta, ZSTD(1)),
       value       Float64 ALIAS if(scale = 255, float_value, int_value / exp10(scale))
     ) ENGINE = MergeTree

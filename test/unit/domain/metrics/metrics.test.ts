@@ -148,6 +148,30 @@ describe('sample buffer and batch codec', () => {
     expect(decoded).toEqual(batch);
   });
 
+  it('falls back to wide columns when a batch spans more than 24 days, has fractional times or 65,536+ series', () => {
+    const wide = {
+      agentId: 'a',
+      seq: 1,
+      series: [cpu],
+      seriesIndex: Uint32Array.from([0, 0, 0]),
+      timestamps: Float64Array.from([0, 30 * 86_400_000, 1.5]),
+      values: Float64Array.from([1, 2, 3]),
+    };
+    const payload = encodeBatch(wide);
+    expect(payload.tsWidth).toBe(8);
+    expect(decodeBatch(JSON.parse(JSON.stringify(payload)))).toEqual(wide);
+    const many = Array.from({ length: 70_000 }, (_, i) => ({ ...cpu, id: String(i) }));
+    const big = {
+      ...wide,
+      series: many,
+      seriesIndex: Uint32Array.from([69_999, 0, 65_536]),
+      timestamps: Float64Array.from([1, 2, 3]),
+    };
+    const bigPayload = encodeBatch(big);
+    expect([bigPayload.indexWidth, bigPayload.tsWidth]).toEqual([4, 4]);
+    expect(decodeBatch(bigPayload)).toEqual(big);
+  });
+
   it('rejects a payload whose columns do not match its count or series', () => {
     const payload = encodeBatch({
       agentId: 'a',

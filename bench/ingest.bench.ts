@@ -1,0 +1,159 @@
+/**
+ * End-to-end ingest benchmark on the embedded default: in-process SDK → collection agent → event log
+ * (SQLite) → metric series projection → queryable in ClickHouse (chDB). 10M samples over 1,000 series
+ * by default (`--samples N`), with a realistic mix: noisy gauges with 1–2 decimals, monotonic counters,
+ * near-constant series and full-precision floats. Prints a table; the last line is JSON with
+ * `samplesPerSecond` and `bytesPerSample` (compressed bytes of the samples table over its rows).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { agentKind } from '../src/actors/agent.kind.js';
+import { createActorHost } from '../src/actors/host.js';
+import { createCollectionAgent, type SeriesHandle } from '../src/collection/agent.js';
+import { metricSeriesProjection } from '../src/projections/metric-series/index.js';
+import { createProjectionRunner } from '../src/projections/runner.js';
+import { openAnalyticsStore, queryRows } from '../src/stores/clickhouse/client.js';
+import { migrate } from '../src/stores/clickhouse/migrations.js';
+import { createSqliteEventStore } from '../src/stores/event-store/sqlite.js';
+import { fmt, report } from './report.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const TOTAL = arg('samples', 10_000_000);
+const SERIES = arg('series', 1000);
+const STEPS = Math.ceil(TOTAL / SERIES);
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+const logger = pino({ level: 'warn' });
+const events = createSqliteEventStore({ path: join(dir, 'events.db') });
+const analytics = await openAnalyticsStore({ database: 'bench', dataDir: join(dir, 'clickhouse') });
+await migrate(analytics, logger);
+const host = createActorHost({ store: events, kinds: [agentKind()], logger });
+const agent = createCollectionAgent({
+  id: 'bench',
+  events,
+  host,
+  logger,
+  spoolDir: join(dir, 'spool'),
+  batchMaxSamples: 100_000,
+  batchMaxDelayMs: 1000,
+  bufferCapacity: 2_000_000,
+});
+const runner = createProjectionRunner({
+  projection: metricSeriesProjection(),
+  events,
+  analytics,
+  logger,
+  batchSize: 20,
+  maxBatchDelayMs: 200,
+});
+await agent.start(['event']);
+await runner.start();
+
+// A deterministic generator (mulberry32) so every run stores the same data.
+let seed = 42;
+const random = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+type Kind = 'gauge' | 'counter' | 'constant' | 'float';
+const kinds: Kind[] = Array.from({ length: SERIES }, (_, i) =>
+  i % 20 < 8 ? 'gauge' : i % 20 < 14 ? 'counter' : i % 20 < 17 ? 'constant' : 'float',
+);
+const handles: SeriesHandle[] = kinds.map((kind, i) =>
+  agent.series({
+    name: `bench_${kind}`,
+    labels: { instance: `host-${i % 50}`, shard: String(i) },
+    kind: kind === 'counter' ? 'counter' : 'gauge',
+  }),
+);
+const state = kinds.map((kind, i) => (kind === 'counter' ? 0 : kind === 'constant' ? 100 + (i % 7) : 50));
+const decimals = kinds.map((_, i) => (i % 2 === 0 ? 10 : 100));
+const t0 = Date.now() - STEPS * 1000 - 60_000;
+
+const started = performance.now();
+let recorded = 0;
+for (let step = 0; step < STEPS && recorded < TOTAL; step++) {
+  const ts = t0 + step * 1000;
+  for (let s = 0; s < SERIES && recorded < TOTAL; s++) {
+    let value: number;
+    switch (kinds[s]) {
+      case 'gauge':
+        state[s] = Math.min(100, Math.max(0, state[s]! + (random() - 0.5) * 4));
+        value = Math.round(state[s]! * decimals[s]!) / decimals[s]!;
+        break;
+      case 'counter':
+        state[s]! += Math.floor(random() * 10);
+        value = state[s]!;
+        break;
+      case 'constant':
+        if (random() < 0.001) state[s] = 100 + Math.floor(random() * 7);
+        value = state[s]!;
+        break;
+      default:
+        value = Math.sin(step / 50 + s) * 1000 + random();
+    }
+    while (!agent.record(handles[s]!, value, ts)) await agent.flush(); // backpressure: wait for room
+    recorded++;
+  }
+  if (step % 100 === 99) await new Promise((r) => setImmediate(r));
+}
+const recordedAt = performance.now();
+await agent.flush();
+const flushedAt = performance.now();
+await runner.waitFor();
+const finished = performance.now();
+
+const [count] = await queryRows<{ n: string }>(analytics, 'SELECT count() AS n FROM bench.samples');
+if (count?.n !== String(TOTAL)) throw new Error(`expected ${TOTAL} samples in ClickHouse, found ${count?.n}`);
+await analytics.client.command({ query: 'OPTIMIZE TABLE bench.samples FINAL' });
+const [parts] = await queryRows<{ bytes: string; rows: string }>(
+  analytics,
+  "SELECT sum(data_compressed_bytes) AS bytes, sum(rows) AS rows FROM system.parts WHERE database = 'bench' AND table = 'samples' AND active",
+);
+const columns = await queryRows<{ name: string; bytes: string }>(
+  analytics,
+  "SELECT name, data_compressed_bytes AS bytes FROM system.columns WHERE database = 'bench' AND table = 'samples' AND data_compressed_bytes > 0",
+);
+const seconds = (finished - started) / 1000;
+const samplesPerSecond = TOTAL / seconds;
+const bytesPerSample = Number(parts!.bytes) / Number(parts!.rows);
+const health = agent.health();
+
+await agent.stop();
+await runner.stop();
+await host.stop();
+await analytics.close();
+await events.close();
+if (process.env.BENCH_KEEP) process.stderr.write(`kept ${dir}\n`);
+else rmSync(dir, { recursive: true, force: true });
+
+report(
+  'ingest',
+  [
+    ['samples (series)', `${fmt(TOTAL)} (${fmt(SERIES)})`],
+    ['recording (SDK → agent buffer), s', fmt((recordedAt - started) / 1000, 2)],
+    ['until the last batch is in the log, s', fmt((flushedAt - started) / 1000, 2)],
+    ['until queryable in ClickHouse, s', fmt(seconds, 2)],
+    ['end-to-end samples/s', fmt(samplesPerSecond)],
+    ['batches (max flush latency ms)', `${fmt(health.batchesFlushed)} (${fmt(health.maxFlushLatencyMs)})`],
+    ['ClickHouse bytes per sample', fmt(bytesPerSample, 3)],
+    ...columns.map(
+      (c) => [`  column ${c.name}, bytes/sample`, fmt(Number(c.bytes) / TOTAL, 3)] as [string, string],
+    ),
+  ],
+  {
+    samples: TOTAL,
+    series: SERIES,
+    samplesPerSecond: Math.round(samplesPerSecond),
+    bytesPerSample: Math.round(bytesPerSample * 1000) / 1000,
+  },
+);
