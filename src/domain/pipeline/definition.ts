@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/** A name or label pattern: `*` matches any run of characters; `/regex/` is a regular expression. */
+const Pattern = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine(
+    (p) => {
+      if (!(p.startsWith('/') && p.endsWith('/') && p.length > 2)) return true;
+      try {
+        new RegExp(p.slice(1, -1));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'is not a valid /regular expression/' },
+  );
+
+export const SeriesMatcher = z.object({
+  name: Pattern.optional(),
+  labels: z.record(z.string(), Pattern).optional(),
+});
+export type SeriesMatcher = z.infer<typeof SeriesMatcher>;
+
+const duration = z
+  .number()
+  .int()
+  .positive()
+  .max(30 * 86_400_000);
+const outputName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.]*$/, 'must be a metric name');
+
+export const Stage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('filter'), match: SeriesMatcher, drop: z.boolean().default(false) }),
+  z.object({
+    type: z.literal('transform'),
+    /** Multiply values (unit scaling, e.g. 0.001 for ms → s), then add `offset`. */
+    scale: z.number().finite().default(1),
+    offset: z.number().finite().default(0),
+    /** Counters become per-second rates (resets handled); the series is renamed `<name>:rate`. */
+    counterToRate: z.boolean().default(false),
+    unit: z.string().max(64).optional(),
+  }),
+  z.object({
+    type: z.literal('enrich'),
+    labels: z.record(z.string(), z.string()).default({}),
+    /** Labels looked up from another label's value: `{ label: 'host', values: { h1: { dc: 'eu' } } }`. */
+    lookup: z
+      .object({ label: z.string(), values: z.record(z.string(), z.record(z.string(), z.string())) })
+      .optional(),
+  }),
+  z.object({
+    type: z.literal('aggregate'),
+    window: z.object({
+      type: z.enum(['tumbling', 'sliding']),
+      sizeMs: duration,
+      slideMs: duration.optional(),
+    }),
+    functions: z.array(z.enum(['count', 'sum', 'min', 'max', 'avg', 'p50', 'p90', 'p99'])).min(1),
+    /** Labels to group by; the others are aggregated away. */
+    by: z.array(z.string()).default([]),
+  }),
+  z.object({
+    type: z.literal('join'),
+    left: SeriesMatcher,
+    right: SeriesMatcher,
+    windowMs: duration,
+    op: z.enum(['ratio', 'difference', 'sum', 'product']),
+    as: outputName,
+    /** Labels both sides must share to be joined. */
+    on: z.array(z.string()).default([]),
+  }),
+]);
+export type Stage = z.infer<typeof Stage>;
+
+export const PipelineDefinition = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _ (starting with a letter)'),
+    /** Which series the pipeline takes (routing rules): any matcher matching admits a series. */
+    route: z.array(SeriesMatcher).min(1),
+    mode: z.enum(['realtime', 'microbatch', 'hybrid']).default('realtime'),
+    microbatch: z
+      .object({
+        maxSamples: z.number().int().positive().default(100_000),
+        maxDelayMs: duration.default(1000),
+      })
+      .default({ maxSamples: 100_000, maxDelayMs: 1000 }),
+    /** Hybrid: micro-batch above `highSamplesPerSecond` of input, back to real-time below `lowSamplesPerSecond`. */
+    hybrid: z
+      .object({
+        highSamplesPerSecond: z.number().positive().default(50_000),
+        lowSamplesPerSecond: z.number().positive().default(10_000),
+      })
+      .default({ highSamplesPerSecond: 50_000, lowSamplesPerSecond: 10_000 })
+      .refine((h) => h.lowSamplesPerSecond < h.highSamplesPerSecond, {
+        message: 'lowSamplesPerSecond must be below highSamplesPerSecond',
+      }),
+    quality: z
+      .object({
+        /** How late (behind the newest timestamp seen) a sample may arrive and still be reordered into place. */
+        allowedLatenessMs: z.number().int().nonnegative().default(5000),
+        /** When set, a series silent for more than twice this is reported as a gap. */
+        expectedIntervalMs: duration.optional(),
+        /** Samples outside [min, max], or missing a required label, fail the schema check. */
+        requiredLabels: z.array(z.string()).default([]),
+        min: z.number().optional(),
+        max: z.number().optional(),
+      })
+      .default({ allowedLatenessMs: 5000, requiredLabels: [] }),
+    stages: z.array(Stage).default([]),
+  })
+  .refine(
+    (d) =>
+      d.stages.every(
+        (s) =>
+          s.type !== 'aggregate' ||
+          s.window.type === 'tumbling' ||
+          (s.window.slideMs !== undefined &&
+            s.window.slideMs <= s.window.sizeMs &&
+            s.window.sizeMs % s.window.slideMs === 0),
+      ),
+    { message: 'a sliding window needs slideMs that divides sizeMs', path: ['stages'] },
+  );
+export type PipelineDefinition = z.infer<typeof PipelineDefinition>;
+export type PipelineDefinitionInput = z.input<typeof PipelineDefinition>;
