@@ -79,6 +79,7 @@ export const ConfigSchema = z.object({
       return targets;
     }),
   SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  PIPELINES_FILE: z.string().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

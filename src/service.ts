@@ -5,13 +5,17 @@ import type { Logger } from 'pino';
 import { agentKind } from './actors/agent.kind.js';
 import { type ActorHost, createActorHost } from './actors/host.js';
 import { modelKind } from './actors/model.kind.js';
+import { pipelineKind } from './actors/pipeline.kind.js';
 import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
 import { selfMonitor } from './collection/self-monitor.js';
 import type { Config } from './config.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { prometheusScraper } from './ingest/prometheus/scrape.js';
+import { loadPipelines } from './pipelines/load.js';
+import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { auditIndexProjection } from './projections/audit-index/index.js';
 import { metricSeriesProjection } from './projections/metric-series/index.js';
+import { pipelineQualityProjection } from './projections/pipeline-quality/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { type App, buildApp } from './server/app.js';
 import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
@@ -28,6 +32,7 @@ export interface Service {
   readonly host: ActorHost;
   readonly agents: ReadonlyMap<string, CollectionAgent>;
   readonly projections: readonly ProjectionRunner[];
+  readonly pipelines: readonly PipelineRuntime[];
   /** Starts agents, projections and the HTTP server, then resumes actors left mid-work. */
   start(): Promise<{ port: number; host: string }>;
   stop(): Promise<void>;
@@ -67,15 +72,19 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     logger,
   );
-  const host = createActorHost({ store: events, kinds: [modelKind(), agentKind()], logger });
-  const projections = [auditIndexProjection, metricSeriesProjection()].map((projection) =>
-    createProjectionRunner({
-      projection,
-      events,
-      analytics,
-      logger,
-      batchSize: config.PROJECTION_BATCH_SIZE,
-    }),
+  const host = createActorHost({ store: events, kinds: [modelKind(), agentKind(), pipelineKind()], logger });
+  const pipelines = (config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : []).map((definition) =>
+    createPipelineRuntime({ definition, events, host, logger }),
+  );
+  const projections = [auditIndexProjection, metricSeriesProjection(), pipelineQualityProjection].map(
+    (projection) =>
+      createProjectionRunner({
+        projection,
+        events,
+        analytics,
+        logger,
+        batchSize: config.PROJECTION_BATCH_SIZE,
+      }),
   );
 
   const agents = new Map<string, CollectionAgent>();
@@ -115,6 +124,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     migrations,
     version,
     agents: [...agents.values()],
+    pipelines,
     routes: [
       {
         method: 'POST',
@@ -136,6 +146,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     host,
     agents,
     projections,
+    pipelines,
     async start() {
       await otlp.start(['event']);
       for (const { target, agent } of scrapers) {
@@ -146,6 +157,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         await self.start(['periodic']);
         self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
       }
+      for (const pipeline of pipelines) await pipeline.start();
       const bound = await app.start({ port: config.PORT, host: config.HOST });
       const resumed = await host.recover();
       if (resumed > 0) logger.info({ resumed }, 'resumed actors with work in flight');
@@ -153,6 +165,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     async stop() {
       monitor?.close();
+      for (const pipeline of pipelines) await pipeline.stop();
       await app.stop();
     },
   };

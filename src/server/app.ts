@@ -17,6 +17,8 @@ export interface AppDeps {
   readonly version: string;
   /** Collection agents: their health is part of /healthz; they are stopped (and flushed) first on stop. */
   readonly agents?: readonly CollectionAgent[];
+  /** Anything else with a status to show on /healthz (the streaming pipelines). */
+  readonly pipelines?: readonly { status(): unknown }[];
   /** Extra routes (ingest endpoints). */
   readonly routes?: readonly Route[];
 }
@@ -86,6 +88,7 @@ export function buildApp(deps: AppDeps): App {
       checks,
       projections,
       agents: (deps.agents ?? []).map((a) => a.health()),
+      pipelines: (deps.pipelines ?? []).map((p) => p.status()),
     });
   }
 

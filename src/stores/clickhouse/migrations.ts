@@ -3,6 +3,7 @@ import { type AnalyticsStore, queryRows } from './client.js';
 import { migration0001 } from './migrations/0001_projection_checkpoints.js';
 import { migration0002 } from './migrations/0002_audit_index.js';
 import { migration0003 } from './migrations/0003_metric_series.js';
+import { migration0004 } from './migrations/0004_pipeline_quality.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
@@ -15,7 +16,7 @@ export interface Migration {
   statements(store: AnalyticsStore): readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */
 export async function migrate(

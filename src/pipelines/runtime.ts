@@ -1,0 +1,415 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { v5 as uuidv5 } from 'uuid';
+import type { ActorHost } from '../actors/host.js';
+import { decodeBatch, encodeBatch } from '../domain/metrics/batch.js';
+import type { SeriesDef } from '../domain/metrics/kinds.js';
+import type { PipelineDefinition } from '../domain/pipeline/definition.js';
+import { type EngineSnapshot, hasFindings, PipelineEngine, type Sample } from '../domain/pipeline/engine.js';
+import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
+
+export interface PipelineRuntimeOptions {
+  readonly definition: PipelineDefinition;
+  readonly events: EventStore;
+  readonly host: ActorHost;
+  readonly logger: Logger;
+  /** A checkpoint of the pipeline's state is recorded every this many emissions (default 20). */
+  readonly checkpointEvery?: number;
+  readonly now?: () => number;
+}
+
+export interface PipelineStatus {
+  readonly id: string;
+  readonly state: 'stopped' | 'catchingUp' | 'live' | 'retrying';
+  readonly mode: 'realtime' | 'microbatch';
+  readonly processedPosition: string | null;
+  readonly checkpointPosition: string | null;
+  readonly watermark: number | null;
+  readonly emissions: number;
+  readonly lastError: string | null;
+}
+
+export interface PipelineRuntime {
+  readonly id: string;
+  start(): Promise<void>;
+  /** `checkpoint: false` stops as a crash would: nothing more is recorded (for drills and tests). */
+  stop(options?: { checkpoint?: boolean }): Promise<void>;
+  status(): PipelineStatus;
+  /** Resolves once every source batch up to `position` (default: the head now) has been processed. */
+  waitFor(position?: Position | null): Promise<void>;
+}
+
+interface Counters {
+  out: number;
+  quality: number;
+  state: number;
+}
+
+interface Checkpoint {
+  readonly sourcePosition: string;
+  readonly definitionHash: string;
+  readonly counters: Counters;
+  readonly mode: 'realtime' | 'microbatch';
+  readonly rate: number;
+  readonly lastCreatedAt: number | null;
+  readonly micro: { readonly samples: number; readonly openedAt: number | null };
+  readonly emissions: number;
+  readonly engine: EngineSnapshot;
+}
+
+const NAMESPACE = '2d7c6f0b-8a4e-4c1d-9b3f-5e6a7d8c9b01';
+const RATE_SMOOTHING = 0.3;
+
+/**
+ * Runs one streaming pipeline on the log. It reads `batchFlushed` events from every `samples-*`
+ * stream (but its own output), feeds the routed samples to its engine, and emits:
+ * - derived samples as batches in `samples-pipeline_<id>` (so the metric series projection stores them),
+ * - quality findings and late samples in `quality-<id>`,
+ * - checkpoints of its whole state in `pipelinestate-<id>`, every few emissions.
+ *
+ * Emissions happen only at boundaries the log itself decides (a source batch; in micro-batch mode the
+ * first source batch that fills the micro-batch or arrives `maxDelayMs` after it opened, by the events'
+ * recorded times), every event id derives from the source position that triggered it, and each output
+ * stream is appended at an exact expected revision. After a crash the pipeline restores its last
+ * checkpoint and reprocesses from there: it emits the same events at the same revisions, which the
+ * event store accepts as retries, so nothing is doubled.
+ *
+ * Modes: `realtime` emits after every source batch; `microbatch` after a micro-batch; `hybrid` starts
+ * real-time, switches to micro-batch when the input rate (an EWMA over source batches, by their
+ * recorded times) rises above `highSamplesPerSecond`, and back below `lowSamplesPerSecond`.
+ */
+export function createPipelineRuntime(options: PipelineRuntimeOptions): PipelineRuntime {
+  const { definition, events, host, logger } = options;
+  const id = definition.id;
+  const log = logger.child({ pipeline: id });
+  const streams = { out: `samples-pipeline_${id}`, quality: `quality-${id}`, state: `pipelinestate-${id}` };
+  const definitionHash = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
+  const checkpointEvery = options.checkpointEvery ?? 20;
+  const now = options.now ?? Date.now;
+
+  let engine = new PipelineEngine(definition);
+  let counters: Counters = { out: 0, quality: 0, state: 0 };
+  let mode: 'realtime' | 'microbatch' = definition.mode === 'microbatch' ? 'microbatch' : 'realtime';
+  let rate = 0;
+  let lastCreatedAt: number | null = null;
+  let micro = { samples: 0, openedAt: null as number | null };
+  let emissions = 0;
+  let processed: Position | null = null;
+  let checkpointed: Position | null = null;
+  let state: PipelineStatus['state'] = 'stopped';
+  let lastError: string | null = null;
+  let stopRequested = false;
+  let running: Promise<void> | null = null;
+  let closeSubscription: (() => Promise<void>) | null = null;
+  const routed = new Map<string, boolean>();
+  const waiters = new Set<{ position: Position; resolve: () => void }>();
+
+  const eventId = (kind: string, position: Position) => uuidv5(`${id}:${kind}:${position}`, NAMESPACE);
+  const expected = (count: number) => (count === 0 ? ('noStream' as const) : BigInt(count - 1));
+
+  async function appendTo(
+    stream: keyof Counters,
+    type: string,
+    position: Position,
+    data: JsonValue,
+  ): Promise<void> {
+    await events.append(
+      streams[stream],
+      [
+        {
+          id: eventId(`${stream}:${type}`, position),
+          type,
+          data,
+          metadata: { principal: `actor:pipeline-${id}`, causationId: position.toString(), schemaVersion: 1 },
+        },
+      ],
+      { expectedRevision: expected(counters[stream]) },
+    );
+    counters[stream]++;
+  }
+
+  function batchOf(samples: readonly Sample[], seq: number) {
+    const series: SeriesDef[] = [];
+    const index = new Map<string, number>();
+    const seriesIndex = new Uint32Array(samples.length);
+    const timestamps = new Float64Array(samples.length);
+    const values = new Float64Array(samples.length);
+    samples.forEach((s, i) => {
+      let local = index.get(s.def.id);
+      if (local === undefined) {
+        local = series.length;
+        series.push(s.def);
+        index.set(s.def.id, local);
+      }
+      seriesIndex[i] = local;
+      timestamps[i] = s.ts;
+      values[i] = s.value;
+    });
+    return encodeBatch({
+      agentId: `pipeline_${id}`,
+      seq,
+      series,
+      seriesIndex,
+      timestamps,
+      values,
+    }) as unknown as JsonValue;
+  }
+
+  async function emit(trigger: RecordedEvent): Promise<void> {
+    const result = engine.tick();
+    const position = trigger.position;
+    if (result.derived.length)
+      await appendTo('out', 'batchFlushed', position, batchOf(result.derived, counters.out));
+    if (hasFindings(result.findings)) {
+      await appendTo('quality', 'qualityIssuesFound', position, {
+        sourcePosition: position.toString(),
+        watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+        ...result.findings,
+        gaps: result.findings.gaps.map(([seriesId, from, to]) => ({ seriesId, from, to })),
+      } as unknown as JsonValue);
+    }
+    if (result.late.length) {
+      await appendTo('quality', 'lateSamplesRouted', position, {
+        sourcePosition: position.toString(),
+        batch: batchOf(result.late, counters.quality),
+      });
+    }
+    emissions++;
+    if (emissions % checkpointEvery === 0) await checkpoint(position);
+  }
+
+  async function checkpoint(position: Position): Promise<void> {
+    const data: Checkpoint = {
+      sourcePosition: position.toString(),
+      definitionHash,
+      counters: { ...counters, state: counters.state + 1 },
+      mode,
+      rate,
+      lastCreatedAt,
+      micro,
+      emissions,
+      engine: engine.snapshot(),
+    };
+    await appendTo('state', 'pipelineCheckpointed', position, data as unknown as JsonValue);
+    checkpointed = position;
+  }
+
+  async function restore(): Promise<void> {
+    let saved: Checkpoint | null = null;
+    for await (const event of events.readStream(streams.state, { direction: 'backwards', maxCount: 1 })) {
+      saved = event.data as unknown as Checkpoint;
+    }
+    routed.clear();
+    if (!saved) {
+      engine = new PipelineEngine(definition);
+      counters = { out: 0, quality: 0, state: 0 };
+      processed = null;
+      checkpointed = null;
+      return;
+    }
+    counters = saved.counters;
+    processed = BigInt(saved.sourcePosition);
+    checkpointed = processed;
+    emissions = saved.emissions;
+    if (saved.definitionHash === definitionHash) {
+      engine = new PipelineEngine(definition, saved.engine);
+      mode = saved.mode;
+      rate = saved.rate;
+      lastCreatedAt = saved.lastCreatedAt;
+      micro = { ...saved.micro };
+    } else {
+      // A new definition starts with fresh state from where the old one stopped.
+      log.info('definition changed since the last checkpoint: starting with fresh state');
+      engine = new PipelineEngine(definition);
+    }
+  }
+
+  async function updateMode(event: RecordedEvent, samples: number): Promise<void> {
+    const at = event.createdAt.getTime();
+    if (lastCreatedAt !== null && at > lastCreatedAt) {
+      const instant = samples / ((at - lastCreatedAt) / 1000);
+      rate = rate === 0 ? instant : RATE_SMOOTHING * instant + (1 - RATE_SMOOTHING) * rate;
+    }
+    lastCreatedAt = at;
+    if (definition.mode !== 'hybrid') return;
+    const next =
+      mode === 'realtime' && rate > definition.hybrid.highSamplesPerSecond
+        ? 'microbatch'
+        : mode === 'microbatch' && rate < definition.hybrid.lowSamplesPerSecond
+          ? 'realtime'
+          : mode;
+    if (next === mode) return;
+    const from = mode;
+    mode = next;
+    micro = { samples: 0, openedAt: null };
+    await host
+      .send(
+        { kind: 'pipeline', id },
+        {
+          type: 'modeSwitched',
+          from,
+          to: next,
+          inputSamplesPerSecond: Math.round(rate),
+          sourcePosition: event.position.toString(),
+        },
+        { principal: `actor:pipeline-${id}`, commandId: `mode:${event.position}` },
+      )
+      .catch((error: unknown) => log.warn({ err: error }, 'mode switch not recorded'));
+  }
+
+  async function handle(event: RecordedEvent): Promise<void> {
+    if (event.streamId === streams.out) return;
+    const batch = decodeBatch(event.data);
+    let count = 0;
+    for (let i = 0; i < batch.values.length; i++) {
+      const def = batch.series[batch.seriesIndex[i]!]!;
+      let admit = routed.get(def.id);
+      if (admit === undefined) {
+        admit = engine.routes(def);
+        routed.set(def.id, admit);
+      }
+      if (!admit) continue;
+      engine.accept(def, batch.timestamps[i]!, batch.values[i]!);
+      count++;
+    }
+    if (count === 0) return;
+    await updateMode(event, count);
+    if (mode === 'realtime') return emit(event);
+    const at = event.createdAt.getTime();
+    micro.openedAt ??= at;
+    micro.samples += count;
+    if (
+      micro.samples >= definition.microbatch.maxSamples ||
+      at - micro.openedAt >= definition.microbatch.maxDelayMs
+    ) {
+      micro = { samples: 0, openedAt: null };
+      await emit(event);
+    }
+  }
+
+  function settle(): void {
+    for (const waiter of waiters) {
+      if (processed !== null && waiter.position <= processed) {
+        waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  async function follow(): Promise<void> {
+    await restore();
+    settle();
+    const subscription = events.subscribeToAll({
+      ...(processed === null ? {} : { after: processed }),
+      filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
+    });
+    closeSubscription = () => subscription.close();
+    state = 'catchingUp';
+    try {
+      for await (const message of subscription) {
+        if (stopRequested) break;
+        if (message.kind === 'caughtUp') {
+          state = 'live';
+          continue;
+        }
+        await handle(message.event);
+        processed = message.event.position;
+        settle();
+      }
+      if (!stopRequested) throw new Error('the event store ended the subscription');
+    } finally {
+      await subscription.close();
+      closeSubscription = null;
+    }
+  }
+
+  async function supervise(): Promise<void> {
+    for (let attempt = 0; !stopRequested; attempt++) {
+      try {
+        await follow();
+        return;
+      } catch (error) {
+        if (stopRequested) return;
+        lastError = error instanceof Error ? error.message : String(error);
+        state = 'retrying';
+        log.error({ err: error, attempt }, 'pipeline failed; resuming from its last checkpoint');
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  return {
+    id,
+    async start() {
+      if (running) return;
+      stopRequested = false;
+      const actor = await host.get({ kind: 'pipeline', id }).catch(() => null);
+      const current = (actor?.context as { definition?: unknown } | undefined)?.definition;
+      if (JSON.stringify(current ?? null) !== JSON.stringify(definition)) {
+        await host.send(
+          { kind: 'pipeline', id },
+          { type: 'pipelineDefined', definition },
+          { principal: 'system:config', commandId: `define:${definitionHash}` },
+        );
+      }
+      await host.send(
+        { kind: 'pipeline', id },
+        { type: 'pipelineStarted', resumedAfter: null, at: now() },
+        { principal: 'system:service' },
+      );
+      running = supervise().finally(() => {
+        state = 'stopped';
+        running = null;
+      });
+    },
+
+    async stop({ checkpoint: final = true } = {}) {
+      stopRequested = true;
+      await closeSubscription?.();
+      await running;
+      if (!final) return;
+      if (processed !== null && processed !== checkpointed)
+        await checkpoint(processed).catch((e) => log.warn({ err: e }, 'final checkpoint failed'));
+      await host
+        .send(
+          { kind: 'pipeline', id },
+          { type: 'pipelineStopped', at: now() },
+          { principal: 'system:service' },
+        )
+        .catch((e: unknown) => log.warn({ err: e }, 'pipelineStopped not recorded'));
+    },
+
+    status() {
+      const watermark = engine.watermark;
+      return {
+        id,
+        state,
+        mode,
+        processedPosition: processed?.toString() ?? null,
+        checkpointPosition: checkpointed?.toString() ?? null,
+        watermark: Number.isFinite(watermark) ? watermark : null,
+        emissions,
+        lastError,
+      };
+    },
+
+    async waitFor(position) {
+      const target = position === undefined ? await events.headPosition() : position;
+      if (target === null) return;
+      let goal: Position | null = null;
+      for await (const event of events.readAll({
+        filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
+        ...(processed === null ? {} : { after: processed }),
+      })) {
+        if (event.position > target) break;
+        if (event.streamId !== streams.out) goal = event.position;
+      }
+      if (goal === null) return;
+      const wanted = goal;
+      await new Promise<void>((resolve) => {
+        if (processed !== null && processed >= wanted) resolve();
+        else waiters.add({ position: wanted, resolve });
+      });
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agentKind } from '../../../src/actors/agent.kind.js';
+import { type ActorHost, createActorHost } from '../../../src/actors/host.js';
+import { pipelineKind } from '../../../src/actors/pipeline.kind.js';
+import { decodeBatch } from '../../../src/domain/metrics/batch.js';
+import { defineSeries } from '../../../src/domain/metrics/identity.js';
+import type { SeriesDef } from '../../../src/domain/metrics/kinds.js';
+import { PipelineDefinition, type PipelineDefinitionInput } from '../../../src/domain/pipeline/definition.js';
+import { PipelineEngine } from '../../../src/domain/pipeline/engine.js';
+import { createPipelineRuntime } from '../../../src/pipelines/runtime.js';
+import { metricSeriesProjection } from '../../../src/projections/metric-series/index.js';
+import { rawRange } from '../../../src/projections/metric-series/queries.js';
+import { pipelineQualityProjection } from '../../../src/projections/pipeline-quality/index.js';
+import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
+import { type AnalyticsStore, openAnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
+import { migrate } from '../../../src/stores/clickhouse/migrations.js';
+import type { EventStore, RecordedEvent } from '../../../src/stores/event-store/port.js';
+import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
+import { batchEvent, batchOf } from '../../support/batches.js';
+import { silentLogger, tempDir } from '../../support/fixtures.js';
+
+const T0 = Date.now() - 600_000 - ((Date.now() - 600_000) % 10_000);
+const cpu = (host: string) => defineSeries({ name: 'cpu', labels: { host }, kind: 'gauge' });
+const mem = defineSeries({ name: 'mem', labels: {}, kind: 'gauge' });
+
+async function streamOf(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for await (const e of store.readStream(streamId)) out.push(e);
+  return out;
+}
+
+describe('streaming pipeline on the log', () => {
+  let events: EventStore;
+  let analytics: AnalyticsStore;
+  let host: ActorHost;
+  let runners: ProjectionRunner[];
+  let seq = 0;
+  const source: [SeriesDef, number, number][][] = [];
+  const append = async (samples: [SeriesDef, number, number][]) => {
+    source.push(samples);
+    await events.append('samples-src', [batchEvent(batchOf('src', seq, samples))], {
+      expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1),
+    });
+    seq++;
+  };
+  const definition = (over: Partial<PipelineDefinitionInput> = {}) =>
+    PipelineDefinition.parse({
+      id: 'cpu_stats',
+      route: [{ name: 'cpu' }],
+      quality: { allowedLatenessMs: 2000, expectedIntervalMs: 1000, requiredLabels: ['host'] },
+      stages: [
+        {
+          type: 'aggregate',
+          window: { type: 'tumbling', sizeMs: 10_000 },
+          functions: ['avg', 'count'],
+          by: ['host'],
+        },
+      ],
+      ...over,
+    });
+  /** 60 s of one-second samples for two hosts and an unrouted series, in 6 batches, with disorder. */
+  const feed = async () => {
+    for (let b = 0; b < 6; b++) {
+      const samples: [SeriesDef, number, number][] = [];
+      for (let s = 0; s < 10; s++) {
+        const t = T0 + (b * 10 + s) * 1000;
+        samples.push([cpu('a'), t, b * 10 + s], [cpu('b'), t, 100 + s], [mem, t, 1]);
+      }
+      if (b === 2) {
+        [samples[3], samples[6]] = [samples[6]!, samples[3]!]; // host a, two samples swapped (within lateness)
+        samples.push([cpu('a'), T0 + 25_000, 25]); // a duplicate
+      }
+      if (b === 4) samples.push([cpu('b'), T0 + 5_000, 999]); // far behind the watermark: late
+      await append(samples);
+    }
+  };
+  /** What an uninterrupted engine emits for the same batches. */
+  const expectedOutputs = (def: PipelineDefinition) => {
+    const engine = new PipelineEngine(def);
+    const out: string[] = [];
+    for (const batch of source) {
+      for (const [d, ts, v] of batch) if (engine.routes(d)) engine.accept(d, ts, v);
+      for (const s of engine.tick().derived)
+        out.push(`${s.def.name}${JSON.stringify(s.def.labels)}@${s.ts}=${s.value}`);
+    }
+    return out;
+  };
+  const outputsIn = async (store: EventStore, id: string) =>
+    (await streamOf(store, `samples-pipeline_${id}`)).flatMap((e) => {
+      const b = decodeBatch(e.data);
+      return Array.from(b.values, (v, i) => {
+        const d = b.series[b.seriesIndex[i]!]!;
+        return `${d.name}${JSON.stringify(d.labels)}@${b.timestamps[i]}=${v}`;
+      });
+    });
+
+  beforeEach(async () => {
+    const dir = tempDir();
+    events = createSqliteEventStore({ path: join(dir, 'events.db') });
+    analytics = await openAnalyticsStore({ database: 'pipe', dataDir: join(dir, 'clickhouse') });
+    await migrate(analytics, silentLogger);
+    host = createActorHost({ store: events, kinds: [pipelineKind(), agentKind()], logger: silentLogger });
+    runners = [metricSeriesProjection(), pipelineQualityProjection].map((projection) =>
+      createProjectionRunner({ projection, events, analytics, logger: silentLogger }),
+    );
+    seq = 0;
+    source.length = 0;
+  });
+  afterEach(async () => {
+    for (const r of runners) await r.stop();
+    await host.stop();
+    await analytics.close();
+    await events.close();
+  });
+
+  it('aggregates routed series into derived series in ClickHouse, and records its quality findings and late samples', async () => {
+    const pipeline = createPipelineRuntime({ definition: definition(), events, host, logger: silentLogger });
+    await pipeline.start();
+    await feed();
+    await pipeline.waitFor();
+    await pipeline.stop();
+    for (const r of runners) await r.start();
+    for (const r of runners) await r.waitFor();
+
+    const avgA = await rawRange(
+      analytics,
+      { name: 'cpu:avg_10s', labels: { host: 'a', pipeline: 'cpu_stats' } },
+      { from: new Date(T0 - 1), to: new Date(T0 + 60_000) },
+    );
+    expect(avgA.map((p) => [p.ts - T0, p.value])).toEqual([
+      [0, 4.5],
+      [10_000, 14.5],
+      [20_000, 24.5],
+      [30_000, 34.5],
+      [40_000, 44.5],
+    ]); // the last window waits for the watermark
+    const countB = await rawRange(
+      analytics,
+      { name: 'cpu:count_10s', labels: { host: 'b', pipeline: 'cpu_stats' } },
+      { from: new Date(T0 - 1), to: new Date(T0 + 60_000) },
+    );
+    expect(countB.map((p) => p.value)).toEqual([10, 10, 10, 10, 10]);
+    const [findings] = await queryRows<Record<string, string>>(
+      analytics,
+      `SELECT sum(duplicates) AS duplicates, sum(out_of_order) AS outOfOrder, sum(late) AS late, sum(samples_in) AS samplesIn
+         FROM pipe.quality_findings WHERE pipeline_id = 'cpu_stats'`,
+    );
+    expect(findings).toMatchObject({ duplicates: '1', outOfOrder: '1', late: '1' });
+    const late = await queryRows<{ value: number }>(
+      analytics,
+      "SELECT value FROM pipe.late_samples WHERE pipeline_id = 'cpu_stats'",
+    );
+    expect(late).toEqual([{ value: 999 }]);
+    const lifecycle = await streamOf(events, 'pipeline-cpu_stats');
+    expect(lifecycle.map((e) => e.type)).toEqual(['pipelineDefined', 'pipelineStarted', 'pipelineStopped']);
+    expect(await outputsIn(events, 'cpu_stats')).toEqual(expectedOutputs(definition()));
+  });
+
+  it('resumes after a crash from its last checkpoint and emits exactly what an uninterrupted run emits', async () => {
+    const def = definition();
+    const first = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 2,
+    });
+    await first.start();
+    await feed();
+    await first.waitFor();
+    await first.stop({ checkpoint: false }); // dies: no final checkpoint, outputs after the last one stand
+    const checkpoints = await streamOf(events, 'pipelinestate-cpu_stats');
+    expect(checkpoints.length).toBe(3);
+    for (let b = 6; b < 9; b++) {
+      const samples: [SeriesDef, number, number][] = [];
+      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, 7]);
+      await append(samples);
+    }
+    const second = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 2,
+    });
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    expect(await outputsIn(events, 'cpu_stats')).toEqual(expectedOutputs(def));
+    const revisions = (await streamOf(events, 'samples-pipeline_cpu_stats')).map((e) => Number(e.revision));
+    expect(revisions).toEqual(revisions.map((_, i) => i));
+  });
+
+  it('switches a hybrid pipeline to micro-batches under load and back when it calms down', async () => {
+    const def = definition({
+      id: 'hybrid_p',
+      mode: 'hybrid',
+      hybrid: { highSamplesPerSecond: 20_000, lowSamplesPerSecond: 2000 },
+      microbatch: { maxSamples: 1_000_000, maxDelayMs: 200 },
+      quality: { allowedLatenessMs: 0, requiredLabels: [] },
+      stages: [],
+    });
+    const pipeline = createPipelineRuntime({ definition: def, events, host, logger: silentLogger });
+    await pipeline.start();
+    let t = T0;
+    const burst = async (batches: number, size: number, pauseMs: number) => {
+      for (let b = 0; b < batches; b++) {
+        await append(Array.from({ length: size }, () => [cpu('a'), t++, 1] as [SeriesDef, number, number]));
+        await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    };
+    await burst(6, 5000, 5);
+    await pipeline.waitFor();
+    expect(pipeline.status().mode).toBe('microbatch');
+    await burst(12, 1, 60);
+    await pipeline.waitFor();
+    expect(pipeline.status().mode).toBe('realtime');
+    const switches = (await streamOf(events, 'pipeline-hybrid_p')).filter((e) => e.type === 'modeSwitched');
+    expect(switches.map((e) => [(e.data as { from: string }).from, (e.data as { to: string }).to])).toEqual([
+      ['realtime', 'microbatch'],
+      ['microbatch', 'realtime'],
+    ]);
+    await pipeline.stop();
+  });
+});
