@@ -23,6 +23,19 @@ const int = (min: number, max: number) =>
     .min(min, `must be from ${min} to ${max}`)
     .max(max, `must be from ${min} to ${max}`);
 
+const labelList = z
+  .string()
+  .default('')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  )
+  .refine((labels) => labels.every((l) => /^[A-Za-z_][A-Za-z0-9_.]*$/.test(l)), {
+    message: 'must be a comma-separated list of label names',
+  });
+
 /** Every setting, read from the environment. Documented in README.md ("Settings"). */
 export const ConfigSchema = z.object({
   PORT: port.default(4000),
@@ -80,6 +93,11 @@ export const ConfigSchema = z.object({
     }),
   SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   PIPELINES_FILE: z.string().optional(),
+  PRIVACY_DROP_LABELS: labelList,
+  PRIVACY_HASH_LABELS: labelList,
+  PRIVACY_HASH_SALT: z.string().default(''),
+  SAMPLES_STREAM_MAX_AGE_HOURS: int(0, 87_600).default(168),
+  SCAVENGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

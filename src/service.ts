@@ -98,6 +98,13 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       batchMaxSamples: config.AGENT_BATCH_MAX_SAMPLES,
       batchMaxDelayMs: config.AGENT_BATCH_MAX_DELAY_MS,
       bufferCapacity: config.AGENT_BUFFER_CAPACITY,
+      privacy: {
+        dropLabels: config.PRIVACY_DROP_LABELS,
+        hashLabels: config.PRIVACY_HASH_LABELS,
+        salt: config.PRIVACY_HASH_SALT,
+      },
+      samplesMaxAgeMs:
+        config.SAMPLES_STREAM_MAX_AGE_HOURS === 0 ? null : config.SAMPLES_STREAM_MAX_AGE_HOURS * 3_600_000,
       limits: {
         maxPastMs: config.INGEST_MAX_PAST_SECONDS * 1000,
         maxFutureMs: config.INGEST_MAX_FUTURE_SECONDS * 1000,
@@ -139,6 +146,22 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     ],
   });
 
+  /**
+   * Expired events (samples streams past their max age) are deleted only up to the oldest position
+   * every projection and pipeline has processed, so nothing is removed before it reached ClickHouse.
+   */
+  async function scavenge(): Promise<void> {
+    const positions: (string | null)[] = [
+      ...(await Promise.all(projections.map(async (p) => (await p.status()).checkpoint))),
+      ...pipelines.map((p) => p.status().processedPosition),
+    ];
+    if (positions.some((p) => p === null)) return;
+    const safe = positions.map((p) => BigInt(p!)).reduce((a, b) => (a < b ? a : b));
+    const removed = await events.scavenge(safe);
+    if (removed) logger.info({ removed }, 'scavenged expired events');
+  }
+  let scavenger: NodeJS.Timeout | null = null;
+
   return {
     app,
     events,
@@ -158,12 +181,17 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
       }
       for (const pipeline of pipelines) await pipeline.start();
+      scavenger = setInterval(() => {
+        scavenge().catch((error: unknown) => logger.warn({ err: error }, 'scavenge failed'));
+      }, config.SCAVENGE_INTERVAL_MS);
+      scavenger.unref();
       const bound = await app.start({ port: config.PORT, host: config.HOST });
       const resumed = await host.recover();
       if (resumed > 0) logger.info({ resumed }, 'resumed actors with work in flight');
       return bound;
     },
     async stop() {
+      if (scavenger) clearInterval(scavenger);
       monitor?.close();
       for (const pipeline of pipelines) await pipeline.stop();
       await app.stop();

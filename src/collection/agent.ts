@@ -14,6 +14,7 @@ import {
   type SeriesDef,
   type SeriesRole,
 } from '../domain/metrics/kinds.js';
+import { anonymise, NO_PRIVACY_RULES, type PrivacyRules } from '../domain/metrics/privacy.js';
 import {
   checkLabels,
   checkMetricName,
@@ -42,6 +43,10 @@ export interface CollectionAgentOptions {
   /** Appending a batch: attempts before it is spooled, and the backoff (with jitter) between them. */
   readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly limits?: SampleLimits;
+  /** Labels dropped or hashed before a series is identified or stored (anonymisation). */
+  readonly privacy?: PrivacyRules;
+  /** Max age of the events in the agent's samples stream (ClickHouse keeps the series); null keeps them. */
+  readonly samplesMaxAgeMs?: number | null;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -320,13 +325,13 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
           await appendBatch(seq, eventId, data);
         } catch (error) {
           if (!(error instanceof WrongExpectedVersionError)) throw error;
-          // Someone else wrote to this agent's stream: take the next free seq and go on.
-          const last = await lastInStream();
-          seq = last ? Number(last.revision) + 1 : 0;
+          // The stream is elsewhere than we thought (its events expired, or another writer used it):
+          // take the next free seq and go on.
+          seq = error.actual === null ? 0 : Number(error.actual) + 1;
           nextSeq = seq + 1;
           data = encode(seq);
           eventId = batchEventId(id, seq);
-          log.error({ seq }, 'samples stream was written by another writer; renumbered the batch');
+          log.warn({ seq }, 'samples stream was not at the expected revision; renumbered the batch');
           await appendBatch(seq, eventId, data);
         }
         stats.batches++;
@@ -421,6 +426,11 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
 
     async start(modes = ['event']) {
       await spool.open();
+      if (options.samplesMaxAgeMs !== undefined) {
+        await events.setStreamMaxAge(streamId, options.samplesMaxAgeMs).catch((error: unknown) => {
+          log.warn({ err: error }, 'could not set the samples stream max age');
+        });
+      }
       try {
         const last = await lastInStream();
         nextSeq = last ? Number(last.revision) + 1 : 0;
@@ -463,7 +473,10 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
           issues,
         );
       }
-      const def = defineSeries({ ...input, labels: input.labels ?? {} });
+      const def = defineSeries({
+        ...input,
+        labels: anonymise(input.labels ?? {}, options.privacy ?? NO_PRIVACY_RULES),
+      });
       if (!guard.admit(def.family, def.id)) {
         const issue = {
           path: 'labels',

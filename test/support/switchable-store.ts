@@ -29,6 +29,11 @@ export function switchable(store: EventStore): EventStore & { down: boolean; cal
       if (wrapper.down) throw unavailable();
       return store.headPosition();
     },
+    async setStreamMaxAge(...args: Parameters<EventStore['setStreamMaxAge']>) {
+      if (wrapper.down) throw unavailable();
+      return store.setStreamMaxAge(...args);
+    },
+    scavenge: (...args: Parameters<EventStore['scavenge']>) => store.scavenge(...args),
     close: () => store.close(),
   };
   return wrapper;

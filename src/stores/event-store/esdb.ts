@@ -294,6 +294,22 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
       return headOf(client);
     },
 
+    async setStreamMaxAge(streamId, maxAgeMs) {
+      try {
+        // EventStoreDB keeps $maxAge in whole seconds.
+        await client.setStreamMetadata(
+          streamId,
+          maxAgeMs === null ? {} : { maxAge: Math.max(1, Math.round(maxAgeMs / 1000)) },
+        );
+      } catch (error) {
+        throw translate(error, streamId);
+      }
+    },
+
+    async scavenge() {
+      return 0; // EventStoreDB hides expired events itself and removes them in its own scavenges
+    },
+
     async close() {
       await client.dispose();
     },

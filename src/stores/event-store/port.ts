@@ -97,6 +97,17 @@ export interface EventStore {
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the newest event in the log, or null when the log is empty. */
   headPosition(): Promise<Position | null>;
+  /**
+   * Events of this stream older than `maxAgeMs` stop being kept (EventStoreDB's `$maxAge`); null keeps
+   * them forever. Revisions go on from where they were.
+   */
+  setStreamMaxAge(streamId: string, maxAgeMs: number | null): Promise<void>;
+  /**
+   * Deletes events past their stream's max age, but none after `upTo` (so that nothing a reader has
+   * not yet read disappears). The embedded store needs this called; EventStoreDB scavenges itself and
+   * hides expired events at once. Returns how many events were removed.
+   */
+  scavenge(upTo: Position): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -107,6 +107,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   db.pragma('cache_size = -65536');
   db.defaultSafeIntegers(true);
   db.exec(SCHEMA);
+  // Added after the first release: a stream's max age (null: kept forever).
+  const streamColumns = db.prepare<[], { name: string }>('PRAGMA table_info(streams)').all();
+  if (!streamColumns.some((c) => c.name === 'max_age_ms'))
+    db.exec('ALTER TABLE streams ADD COLUMN max_age_ms INTEGER');
 
   const pageSize = options.pageSize ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -126,6 +130,15 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     'INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision',
   );
   const head = db.prepare<[], { position: bigint | null }>('SELECT max(position) AS position FROM events');
+  const setMaxAge = db.prepare('UPDATE streams SET max_age_ms = ? WHERE stream_id = ?');
+  const insertStreamWithAge = db.prepare(
+    'INSERT OR IGNORE INTO streams (stream_id, revision, max_age_ms) VALUES (?, -1, ?)',
+  );
+  const expire = db.prepare(
+    `DELETE FROM events WHERE position <= ? AND position IN (
+       SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
+        WHERE s.max_age_ms IS NOT NULL AND e.created_at < ? - s.max_age_ms)`,
+  );
 
   /** Same ids already in this stream, in the same order: the retry of an append that succeeded. */
   function previousAppend(streamId: string, events: readonly EventData[]): AppendResult | null {
@@ -137,7 +150,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     for (let i = 0; i < events.length; i++) {
       const row = getById.get(events[i]!.id);
       if (!row || row.stream_id !== streamId || row.revision !== found.revision + BigInt(i)) {
-        throw new WrongExpectedVersionError(streamId, 'any', getStream.get(streamId)?.revision ?? null);
+        throw new WrongExpectedVersionError(
+          streamId,
+          'any',
+          ((r) => (r === null || r < 0n ? null : r))(getStream.get(streamId)?.revision ?? null),
+        );
       }
       last = row;
     }
@@ -148,7 +165,9 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     (streamId: string, events: readonly EventData[], options: AppendOptions): AppendResult => {
       const retried = previousAppend(streamId, events);
       if (retried) return retried;
-      const current = getStream.get(streamId)?.revision ?? null;
+      const stored = getStream.get(streamId)?.revision ?? null;
+      // A stream row at -1 was created only to hold a max age: the stream itself does not exist yet.
+      const current = stored === null || stored < 0n ? null : stored;
       const expected = options.expectedRevision ?? 'any';
       const ok =
         expected === 'any' ||
@@ -302,6 +321,20 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async headPosition() {
       assertOpen();
       return head.get()?.position ?? null;
+    },
+
+    async setStreamMaxAge(streamId, maxAgeMs) {
+      assertOpen();
+      const age = maxAgeMs === null ? null : BigInt(Math.round(maxAgeMs));
+      db.transaction(() => {
+        insertStreamWithAge.run(streamId, age);
+        setMaxAge.run(age, streamId);
+      })();
+    },
+
+    async scavenge(upTo) {
+      assertOpen();
+      return Number(expire.run(upTo, BigInt(Date.now())).changes);
     },
 
     async close() {

@@ -147,6 +147,27 @@ describe('collection agent on the embedded store', () => {
     expect(() => agent.series({ name: 'x', kind: 'bogus' as 'gauge' })).toThrow(/kind: must be one of/);
   });
 
+  it('anonymises labels at ingest: dropped ones never reach the log, hashed ones arrive hashed', async () => {
+    const agent = make({ privacy: { dropLabels: ['email'], hashLabels: ['client_ip'], salt: 'pepper' } });
+    await agent.start();
+    agent.recordSamples([
+      {
+        name: 'logins',
+        labels: { email: 'a@b.c', client_ip: '10.1.2.3', app: 'web' },
+        kind: 'counter',
+        value: 1,
+      },
+    ]);
+    await agent.flush();
+    const [event] = await streamOf(real, 'samples-a1');
+    const text = JSON.stringify(event!.data);
+    expect(text).not.toContain('a@b.c');
+    expect(text).not.toContain('10.1.2.3');
+    const labels = decodeBatch(event!.data).series[0]!.labels;
+    expect(Object.keys(labels).sort()).toEqual(['app', 'client_ip']);
+    expect(labels.client_ip).toMatch(/^[0-9a-f]{16}$/);
+  });
+
   it('refuses new samples when the buffer is full, never discarding buffered ones', async () => {
     const agent = make({ bufferCapacity: 10, batchMaxSamples: 1000, batchMaxDelayMs: 60_000 });
     await agent.start();

@@ -238,5 +238,25 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       await subscription.close();
       expect(events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
     });
+
+    it('stops keeping events past their stream max age, and continues the revisions', async () => {
+      const stream = fresh('retained');
+      await store.setStreamMaxAge(stream, 1);
+      await store.append(stream, [ev('old', { n: 1 }), ev('old', { n: 2 })], {
+        expectedRevision: 'noStream',
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const head = await store.headPosition();
+      await store.scavenge(head!);
+      expect(await collect(store.readStream(stream))).toEqual([]);
+      await store.setStreamMaxAge(stream, null);
+      const next = await store.append(stream, [ev('new', { n: 3 })], { expectedRevision: 1n });
+      expect(next.nextExpectedRevision).toBe(2n);
+      expect((await collect(store.readStream(stream))).map((e) => e.data)).toEqual([{ n: 3 }]);
+      // A stream that was only given a max age does not exist yet.
+      const empty = fresh('retained');
+      await store.setStreamMaxAge(empty, 60_000);
+      await store.append(empty, [ev('first')], { expectedRevision: 'noStream' });
+    });
   });
 }

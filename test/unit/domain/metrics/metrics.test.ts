@@ -185,3 +185,16 @@ describe('sample buffer and batch codec', () => {
     expect(() => decodeBatch({ ...payload, series: [] })).toThrow(/names series 0 of 0/);
   });
 });
+
+describe('privacy rules', () => {
+  it('drops and hashes configured labels, the same value always to the same hash', async () => {
+    const { anonymise } = await import('../../../../src/domain/metrics/privacy.js');
+    const rules = { dropLabels: ['email'], hashLabels: ['user_id'], salt: 's1' };
+    const a = anonymise({ user_id: '42', email: 'x@y', route: '/pay' }, rules);
+    expect(Object.keys(a).sort()).toEqual(['route', 'user_id']);
+    expect(a.user_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.user_id).not.toBe('42');
+    expect(anonymise({ user_id: '42' }, rules).user_id).toBe(a.user_id);
+    expect(anonymise({ user_id: '42' }, { ...rules, salt: 's2' }).user_id).not.toBe(a.user_id);
+  });
+});
