@@ -76,16 +76,21 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   const pipelines = (config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : []).map((definition) =>
     createPipelineRuntime({ definition, events, host, logger }),
   );
-  const projections = [auditIndexProjection, metricSeriesProjection(), pipelineQualityProjection].map(
-    (projection) =>
-      createProjectionRunner({
-        projection,
-        events,
-        analytics,
-        logger,
-        batchSize: config.PROJECTION_BATCH_SIZE,
-      }),
+  const definitions = [auditIndexProjection, metricSeriesProjection(), pipelineQualityProjection];
+  const projections = definitions.map((projection) =>
+    createProjectionRunner({
+      projection,
+      events,
+      analytics,
+      logger,
+      batchSize: config.PROJECTION_BATCH_SIZE,
+    }),
   );
+  /** The projections that read samples streams: only they hold back the scavenging of those streams. */
+  const samplesReaders = projections.filter((_, i) => {
+    const categories = definitions[i]!.filter?.categories;
+    return categories === undefined || categories.includes('samples');
+  });
 
   const agents = new Map<string, CollectionAgent>();
   const newAgent = (id: string) => {
@@ -152,10 +157,11 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
    */
   async function scavenge(): Promise<void> {
     const positions: (string | null)[] = [
-      ...(await Promise.all(projections.map(async (p) => (await p.status()).checkpoint))),
+      ...(await Promise.all(samplesReaders.map(async (p) => (await p.status()).checkpoint))),
       ...pipelines.map((p) => p.status().processedPosition),
     ];
     if (positions.some((p) => p === null)) return;
+    // biome-ignore lint/complexity/useMathMinMax: these are bigints
     const safe = positions.map((p) => BigInt(p!)).reduce((a, b) => (a < b ? a : b));
     const removed = await events.scavenge(safe);
     if (removed) logger.info({ removed }, 'scavenged expired events');
