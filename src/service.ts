@@ -158,7 +158,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   async function scavenge(): Promise<void> {
     const positions: (string | null)[] = [
       ...(await Promise.all(samplesReaders.map(async (p) => (await p.status()).checkpoint))),
-      ...pipelines.map((p) => p.status().processedPosition),
+      // A pipeline re-reads from its checkpoint after a crash: that is what it still needs.
+      ...pipelines.map((p) => p.status().checkpointPosition),
     ];
     if (positions.some((p) => p === null)) return;
     // biome-ignore lint/complexity/useMathMinMax: these are bigints

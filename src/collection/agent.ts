@@ -1,5 +1,5 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { v5 as uuidv5 } from 'uuid';
 import type { ActorHost } from '../actors/host.js';
 import type { AgentConfig, AgentEvent } from '../domain/agent/events.js';
 import { ValidationError } from '../domain/errors.js';
@@ -117,8 +117,11 @@ export interface CollectionAgent {
   series(input: SeriesInput): SeriesHandle;
   /** Records one sample (event-driven mode). False when refused: not finite, outside the time window, or buffer full. */
   record(series: SeriesHandle, value: number, timestamp?: number): boolean;
-  /** Validates and records many samples, reporting each refusal. */
-  recordSamples(samples: readonly SampleInput[]): RecordResult;
+  /**
+   * Validates and records many samples, reporting each refusal. With `atomic`, the valid samples are
+   * recorded only if the buffer has room for all of them; otherwise none is (all count as dropped).
+   */
+  recordSamples(samples: readonly SampleInput[], options?: { atomic?: boolean }): RecordResult;
   /** Periodic mode: calls the sampler every interval (faster while a watch is triggered). Returns a stop function. */
   sample(sampler: Sampler, intervalMs: number): () => void;
   /** Threshold mode: when the series crosses a bound, flush at once and sample faster until it is back. */
@@ -127,13 +130,6 @@ export interface CollectionAgent {
   flush(): Promise<void>;
   health(): AgentHealth;
   stop(): Promise<void>;
-}
-
-/** Namespace for batch event ids: `<agent id>:<seq>` always gives the same id, so retries are idempotent. */
-const BATCH_NAMESPACE = '0c2f3a0e-5b7d-4f0a-8e4b-6a1d9c3b2e70';
-
-export function batchEventId(agentId: string, seq: number): string {
-  return uuidv5(`${agentId}:${seq}`, BATCH_NAMESPACE);
 }
 
 /**
@@ -198,22 +194,27 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   }
 
   let lifecycleChain: Promise<void> = Promise.resolve();
+  let sending = false;
   /** Sends queued lifecycle events in order; stops at the first store failure and keeps the rest. */
   function drainLifecycle(): Promise<void> {
     lifecycleChain = lifecycleChain.then(async () => {
       while (lifecycle.length && !degraded) {
         const event = lifecycle[0]!;
+        sending = true;
         try {
           await host.send({ kind: 'agent', id }, event, {
             principal: `actor:agent-${id}`,
-            commandId: `${event.type}:${event.type === 'deliveryDegraded' ? event.since : event.at}`,
+            commandId: `${event.type}:${'series' in event ? `${event.series}:` : ''}${event.type === 'deliveryDegraded' ? event.since : event.at}`,
           });
         } catch (error) {
           const code = (error as { code?: string }).code;
           if (code !== 'EVENT_REJECTED' && code !== 'VALIDATION_FAILED') return; // store trouble: keep it for later
           log.warn({ err: error, event: event.type }, 'agent lifecycle event not recorded');
+        } finally {
+          sending = false;
         }
-        lifecycle.shift();
+        const at = lifecycle.indexOf(event);
+        if (at !== -1) lifecycle.splice(at, 1);
       }
     });
     return lifecycleChain;
@@ -226,30 +227,49 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     return null;
   }
 
-  /** Appends one batch with retries. Idempotent: the id derives from (agent, seq). */
-  async function appendBatch(seq: number, eventId: string, data: JsonValue): Promise<void> {
+  /** Is the event at `revision` of the samples stream the one with this id? */
+  async function landed(revision: number, eventId: string): Promise<boolean> {
+    for await (const event of events.readStream(streamId, { fromRevision: BigInt(revision), maxCount: 1 })) {
+      return event.id === eventId;
+    }
+    return false;
+  }
+
+  /**
+   * Appends one batch at its seq, retrying with backoff and jitter. A retry reuses the batch's id, so
+   * an append that landed with its reply lost is recognised. When the stream is elsewhere than the
+   * seq says (its events expired, or another writer used it), the batch takes the next free seq.
+   * Returns the seq it landed at.
+   */
+  async function appendBatch(batch: { seq: number; eventId: string; data: JsonValue }): Promise<number> {
+    let { seq, data } = batch;
     for (let attempt = 0; ; attempt++) {
       try {
         await events.append(
           streamId,
           [
             {
-              id: eventId,
+              id: batch.eventId,
               type: 'batchFlushed',
               data,
-              metadata: { principal: `actor:agent-${id}`, schemaVersion: 1, correlationId: eventId },
+              metadata: { principal: `actor:agent-${id}`, schemaVersion: 1, correlationId: batch.eventId },
             },
           ],
-          {
-            expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1),
-          },
+          { expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1) },
         );
-        return;
+        return seq;
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
-          const last = await lastInStream();
-          if (last?.id === eventId) return; // it landed; the reply was lost
-          throw error;
+          if (error.actual !== null && error.actual >= BigInt(seq) && (await landed(seq, batch.eventId)))
+            return seq;
+          const next = error.actual === null ? 0 : Number(error.actual) + 1;
+          log.warn(
+            { from: seq, to: next },
+            'samples stream was not at the expected revision; renumbered the batch',
+          );
+          seq = next;
+          data = { ...(data as Record<string, JsonValue>), seq };
+          continue;
         }
         if (attempt + 1 >= retry.attempts) throw error;
         await sleep(backoff(attempt));
@@ -268,26 +288,47 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     scheduleReplay();
   }
 
+  function enqueue(work: () => Promise<void>): Promise<void> {
+    chain = chain.then(work).catch((error: unknown) => {
+      // Never let the delivery chain reject: that would stop every later flush.
+      stats.lastError = error instanceof Error ? error.message : String(error);
+      log.error({ err: error }, 'delivery failed');
+      if (spool.size > 0) scheduleReplay();
+    });
+    return chain;
+  }
+
   function scheduleReplay(): void {
     if (replayTimer || state === 'stopped') return;
     replayTimer = setTimeout(() => {
       replayTimer = null;
-      chain = chain.then(replay);
+      void enqueue(replay);
     }, backoff(replayAttempt++));
     replayTimer.unref();
   }
 
   /** Replays the spool in order. Runs inside the delivery chain, so no flush interleaves. */
   async function replay(): Promise<void> {
-    const batches = await spool.readAll();
+    let batches: Awaited<ReturnType<Spool['readAll']>>;
+    let last = -1;
     try {
-      for (const batch of batches) await appendBatch(batch.seq, batch.eventId, batch.data);
+      batches = await spool.readAll();
+      for (const batch of batches) {
+        // Once one batch had to move, the rest follow it.
+        const seq = Math.max(batch.seq, last + 1);
+        last = await appendBatch({
+          ...batch,
+          seq,
+          data: seq === batch.seq ? batch.data : { ...(batch.data as Record<string, JsonValue>), seq },
+        });
+      }
+      await spool.clear();
     } catch (error) {
       stats.lastError = error instanceof Error ? error.message : String(error);
       scheduleReplay();
       return;
     }
-    await spool.clear();
+    if (last >= 0) nextSeq = Math.max(nextSeq, last + 1);
     replayAttempt = 0;
     const wasDegraded = degraded;
     degraded = false;
@@ -296,7 +337,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       const at = now();
       const since = wasDegraded ? degradedSince : (batches[0]?.spooledAt ?? at);
       // The outage began before anything queued during it: its fact goes first.
-      lifecycle.unshift({
+      lifecycle.splice(sending ? 1 : 0, 0, {
         type: 'deliveryDegraded',
         reason: (degradedReason || 'found a spool at start').slice(0, 2000),
         since,
@@ -314,26 +355,19 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   async function deliverOne(): Promise<void> {
     const taken = buffer.take(batchMax);
     if (taken.values.length === 0) return;
-    let seq = nextSeq++;
+    const seq = nextSeq++;
     const started = now();
-    const encode = (s: number) => encodeBatch({ agentId: id, seq: s, ...taken }) as unknown as JsonValue;
-    let data = encode(seq);
-    let eventId = batchEventId(id, seq);
+    // A fresh id per batch: the same batch retried keeps it (in memory or in the spool), a different
+    // batch never shares it, so a second writer is a conflict and never mistaken for a retry.
+    const batch = {
+      seq,
+      eventId: randomUUID(),
+      data: encodeBatch({ agentId: id, seq, ...taken }) as unknown as JsonValue,
+    };
     if (!degraded) {
       try {
-        try {
-          await appendBatch(seq, eventId, data);
-        } catch (error) {
-          if (!(error instanceof WrongExpectedVersionError)) throw error;
-          // The stream is elsewhere than we thought (its events expired, or another writer used it):
-          // take the next free seq and go on.
-          seq = error.actual === null ? 0 : Number(error.actual) + 1;
-          nextSeq = seq + 1;
-          data = encode(seq);
-          eventId = batchEventId(id, seq);
-          log.warn({ seq }, 'samples stream was not at the expected revision; renumbered the batch');
-          await appendBatch(seq, eventId, data);
-        }
+        const landedAt = await appendBatch(batch);
+        nextSeq = Math.max(nextSeq, landedAt + 1);
         stats.batches++;
         stats.flushed += taken.values.length;
         const latency = now() - started;
@@ -344,7 +378,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         enterDegraded(error);
       }
     }
-    await spool.append({ seq, eventId, data, spooledAt: now() });
+    await spool.append({ ...batch, spooledAt: now() });
     stats.spooledTotal++;
   }
 
@@ -356,10 +390,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   function scheduleFlush(): void {
     if (flushQueued) return;
     flushQueued = true;
-    chain = chain.then(drain).catch((error) => {
-      stats.lastError = error instanceof Error ? error.message : String(error);
-      log.error({ err: error }, 'flush failed');
-    });
+    void enqueue(drain);
   }
 
   function setSamplerTimer(entry: {
@@ -440,7 +471,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       }
       if (spool.newestSeq !== null) {
         nextSeq = Math.max(nextSeq, spool.newestSeq + 1);
-        chain = chain.then(replay);
+        void enqueue(replay);
       }
       state = 'running';
       flushTimer = setInterval(() => {
@@ -490,7 +521,12 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     record(series, value, timestamp) {
       const current = now();
       const ts = timestamp ?? current;
-      if (!Number.isFinite(value) || ts < current - limits.maxPastMs || ts > current + limits.maxFutureMs) {
+      if (
+        !Number.isFinite(value) ||
+        !Number.isFinite(ts) ||
+        ts < current - limits.maxPastMs ||
+        ts > current + limits.maxFutureMs
+      ) {
         stats.rejected++;
         return false;
       }
@@ -504,11 +540,15 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       return true;
     },
 
-    recordSamples(samples) {
+    recordSamples(samples, recordOptions = {}) {
       const rejected: (Issue & { index: number })[] = [];
       let accepted = 0;
       let dropped = 0;
       const at = now();
+      if (recordOptions.atomic && buffer.capacity - buffer.length < samples.length) {
+        stats.dropped += samples.length;
+        return { accepted: 0, rejected, dropped: samples.length };
+      }
       samples.forEach((sample, index) => {
         const issues = [...checkValue(sample.value), ...checkTimestamp(sample.timestamp ?? at, at, limits)];
         let handle: SeriesHandle | null = null;

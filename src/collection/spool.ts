@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, readFile, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import type { JsonValue } from '../stores/event-store/port.js';
 
 /** One batch waiting for the event store: the event exactly as it will be appended. */
@@ -13,8 +14,9 @@ export interface SpooledBatch {
 
 /**
  * An append-only local file of batches that could not be delivered, replayed in order when the event
- * store returns. Records are length-prefixed JSON; each append is fsynced, so a batch in the spool
- * survives a crash of the process. A torn last record (a crash mid-append) is ignored on reading.
+ * store returns. Records are length-prefixed, CRC-checked JSON; each append is fsynced, so a batch in
+ * the spool survives a crash of the process. A torn or corrupt tail (a crash mid-append) is cut off
+ * when the spool is opened, so later appends follow the last good record.
  */
 export class Spool {
   private readonly path: string;
@@ -30,7 +32,8 @@ export class Spool {
 
   /** Loads what an earlier process left; returns the number of batches waiting. */
   async open(): Promise<number> {
-    const batches = await this.readAll();
+    const { batches, validBytes, totalBytes } = await this.scan();
+    if (validBytes < totalBytes) await truncate(this.path, validBytes);
     this.count = batches.length;
     this.lastSeq = batches.at(-1)?.seq ?? null;
     this.firstAt = batches[0]?.spooledAt ?? null;
@@ -54,8 +57,9 @@ export class Spool {
   async append(batch: SpooledBatch): Promise<void> {
     this.handle ??= await open(this.path, 'a');
     const body = Buffer.from(JSON.stringify(batch), 'utf8');
-    const header = Buffer.alloc(4);
+    const header = Buffer.alloc(8);
     header.writeUInt32LE(body.length, 0);
+    header.writeUInt32LE(crc32(body), 4);
     await this.handle.write(Buffer.concat([header, body]));
     await this.handle.datasync();
     this.count++;
@@ -64,22 +68,31 @@ export class Spool {
   }
 
   async readAll(): Promise<SpooledBatch[]> {
+    return (await this.scan()).batches;
+  }
+
+  /** The good records, and where they end. Reading stops at the first torn or corrupt record. */
+  private async scan(): Promise<{ batches: SpooledBatch[]; validBytes: number; totalBytes: number }> {
     let bytes: Buffer;
     try {
       bytes = await readFile(this.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return { batches: [], validBytes: 0, totalBytes: 0 };
       throw error;
     }
-    const out: SpooledBatch[] = [];
+    const batches: SpooledBatch[] = [];
     let offset = 0;
-    while (offset + 4 <= bytes.length) {
+    while (offset + 8 <= bytes.length) {
       const length = bytes.readUInt32LE(offset);
-      if (offset + 4 + length > bytes.length) break; // torn tail
-      out.push(JSON.parse(bytes.subarray(offset + 4, offset + 4 + length).toString('utf8')) as SpooledBatch);
-      offset += 4 + length;
+      const end = offset + 8 + length;
+      if (end > bytes.length) break;
+      const body = bytes.subarray(offset + 8, end);
+      if (crc32(body) !== bytes.readUInt32LE(offset + 4)) break;
+      batches.push(JSON.parse(body.toString('utf8')) as SpooledBatch);
+      offset = end;
     }
-    return out;
+    return { batches, validBytes: offset, totalBytes: bytes.length };
   }
 
   /** Empties the spool once every batch in it is in the event store. */

@@ -59,6 +59,7 @@ interface Checkpoint {
 
 const NAMESPACE = '2d7c6f0b-8a4e-4c1d-9b3f-5e6a7d8c9b01';
 const RATE_SMOOTHING = 0.3;
+const CHECKPOINT_EVERY_SOURCE_BATCHES = 1000;
 
 /**
  * Runs one streaming pipeline on the log. It reads `batchFlushed` events from every `samples-*`
@@ -94,6 +95,8 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   let lastCreatedAt: number | null = null;
   let micro = { samples: 0, openedAt: null as number | null };
   let emissions = 0;
+  /** Source batches handled since the last checkpoint. */
+  let sinceCheckpoint = 0;
   let processed: Position | null = null;
   let checkpointed: Position | null = null;
   let state: PipelineStatus['state'] = 'stopped';
@@ -192,6 +195,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     };
     await appendTo('state', 'pipelineCheckpointed', position, data as unknown as JsonValue);
     checkpointed = position;
+    sinceCheckpoint = 0;
   }
 
   async function restore(): Promise<void> {
@@ -200,13 +204,18 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       saved = event.data as unknown as Checkpoint;
     }
     routed.clear();
-    if (!saved) {
-      engine = new PipelineEngine(definition);
-      counters = { out: 0, quality: 0, state: 0 };
-      processed = null;
-      checkpointed = null;
-      return;
-    }
+    // Everything starts from the checkpoint (or from nothing): no value of a failed run survives.
+    engine = new PipelineEngine(definition);
+    counters = { out: 0, quality: 0, state: 0 };
+    mode = definition.mode === 'microbatch' ? 'microbatch' : 'realtime';
+    rate = 0;
+    lastCreatedAt = null;
+    micro = { samples: 0, openedAt: null };
+    emissions = 0;
+    sinceCheckpoint = 0;
+    processed = null;
+    checkpointed = null;
+    if (!saved) return;
     counters = saved.counters;
     processed = BigInt(saved.sourcePosition);
     checkpointed = processed;
@@ -220,7 +229,6 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     } else {
       // A new definition starts with fresh state from where the old one stopped.
       log.info('definition changed since the last checkpoint: starting with fresh state');
-      engine = new PipelineEngine(definition);
     }
   }
 
@@ -314,6 +322,9 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         }
         await handle(message.event);
         processed = message.event.position;
+        // A pipeline that routes little still checkpoints now and then (at a boundary the log decides),
+        // so that it never holds back the scavenging of old source batches for long.
+        if (++sinceCheckpoint >= CHECKPOINT_EVERY_SOURCE_BATCHES) await checkpoint(processed);
         settle();
       }
       if (!stopRequested) throw new Error('the event store ended the subscription');

@@ -17,6 +17,12 @@ export interface ConvertedRequest {
   readonly points: string[];
   /** Data points refused during conversion (index into `points`), with the reason. */
   readonly rejected: Map<number, Issue>;
+  /**
+   * Running totals of delta series, by sample index: they become the converter's state only for
+   * samples that were accepted (`commit`), so a refused or retried request never counts twice.
+   */
+  readonly deltas: Map<number, { key: string; total: number }>;
+  commit(acceptedSamples: Iterable<number>): void;
 }
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -87,17 +93,33 @@ function attributes(v: unknown): Record<string, string> {
 export function createOtlpConverter(now: () => number = Date.now) {
   const deltaTotals = new Map<string, number>();
 
-  function accumulate(name: string, labels: Labels, value: number, delta: boolean): number {
-    if (!delta) return value;
-    const key = seriesKey(name, labels);
-    const total = (deltaTotals.get(key) ?? 0) + value;
-    deltaTotals.set(key, total);
-    return total;
-  }
-
   return function convert(request: unknown): ConvertedRequest {
-    const out: ConvertedRequest = { samples: [], pointOfSample: [], points: [], rejected: new Map() };
+    const deltas = new Map<number, { key: string; total: number }>();
+    const overlay = new Map<string, number>();
+    const out: ConvertedRequest = {
+      samples: [],
+      pointOfSample: [],
+      points: [],
+      rejected: new Map(),
+      deltas,
+      commit(accepted) {
+        for (const index of accepted) {
+          const delta = deltas.get(index);
+          if (delta) deltaTotals.set(delta.key, delta.total);
+        }
+      },
+    };
     const at = now();
+    /** For delta temporality: the running total so far, kept aside until the sample is accepted. */
+    let pendingDeltas: { key: string; total: number }[] = [];
+    const accumulate = (name: string, labels: Labels, value: number, delta: boolean): number => {
+      if (!delta) return value;
+      const key = seriesKey(name, labels);
+      const total = (overlay.get(key) ?? deltaTotals.get(key) ?? 0) + value;
+      overlay.set(key, total);
+      pendingDeltas.push({ key, total });
+      return total;
+    };
     list(isObj(request) ? request.resourceMetrics : undefined).forEach((rm, r) => {
       if (!isObj(rm)) return;
       const resource = attributes(isObj(rm.resource) ? rm.resource.attributes : undefined);
@@ -122,7 +144,14 @@ export function createOtlpConverter(now: () => number = Date.now) {
             const point = out.points.length;
             out.points.push(path);
             const emitted: SampleInput[] = [];
-            const emit = (sample: SampleInput) => emitted.push(sample);
+            const emittedDeltas: ({ key: string; total: number } | null)[] = [];
+            pendingDeltas = [];
+            const overlayBefore = new Map(overlay);
+            const emit = (sample: SampleInput) => {
+              emitted.push(sample);
+              emittedDeltas.push(pendingDeltas.pop() ?? null);
+              pendingDeltas = [];
+            };
             try {
               if (!isObj(dp)) throw new PointError(path, 'must be an object');
               if ((Number(dp.flags ?? 0) & 1) === 1)
@@ -144,7 +173,8 @@ export function createOtlpConverter(now: () => number = Date.now) {
                   labels,
                   unit,
                   kind: counter ? 'counter' : 'gauge',
-                  value: counter ? accumulate(name, labels, value, delta) : value,
+                  // Delta sums, monotonic or not, are accumulated into their running total.
+                  value: kindKey === 'sum' ? accumulate(name, labels, value, delta) : value,
                   timestamp: ts,
                 });
               } else if (kindKey === 'histogram') {
@@ -152,7 +182,7 @@ export function createOtlpConverter(now: () => number = Date.now) {
                   double(b, `${path}.explicitBounds[${i}]`),
                 );
                 const counts = list(dp.bucketCounts).map((c, i) => int64(c, `${path}.bucketCounts[${i}]`));
-                if (counts.length !== bounds.length + 1) {
+                if (counts.length !== bounds.length + 1 && !(counts.length === 0 && bounds.length === 0)) {
                   throw new PointError(
                     `${path}.bucketCounts`,
                     `has ${counts.length} counts for ${bounds.length} bounds (needs bounds + 1)`,
@@ -160,7 +190,8 @@ export function createOtlpConverter(now: () => number = Date.now) {
                 }
                 const cumulative = cumulate(counts);
                 const family = { family: name, unit, kind: 'histogram' as const };
-                [...bounds, Number.POSITIVE_INFINITY].forEach((bound, i) => {
+                // A histogram with no buckets at all (allowed by OTLP) keeps only its count and sum.
+                (counts.length ? [...bounds, Number.POSITIVE_INFINITY] : []).forEach((bound, i) => {
                   const le = bound === Number.POSITIVE_INFINITY ? '+Inf' : String(bound);
                   const bucketLabels = { ...labels, le };
                   emit({
@@ -230,12 +261,17 @@ export function createOtlpConverter(now: () => number = Date.now) {
             } catch (error) {
               if (!(error instanceof PointError)) throw error;
               out.rejected.set(point, { path: error.path, message: error.message });
+              // Nothing of a refused point counts: put back the totals it moved.
+              overlay.clear();
+              for (const [key, total] of overlayBefore) overlay.set(key, total);
               return;
             }
-            for (const sample of emitted) {
+            emitted.forEach((sample, i) => {
+              const delta = emittedDeltas[i];
+              if (delta) deltas.set(out.samples.length, delta);
               out.samples.push(sample);
               out.pointOfSample.push(point);
-            }
+            });
           });
         });
       });

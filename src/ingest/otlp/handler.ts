@@ -114,7 +114,11 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     }
 
     const converted = convert(request);
-    const result = options.agent.recordSamples(converted.samples);
+    const result = options.agent.recordSamples(converted.samples, { atomic: true });
+    const refusedSamples = new Set(result.rejected.map((r) => r.index));
+    if (result.accepted > 0) {
+      converted.commit(converted.samples.map((_, i) => i).filter((i) => !refusedSamples.has(i)));
+    }
     const reasons = new Map(converted.rejected);
     for (const issue of result.rejected) {
       const point = converted.pointOfSample[issue.index]!;

@@ -59,6 +59,16 @@ export function encodeSamples(batches: readonly { batch: SampleBatch; position: 
       const s = decimalScale(v);
       if (s > current) seriesScale[local] = s;
     }
+    // A scale raised by a later sample must still hold every earlier one exactly and below 2^53;
+    // if it does not, the whole series goes as doubles.
+    for (let i = 0; i < n; i++) {
+      const local = batch.seriesIndex[i]!;
+      const scale = seriesScale[local]!;
+      if (scale === FLOAT_SCALE) continue;
+      const v = batch.values[i]!;
+      const scaled = Math.round(v * POW10[scale]!);
+      if (Math.abs(scaled) >= MAX_SAFE || scaled / POW10[scale]! !== v) seriesScale[local] = FLOAT_SCALE;
+    }
     const idWords = new Uint32Array(batch.series.length * 2);
     batch.series.forEach((def, local) => {
       setUInt64(idWords, local, BigInt(def.id));

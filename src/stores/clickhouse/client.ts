@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
@@ -84,8 +84,13 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
     for (const c of columns) if (!IDENTIFIER.test(c)) throw new Error(`invalid column name '${c}'`);
     return columns.join(', ');
   };
-  const spoolDir = join(options.dataDir, 'tmp');
-  if (kind === 'chdb') mkdirSync(spoolDir, { recursive: true });
+  // Beside chDB's directory, not in it: chDB keeps its own temporary files under <path>/tmp.
+  const spoolDir = `${options.dataDir.replace(/[\\/]+$/, '')}-inserts`;
+  if (kind === 'chdb') {
+    // Insert files left by a process that died mid-insert are of no use to anyone.
+    rmSync(spoolDir, { recursive: true, force: true });
+    mkdirSync(spoolDir, { recursive: true });
+  }
   return {
     client,
     database: options.database,
@@ -118,7 +123,12 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
       const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
       if (options.username) headers['x-clickhouse-user'] = options.username;
       if (options.password) headers['x-clickhouse-key'] = options.password;
-      const response = await fetch(url, { method: 'POST', headers, body: new Blob(chunks) });
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: new Blob(chunks),
+        signal: AbortSignal.timeout(300_000),
+      });
       if (!response.ok)
         throw new Error(
           `ClickHouse insert into ${name} failed (${response.status}): ${await response.text()}`,

@@ -230,6 +230,62 @@ describe('collection agent on the embedded store', () => {
     );
   });
 
+  it('never loses a batch when a second writer uses the same agent id: the conflict renumbers it', async () => {
+    const one = make();
+    const two = make();
+    await one.start();
+    await two.start();
+    one.record(one.series({ name: 'g', kind: 'gauge' }), 1);
+    two.record(two.series({ name: 'g', kind: 'gauge' }), 2);
+    await one.flush();
+    await two.flush();
+    expect((await samplesIn(real, 'a1')).map(([, , v]) => v).sort()).toEqual([1, 2]);
+    expect((await streamOf(real, 'samples-a1')).map((e) => e.revision)).toEqual([0n, 1n]);
+  });
+
+  it('cuts a torn spool record (a crash mid-write) and keeps spooling and replaying the good ones', async () => {
+    const dying = make({ batchMaxSamples: 5 });
+    await dying.start();
+    const g = dying.series({ name: 'g', kind: 'gauge' });
+    store.down = true;
+    for (let i = 0; i < 10; i++) dying.record(g, i);
+    await dying.flush();
+    agents.splice(agents.indexOf(dying), 1);
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(join(dir, 'spool', 'a1.spool'), Buffer.from([0xff, 0x00, 0x00, 0x00, 0x01, 0x02])); // torn header
+    const next = make({ batchMaxSamples: 5 });
+    await next.start(); // store still down: it spools behind the good records
+    for (let i = 10; i < 15; i++) next.record(next.series({ name: 'g', kind: 'gauge' }), i);
+    await next.flush();
+    expect(next.health().spooledBatches).toBe(3);
+    store.down = false;
+    await until(() => next.health().spooledBatches === 0 && next.health().delivery === 'healthy');
+    expect((await samplesIn(real, 'a1')).map(([, , v]) => v)).toEqual(
+      Array.from({ length: 15 }, (_, i) => i),
+    );
+  });
+
+  it('renumbers spooled batches on replay when the stream moved on meanwhile', async () => {
+    const first = make();
+    await first.start();
+    const g = first.series({ name: 'g', kind: 'gauge' });
+    first.record(g, 1);
+    await first.flush();
+    store.down = true;
+    first.record(g, 2);
+    await first.flush(); // spooled as seq 1
+    // Meanwhile another writer takes revision 1 of the stream.
+    const { batchEvent, batchOf } = await import('../../support/batches.js');
+    await real.append('samples-a1', [batchEvent(batchOf('a1', 1, [[g.def, Date.now(), 99]]))], {
+      expectedRevision: 0n,
+    });
+    store.down = false;
+    await until(() => first.health().delivery === 'healthy');
+    first.record(g, 3);
+    await first.flush();
+    expect((await samplesIn(real, 'a1')).map(([, , v]) => v)).toEqual([1, 99, 2, 3]);
+  });
+
   it('samples periodically, and on a threshold crossing flushes at once and samples faster until it clears', async () => {
     const agent = make({ batchMaxSamples: 10_000, batchMaxDelayMs: 60_000 });
     await agent.start(['periodic', 'threshold']);

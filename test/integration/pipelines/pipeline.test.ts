@@ -164,14 +164,16 @@ describe('streaming pipeline on the log', () => {
       events,
       host,
       logger: silentLogger,
-      checkpointEvery: 2,
+      checkpointEvery: 4,
     });
     await first.start();
     await feed();
     await first.waitFor();
     await first.stop({ checkpoint: false }); // dies: no final checkpoint, outputs after the last one stand
     const checkpoints = await streamOf(events, 'pipelinestate-cpu_stats');
-    expect(checkpoints.length).toBe(3);
+    expect(checkpoints.map((c) => (c.data as { emissions: number }).emissions)).toEqual([4]);
+    // Emissions 5 and 6 stand without a checkpoint: the restart must emit them again, identically.
+    const emittedBeforeCrash = (await streamOf(events, 'samples-pipeline_cpu_stats')).length;
     for (let b = 6; b < 9; b++) {
       const samples: [SeriesDef, number, number][] = [];
       for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, 7]);
@@ -182,12 +184,13 @@ describe('streaming pipeline on the log', () => {
       events,
       host,
       logger: silentLogger,
-      checkpointEvery: 2,
+      checkpointEvery: 4,
     });
     await second.start();
     await second.waitFor();
     await second.stop();
     expect(await outputsIn(events, 'cpu_stats')).toEqual(expectedOutputs(def));
+    expect(emittedBeforeCrash).toBeGreaterThan(0);
     const revisions = (await streamOf(events, 'samples-pipeline_cpu_stats')).map((e) => Number(e.revision));
     expect(revisions).toEqual(revisions.map((_, i) => i));
   });
