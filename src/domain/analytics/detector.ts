@@ -1,0 +1,35 @@
+/** What a detector says about one sample. */
+export interface Detection {
+  /** Calibrated anomaly score in [0, 1]. */
+  readonly score: number;
+  readonly detector: string;
+  /** The range the detector expected the value in. */
+  readonly expectedLow: number;
+  readonly expectedHigh: number;
+}
+
+/** A streaming detector over one series: it sees each sample once, in order, and never looks ahead. */
+export interface Detector {
+  readonly name: string;
+  /** Null while warming up (no baseline yet). */
+  update(value: number): Detection | null;
+}
+
+/** erf, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). Written here: a one-liner no library is needed for. */
+export function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y =
+    1 -
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
+      t *
+      Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+}
+
+/**
+ * Calibration of a standardised deviation to [0, 1]: the "surprise" of |z| under a Gaussian, in
+ * decades of tail probability (≈ z²/2 / ln 10), divided by `SURPRISE_SCALE` and capped at 1. Unlike
+ * the tail mass itself, which is ≈ 1 for every |z| > 4, it keeps large deviations apart.
+ */
+export const SURPRISE_SCALE = 8;
+export const zToScore = (z: number) => Math.min(1, (z * z) / 2 / Math.LN10 / SURPRISE_SCALE);

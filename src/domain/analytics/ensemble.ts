@@ -1,0 +1,45 @@
+import type { Detection, Detector } from './detector.js';
+import { cusumDetector, ewmaDetector, madDetector } from './detectors.js';
+
+export interface EnsembleConfig {
+  /** Scores at or above this count as an alarm for the quiet period below. */
+  readonly alarmLevel: number;
+  /** After an alarm, scores are damped for this many samples: one anomaly, one alarm. */
+  readonly quietSamples: number;
+  readonly quietFactor: number;
+}
+
+export const DEFAULT_ENSEMBLE: EnsembleConfig = { alarmLevel: 0.5, quietSamples: 300, quietFactor: 0.3 };
+
+export interface EnsembleDetection {
+  readonly score: number;
+  /** The detector with the highest score, and what each said. */
+  readonly strongest: Detection | null;
+  readonly detections: readonly Detection[];
+}
+
+/**
+ * The production ensemble: EWMA (adaptive threshold), robust MAD and CUSUM (change points), combined
+ * into one calibrated score — the strongest detector's — damped for a while after an alarm so that
+ * one anomaly raises one alarm.
+ */
+export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detectors?: Detector[]) {
+  const members = detectors ?? [ewmaDetector(), madDetector(), cusumDetector()];
+  let sinceAlarm = Number.POSITIVE_INFINITY;
+  return {
+    update(value: number): EnsembleDetection {
+      const detections: Detection[] = [];
+      for (const d of members) {
+        const out = d.update(value);
+        if (out) detections.push(out);
+      }
+      let strongest: Detection | null = null;
+      for (const d of detections) if (!strongest || d.score > strongest.score) strongest = d;
+      let score = strongest?.score ?? 0;
+      if (sinceAlarm < config.quietSamples) score *= config.quietFactor;
+      sinceAlarm++;
+      if (score >= config.alarmLevel) sinceAlarm = 0;
+      return { score, strongest, detections };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import type { Detector } from '../../../../src/domain/analytics/detector.js';
+import { zToScore } from '../../../../src/domain/analytics/detector.js';
+import {
+  cusumDetector,
+  ewmaDetector,
+  madDetector,
+  RollingStats,
+  zScoreDetector,
+} from '../../../../src/domain/analytics/detectors.js';
+import { createEnsemble } from '../../../../src/domain/analytics/ensemble.js';
+
+/** Deterministic noise in [-1, 1]. */
+const noise = (i: number) =>
+  Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453) - 0.5;
+const run = (detector: Detector, values: number[]) => values.map((v) => detector.update(v)?.score ?? 0);
+
+describe('detectors on planted anomalies', () => {
+  const base = Array.from({ length: 600 }, (_, i) => 50 + noise(i) * 2);
+
+  it('keeps rolling mean and deviation exactly over the window', () => {
+    const stats = new RollingStats(3);
+    for (const v of [1, 2, 3, 4]) stats.push(v);
+    expect(stats.mean).toBe(3);
+    expect(stats.std).toBeCloseTo(1, 12);
+  });
+
+  it('calibrates deviations to graded scores', () => {
+    expect(zToScore(0)).toBe(0);
+    expect(zToScore(3)).toBeLessThan(zToScore(5));
+    expect(zToScore(-5)).toBe(zToScore(5));
+    expect(zToScore(100)).toBe(1);
+  });
+
+  for (const make of [() => zScoreDetector(), () => madDetector(), () => ewmaDetector()]) {
+    it(`${make().name}: a spike scores far above the noise, and nothing scores during warm-up`, () => {
+      const values = [...base];
+      values[400] = 80;
+      const scores = run(make(), values);
+      expect(scores.slice(0, 30).every((s) => s === 0)).toBe(true);
+      expect(scores[400]).toBeGreaterThan(0.9);
+      expect(Math.max(...scores.slice(100, 400))).toBeLessThan(0.5);
+    });
+  }
+
+  it('cusum: a small persistent shift that no single sample shows is flagged within a few dozen samples', () => {
+    const values = base.map((v, i) => (i >= 400 ? v + 2 : v));
+    const scores = run(cusumDetector(), values);
+    expect(Math.max(...scores.slice(100, 400))).toBeLessThan(0.8); // no change point in the noise
+    const first = scores.findIndex((s, i) => i >= 400 && s === 1);
+    expect(first).toBeGreaterThan(400);
+    expect(first).toBeLessThan(440);
+  });
+
+  it('ewma adapts to a new level instead of alarming for ever', () => {
+    const values = base.map((v, i) => (i >= 300 ? v + 30 : v));
+    const scores = run(ewmaDetector(), values);
+    expect(scores[300]).toBeGreaterThan(0.9);
+    expect(scores[599]).toBeLessThan(0.2);
+  });
+
+  it('ensemble: one anomaly raises one alarm, later alarms in the quiet period are damped', () => {
+    const values = [...base];
+    values[400] = 90;
+    values[410] = 90;
+    const ensemble = createEnsemble();
+    const out = values.map((v) => ensemble.update(v));
+    expect(out[400]!.score).toBe(1);
+    expect(out[400]!.strongest?.detector).toBeDefined();
+    expect(out[410]!.score).toBeLessThanOrEqual(0.3);
+  });
+});
