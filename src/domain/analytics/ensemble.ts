@@ -1,5 +1,5 @@
 import type { Detection, Detector } from './detector.js';
-import { cusumDetector, ewmaDetector, madDetector } from './detectors.js';
+import { zScoreDetector } from './detectors.js';
 
 export interface EnsembleConfig {
   /** Scores at or above this count as an alarm for the quiet period below. */
@@ -19,12 +19,15 @@ export interface EnsembleDetection {
 }
 
 /**
- * The production ensemble: EWMA (adaptive threshold), robust MAD and CUSUM (change points), combined
- * into one calibrated score — the strongest detector's — damped for a while after an alarm so that
- * one anomaly raises one alarm.
+ * The detector ensemble: its members' scores combined into one calibrated score — the strongest
+ * member's — damped for a while after an alarm so that one anomaly raises one alarm.
+ *
+ * The default members are, for now, a single long-window z-score (6,400 samples, NAB's windowed
+ * Gaussian idea): on the NAB subset every combination with the faster detectors (EWMA, MAD, CUSUM,
+ * short windows) measured lower, because they add false alarms faster than they find anomalies.
  */
 export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detectors?: Detector[]) {
-  const members = detectors ?? [ewmaDetector(), madDetector(), cusumDetector()];
+  const members = detectors ?? [zScoreDetector(6400)];
   let sinceAlarm = Number.POSITIVE_INFINITY;
   return {
     update(value: number): EnsembleDetection {
