@@ -42,6 +42,11 @@ export interface CollectionAgentOptions {
   readonly bufferCapacity?: number;
   /** Appending a batch: attempts before it is spooled, and the backoff (with jitter) between them. */
   readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
+  /**
+   * Largest spool file (default 1 GiB). When it is full the agent stops moving batches to it; the
+   * buffer then fills and new samples are refused and counted as dropped (the spooled ones are kept).
+   */
+  readonly spoolMaxBytes?: number;
   readonly limits?: SampleLimits;
   /** Labels dropped or hashed before a series is identified or stored (anonymisation). */
   readonly privacy?: PrivacyRules;
@@ -102,6 +107,7 @@ export interface AgentHealth {
   readonly batchesFlushed: number;
   readonly samplesFlushed: number;
   readonly spooledBatches: number;
+  readonly spooledBytes: number;
   readonly spooledTotal: number;
   readonly lastFlushLatencyMs: number | null;
   readonly maxFlushLatencyMs: number;
@@ -148,6 +154,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   const batchMax = options.batchMaxSamples ?? 50_000;
   const maxDelay = options.batchMaxDelayMs ?? 1000;
   const capacity = options.bufferCapacity ?? 1_000_000;
+  const spoolMax = options.spoolMaxBytes ?? 1024 ** 3;
   const retry = options.retry ?? { attempts: 3, baseDelayMs: 50, maxDelayMs: 5000 };
   const limits = options.limits ?? DEFAULT_SAMPLE_LIMITS;
   const now = options.now ?? Date.now;
@@ -307,13 +314,14 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     replayTimer.unref();
   }
 
-  /** Replays the spool in order. Runs inside the delivery chain, so no flush interleaves. */
+  /** Replays the spool in order, one record at a time. Runs inside the delivery chain, so no flush interleaves. */
   async function replay(): Promise<void> {
-    let batches: Awaited<ReturnType<Spool['readAll']>>;
     let last = -1;
+    let replayed = 0;
+    let firstSpooledAt: number | null = null;
     try {
-      batches = await spool.readAll();
-      for (const batch of batches) {
+      for await (const batch of spool.records()) {
+        firstSpooledAt ??= batch.spooledAt;
         // Once one batch had to move, the rest follow it.
         const seq = Math.max(batch.seq, last + 1);
         last = await appendBatch({
@@ -321,6 +329,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
           seq,
           data: seq === batch.seq ? batch.data : { ...(batch.data as Record<string, JsonValue>), seq },
         });
+        replayed++;
       }
       await spool.clear();
     } catch (error) {
@@ -328,6 +337,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       scheduleReplay();
       return;
     }
+    const batches = { length: replayed, first: firstSpooledAt };
     if (last >= 0) nextSeq = Math.max(nextSeq, last + 1);
     replayAttempt = 0;
     const wasDegraded = degraded;
@@ -335,7 +345,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     log.info({ replayed: batches.length }, 'event store reachable again: spool replayed');
     if (wasDegraded || batches.length) {
       const at = now();
-      const since = wasDegraded ? degradedSince : (batches[0]?.spooledAt ?? at);
+      const since = wasDegraded ? degradedSince : (batches.first ?? at);
       // The outage began before anything queued during it: its fact goes first.
       lifecycle.splice(sending ? 1 : 0, 0, {
         type: 'deliveryDegraded',
@@ -384,7 +394,13 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
 
   async function drain(): Promise<void> {
     flushQueued = false;
-    while (buffer.length > 0) await deliverOne();
+    while (buffer.length > 0) {
+      if (degraded && spool.byteSize >= spoolMax) {
+        stats.lastError = `spool full (${spool.byteSize} bytes): holding samples in memory`;
+        return;
+      }
+      await deliverOne();
+    }
   }
 
   function scheduleFlush(): void {
@@ -612,6 +628,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         batchesFlushed: stats.batches,
         samplesFlushed: stats.flushed,
         spooledBatches: spool.size,
+        spooledBytes: spool.byteSize,
         spooledTotal: stats.spooledTotal,
         lastFlushLatencyMs: stats.lastLatency,
         maxFlushLatencyMs: stats.maxLatency,

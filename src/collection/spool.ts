@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { type FileHandle, open, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { JsonValue } from '../stores/event-store/port.js';
@@ -24,6 +24,7 @@ export class Spool {
   private count = 0;
   private lastSeq: number | null = null;
   private firstAt: number | null = null;
+  private sizeBytes = 0;
 
   constructor(directory: string, agentId: string) {
     mkdirSync(directory, { recursive: true });
@@ -34,6 +35,7 @@ export class Spool {
   async open(): Promise<number> {
     const { batches, validBytes, totalBytes } = await this.scan();
     if (validBytes < totalBytes) await truncate(this.path, validBytes);
+    this.sizeBytes = validBytes;
     this.count = batches.length;
     this.lastSeq = batches.at(-1)?.seq ?? null;
     this.firstAt = batches[0]?.spooledAt ?? null;
@@ -42,6 +44,11 @@ export class Spool {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes of good records in the file. */
+  get byteSize(): number {
+    return this.sizeBytes;
   }
 
   /** Seq of the newest spooled batch, or null when empty. */
@@ -62,37 +69,58 @@ export class Spool {
     header.writeUInt32LE(crc32(body), 4);
     await this.handle.write(Buffer.concat([header, body]));
     await this.handle.datasync();
+    this.sizeBytes += header.length + body.length;
     this.count++;
     this.lastSeq = batch.seq;
     this.firstAt ??= batch.spooledAt;
   }
 
   async readAll(): Promise<SpooledBatch[]> {
-    return (await this.scan()).batches;
+    const out: SpooledBatch[] = [];
+    for await (const batch of this.records()) out.push(batch);
+    return out;
   }
 
-  /** The good records, and where they end. Reading stops at the first torn or corrupt record. */
+  /** The good records in order, read one at a time (the spool can be far larger than memory). */
+  async *records(): AsyncGenerator<SpooledBatch> {
+    for await (const { batch } of this.walk()) yield batch;
+  }
+
+  /** Where the good records end: reading stops at the first torn or corrupt record. */
   private async scan(): Promise<{ batches: SpooledBatch[]; validBytes: number; totalBytes: number }> {
-    let bytes: Buffer;
+    const batches: SpooledBatch[] = [];
+    let validBytes = 0;
+    for await (const { batch, end } of this.walk()) {
+      batches.push(batch);
+      validBytes = end;
+    }
+    return { batches, validBytes, totalBytes: await this.bytes() };
+  }
+
+  private async *walk(): AsyncGenerator<{ batch: SpooledBatch; end: number }> {
+    let file: FileHandle;
     try {
-      bytes = await readFile(this.path);
+      file = await open(this.path, 'r');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-        return { batches: [], validBytes: 0, totalBytes: 0 };
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw error;
     }
-    const batches: SpooledBatch[] = [];
-    let offset = 0;
-    while (offset + 8 <= bytes.length) {
-      const length = bytes.readUInt32LE(offset);
-      const end = offset + 8 + length;
-      if (end > bytes.length) break;
-      const body = bytes.subarray(offset + 8, end);
-      if (crc32(body) !== bytes.readUInt32LE(offset + 4)) break;
-      batches.push(JSON.parse(body.toString('utf8')) as SpooledBatch);
-      offset = end;
+    try {
+      const header = Buffer.alloc(8);
+      let offset = 0;
+      for (;;) {
+        const { bytesRead } = await file.read(header, 0, 8, offset);
+        if (bytesRead < 8) return;
+        const length = header.readUInt32LE(0);
+        const body = Buffer.alloc(length);
+        const got = (await file.read(body, 0, length, offset + 8)).bytesRead;
+        if (got < length || crc32(body) !== header.readUInt32LE(4)) return;
+        offset += 8 + length;
+        yield { batch: JSON.parse(body.toString('utf8')) as SpooledBatch, end: offset };
+      }
+    } finally {
+      await file.close();
     }
-    return { batches, validBytes: offset, totalBytes: bytes.length };
   }
 
   /** Empties the spool once every batch in it is in the event store. */
@@ -100,6 +128,7 @@ export class Spool {
     await this.handle?.close();
     this.handle = null;
     await rm(this.path, { force: true });
+    this.sizeBytes = 0;
     this.count = 0;
     this.lastSeq = null;
     this.firstAt = null;

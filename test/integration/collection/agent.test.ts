@@ -208,6 +208,24 @@ describe('collection agent on the embedded store', () => {
     expect(lifecycle[2]!.data).toMatchObject({ replayedBatches: agent.health().spooledTotal });
   });
 
+  it('stops spooling at the size cap and holds the rest in memory, dropping only new samples', async () => {
+    const agent = make({ batchMaxSamples: 10, bufferCapacity: 30, spoolMaxBytes: 1 });
+    await agent.start();
+    const g = agent.series({ name: 'g', kind: 'gauge' });
+    store.down = true;
+    for (let i = 0; i < 10; i++) agent.record(g, i);
+    await agent.flush(); // one batch spooled: the cap is reached
+    for (let i = 10; i < 50; i++) agent.record(g, i);
+    await agent.flush();
+    expect(agent.health()).toMatchObject({ spooledBatches: 1, bufferDepth: 30, samplesDropped: 10 });
+    store.down = false;
+    await until(() => agent.health().delivery === 'healthy');
+    await agent.flush();
+    expect((await samplesIn(real, 'a1')).map(([, , v]) => v)).toEqual(
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+  });
+
   it('replays a spool left by a process that died while the store was down', async () => {
     const dying = make({ batchMaxSamples: 10 });
     await dying.start();
