@@ -15,7 +15,7 @@ import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { auditIndexProjection } from './projections/audit-index/index.js';
 import { metricSeriesProjection } from './projections/metric-series/index.js';
-import { pipelineQualityProjection } from './projections/pipeline-quality/index.js';
+import { pipelineFindingsProjection } from './projections/pipeline-findings/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { type App, buildApp } from './server/app.js';
 import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
@@ -76,7 +76,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   const pipelines = (config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : []).map((definition) =>
     createPipelineRuntime({ definition, events, host, logger }),
   );
-  const definitions = [auditIndexProjection, metricSeriesProjection(), pipelineQualityProjection];
+  const definitions = [auditIndexProjection, metricSeriesProjection(), pipelineFindingsProjection];
   const projections = definitions.map((projection) =>
     createProjectionRunner({
       projection,

@@ -65,7 +65,7 @@ const CHECKPOINT_EVERY_SOURCE_BATCHES = 1000;
  * Runs one streaming pipeline on the log. It reads `batchFlushed` events from every `samples-*`
  * stream (but its own output), feeds the routed samples to its engine, and emits:
  * - derived samples as batches in `samples-pipeline_<id>` (so the metric series projection stores them),
- * - quality findings and late samples in `quality-<id>`,
+ * - findings — anomalies, trend changes, quality issues and late samples — in `findings-<id>`,
  * - checkpoints of its whole state in `pipelinestate-<id>`, every few emissions.
  *
  * Emissions happen only at boundaries the log itself decides (a source batch; in micro-batch mode the
@@ -83,7 +83,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   const { definition, events, host, logger } = options;
   const id = definition.id;
   const log = logger.child({ pipeline: id });
-  const streams = { out: `samples-pipeline_${id}`, quality: `quality-${id}`, state: `pipelinestate-${id}` };
+  const streams = { out: `samples-pipeline_${id}`, quality: `findings-${id}`, state: `pipelinestate-${id}` };
   const definitionHash = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
   const checkpointEvery = options.checkpointEvery ?? 20;
   const now = options.now ?? Date.now;
@@ -116,19 +116,27 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     position: Position,
     data: JsonValue,
   ): Promise<void> {
+    await appendMany(stream, position, [{ type, data }]);
+  }
+
+  /** Appends events to one of the pipeline's streams at its exact next revision, ids from the trigger. */
+  async function appendMany(
+    stream: keyof Counters,
+    position: Position,
+    items: readonly { type: string; data: JsonValue }[],
+  ): Promise<void> {
+    if (!items.length) return;
     await events.append(
       streams[stream],
-      [
-        {
-          id: eventId(`${stream}:${type}`, position),
-          type,
-          data,
-          metadata: { principal: `actor:pipeline-${id}`, causationId: position.toString(), schemaVersion: 1 },
-        },
-      ],
+      items.map((item, i) => ({
+        id: eventId(`${stream}:${item.type}:${i}`, position),
+        type: item.type,
+        data: item.data,
+        metadata: { principal: `actor:pipeline-${id}`, causationId: position.toString(), schemaVersion: 1 },
+      })),
       { expectedRevision: expected(counters[stream]) },
     );
-    counters[stream]++;
+    counters[stream] += items.length;
   }
 
   function batchOf(samples: readonly Sample[], seq: number) {
@@ -163,6 +171,40 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const position = trigger.position;
     if (result.derived.length)
       await appendTo('out', 'batchFlushed', position, batchOf(result.derived, counters.out));
+    await appendMany('quality', position, [
+      ...result.anomalies.map((a) => ({
+        type: 'anomalyDetected',
+        data: {
+          sourcePosition: position.toString(),
+          seriesId: a.def.id,
+          name: a.def.name,
+          labels: a.def.labels,
+          ts: a.ts,
+          value: a.value,
+          score: a.score,
+          detector: a.detector,
+          expectedLow: a.expectedLow,
+          expectedHigh: a.expectedHigh,
+        } as unknown as JsonValue,
+      })),
+      ...result.trends.map((t) => ({
+        type: 'trendChanged',
+        data: {
+          sourcePosition: position.toString(),
+          seriesId: t.def.id,
+          name: t.def.name,
+          labels: t.def.labels,
+          ts: t.ts,
+          direction: t.direction,
+          strength: t.strength,
+          slope: t.slope,
+          slopeLow: t.slopeLow,
+          slopeHigh: t.slopeHigh,
+          pValue: t.pValue,
+          momentum: t.momentum,
+        } as unknown as JsonValue,
+      })),
+    ]);
     if (hasFindings(result.findings)) {
       await appendTo('quality', 'qualityIssuesFound', position, {
         sourcePosition: position.toString(),

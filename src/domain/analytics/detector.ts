@@ -13,6 +13,9 @@ export interface Detector {
   readonly name: string;
   /** Null while warming up (no baseline yet). */
   update(value: number): Detection | null;
+  /** Everything needed to continue exactly where it stands (JSON). */
+  snapshot(): unknown;
+  restore(state: unknown): void;
 }
 
 /** erf, Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7). Written here: a one-liner no library is needed for. */

@@ -35,7 +35,27 @@ export class RollingStats {
   values(): Float64Array {
     return this.count === this.size ? this.ring : this.ring.subarray(0, this.count);
   }
+  snapshot(): { ring: string; next: number; count: number; sum: number; sumSq: number } {
+    const ring = this.ring.subarray(0, this.count);
+    return {
+      ring: Buffer.from(ring.buffer, ring.byteOffset, ring.byteLength).toString('base64'),
+      next: this.next,
+      count: this.count,
+      sum: this.sum,
+      sumSq: this.sumSq,
+    };
+  }
+  restore(state: { ring: string; next: number; count: number; sum: number; sumSq: number }): void {
+    const bytes = Buffer.from(state.ring, 'base64');
+    new Uint8Array(this.ring.buffer, this.ring.byteOffset, bytes.length).set(bytes);
+    this.next = state.next;
+    this.count = state.count;
+    this.sum = state.sum;
+    this.sumSq = state.sumSq;
+  }
 }
+
+type StatsState = Parameters<RollingStats['restore']>[0];
 
 /** Rolling z-score against the previous `window` values. */
 export function zScoreDetector(window = 288, warmup = 30): Detector {
@@ -57,6 +77,8 @@ export function zScoreDetector(window = 288, warmup = 30): Detector {
       stats.push(value);
       return out;
     },
+    snapshot: () => stats.snapshot(),
+    restore: (state) => stats.restore(state as StatsState),
   };
 }
 
@@ -87,6 +109,8 @@ export function madDetector(window = 288, warmup = 30): Detector {
       stats.push(value);
       return out;
     },
+    snapshot: () => stats.snapshot(),
+    restore: (state) => stats.restore(state as StatsState),
   };
 }
 
@@ -112,6 +136,10 @@ export function ewmaDetector(alpha = 0.05, warmup = 30): Detector {
       ({ mean, variance } = ewmaStep(mean, variance, n, value, alpha));
       n++;
       return out;
+    },
+    snapshot: () => ({ mean, variance, n }),
+    restore(state) {
+      ({ mean, variance, n } = state as { mean: number; variance: number; n: number });
     },
   };
 }
@@ -169,6 +197,16 @@ export function cusumDetector(drift = 0.5, threshold = 8, alpha = 0.01, warmup =
       ({ mean, variance } = ewmaStep(mean, variance, n, value, alpha));
       n++;
       return out;
+    },
+    snapshot: () => ({ mean, variance, n, high, low }),
+    restore(state) {
+      ({ mean, variance, n, high, low } = state as {
+        mean: number;
+        variance: number;
+        n: number;
+        high: number;
+        low: number;
+      });
     },
   };
 }

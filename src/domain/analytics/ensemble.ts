@@ -44,5 +44,15 @@ export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detect
       if (score >= config.alarmLevel) sinceAlarm = 0;
       return { score, strongest, detections };
     },
+    snapshot(): { sinceAlarm: number | null; members: unknown[] } {
+      return {
+        sinceAlarm: Number.isFinite(sinceAlarm) ? sinceAlarm : null,
+        members: members.map((m) => m.snapshot()),
+      };
+    },
+    restore(state: { sinceAlarm: number | null; members: unknown[] }): void {
+      sinceAlarm = state.sinceAlarm ?? Number.POSITIVE_INFINITY;
+      for (const [i, m] of members.entries()) m.restore(state.members[i]);
+    },
   };
 }

@@ -143,5 +143,15 @@ export function createTrendTracker(options: TrendTrackerOptions = { window: 60, 
     get state(): TrendState | null {
       return current;
     },
+    snapshot() {
+      return { xs: Array.from(xs), ys: Array.from(ys), count, seen, current };
+    },
+    restore(state: { xs: number[]; ys: number[]; count: number; seen: number; current: TrendState | null }) {
+      xs.set(state.xs);
+      ys.set(state.ys);
+      count = state.count;
+      seen = state.seen;
+      current = state.current;
+    },
   };
 }

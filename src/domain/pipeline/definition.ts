@@ -111,6 +111,20 @@ export const PipelineDefinition = z
       })
       .default({ allowedLatenessMs: 5000, requiredLabels: [] }),
     stages: z.array(Stage).default([]),
+    /** Anomaly detection and trends on every routed series (after the quality checks). */
+    analytics: z
+      .object({
+        /** Anomaly findings are emitted at or above this ensemble score. */
+        minAnomalyScore: z.number().min(0).max(1).default(0.9),
+        trends: z
+          .object({
+            window: z.number().int().min(3).default(60),
+            every: z.number().int().min(1).default(10),
+            alpha: z.number().gt(0).lt(1).default(0.01),
+          })
+          .default({ window: 60, every: 10, alpha: 0.01 }),
+      })
+      .optional(),
   })
   .refine(
     (d) =>

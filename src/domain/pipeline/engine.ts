@@ -1,5 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { quantileSorted } from 'simple-statistics';
+import { createEnsemble } from '../analytics/ensemble.js';
+import { createTrendTracker, type TrendState } from '../analytics/trend.js';
 import { defineSeries, seriesKey } from '../metrics/identity.js';
 import type { Labels, SeriesDef } from '../metrics/kinds.js';
 import type { PipelineDefinition, Stage } from './definition.js';
@@ -21,7 +23,24 @@ export interface Findings {
   gaps: [string, number, number][];
 }
 
+export interface AnomalyFinding {
+  readonly def: SeriesDef;
+  readonly ts: number;
+  readonly value: number;
+  readonly score: number;
+  readonly detector: string;
+  readonly expectedLow: number;
+  readonly expectedHigh: number;
+}
+
+export interface TrendFinding extends TrendState {
+  readonly def: SeriesDef;
+  readonly ts: number;
+}
+
 export interface TickResult {
+  readonly anomalies: AnomalyFinding[];
+  readonly trends: TrendFinding[];
   readonly derived: Sample[];
   readonly late: Sample[];
   readonly findings: Findings;
@@ -313,6 +332,13 @@ interface SeriesQuality {
 }
 
 export interface EngineSnapshot {
+  readonly analytics?: Record<
+    string,
+    {
+      ensemble: Parameters<ReturnType<typeof createEnsemble>['restore']>[0];
+      trend: Parameters<ReturnType<typeof createTrendTracker>['restore']>[0];
+    }
+  >;
   readonly maxTs: number | null;
   readonly series: Record<
     string,
@@ -341,6 +367,12 @@ export class PipelineEngine {
   private readonly derive: ReturnType<typeof deriver>;
   private derived: Sample[] = [];
   private late: Sample[] = [];
+  private anomalies: AnomalyFinding[] = [];
+  private trends: TrendFinding[] = [];
+  private readonly analytics = new Map<
+    string,
+    { ensemble: ReturnType<typeof createEnsemble>; trend: ReturnType<typeof createTrendTracker> }
+  >();
   private findings = emptyFindings();
 
   constructor(
@@ -368,6 +400,11 @@ export class PipelineEngine {
       // JSON turns -Infinity ("nothing yet") into null.
       const num = (v: number | null) => (v === null ? Number.NEGATIVE_INFINITY : v);
       this.maxTs = num(snapshot.maxTs);
+      for (const [id, saved] of Object.entries(snapshot.analytics ?? {})) {
+        const a = this.analyticsOf(id);
+        a?.ensemble.restore(saved.ensemble);
+        a?.trend.restore(saved.trend);
+      }
       for (const [id, entry] of Object.entries(snapshot.series)) {
         this.series.set(id, {
           def: entry.def,
@@ -445,17 +482,66 @@ export class PipelineEngine {
       }
     }
     released.sort((a, b) => a.ts - b.ts || (a.def.id < b.def.id ? -1 : a.def.id > b.def.id ? 1 : 0));
-    for (const sample of released) this.run(0, [sample]);
+    for (const sample of released) {
+      this.analyse(sample);
+      this.run(0, [sample]);
+    }
     for (const [i, runner] of this.runners.entries()) this.run(i + 1, runner.tick(watermark));
-    const result = { derived: this.derived, late: this.late, findings: this.findings, watermark };
+    const result = {
+      anomalies: this.anomalies,
+      trends: this.trends,
+      derived: this.derived,
+      late: this.late,
+      findings: this.findings,
+      watermark,
+    };
+    this.anomalies = [];
+    this.trends = [];
     this.derived = [];
     this.late = [];
     this.findings = emptyFindings();
     return result;
   }
 
+  /** Per-series detectors and trend tracker (when the definition asks for analytics). */
+  private analyticsOf(seriesId: string) {
+    const config = this.definition.analytics;
+    if (!config) return null;
+    let entry = this.analytics.get(seriesId);
+    if (!entry) {
+      entry = { ensemble: createEnsemble(), trend: createTrendTracker(config.trends) };
+      this.analytics.set(seriesId, entry);
+    }
+    return entry;
+  }
+
+  private analyse(sample: Sample): void {
+    const a = this.analyticsOf(sample.def.id);
+    if (!a) return;
+    const detection = a.ensemble.update(sample.value);
+    if (detection.strongest && detection.score >= this.definition.analytics!.minAnomalyScore) {
+      this.anomalies.push({
+        def: sample.def,
+        ts: sample.ts,
+        value: sample.value,
+        score: detection.score,
+        detector: detection.strongest.detector,
+        expectedLow: detection.strongest.expectedLow,
+        expectedHigh: detection.strongest.expectedHigh,
+      });
+    }
+    const trend = a.trend.update(sample.ts, sample.value);
+    if (trend) this.trends.push({ ...trend, def: sample.def, ts: sample.ts });
+  }
+
   snapshot(): EngineSnapshot {
     return {
+      analytics: Object.fromEntries(
+        [...this.analytics.entries()].map(([id, a]) => [
+          id,
+          { ensemble: a.ensemble.snapshot(), trend: a.trend.snapshot() },
+        ]),
+      ),
       maxTs: this.maxTs,
       series: Object.fromEntries(
         [...this.series.entries()].map(([id, e]) => [

@@ -4,6 +4,7 @@ import { migration0001 } from './migrations/0001_projection_checkpoints.js';
 import { migration0002 } from './migrations/0002_audit_index.js';
 import { migration0003 } from './migrations/0003_metric_series.js';
 import { migration0004 } from './migrations/0004_pipeline_quality.js';
+import { migration0005 } from './migrations/0005_anomalies_trends.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
@@ -16,7 +17,13 @@ export interface Migration {
   statements(store: AnalyticsStore): readonly string[];
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */
 export async function migrate(

@@ -11,7 +11,8 @@ import { PipelineEngine } from '../../../src/domain/pipeline/engine.js';
 import { createPipelineRuntime } from '../../../src/pipelines/runtime.js';
 import { metricSeriesProjection } from '../../../src/projections/metric-series/index.js';
 import { rawRange } from '../../../src/projections/metric-series/queries.js';
-import { pipelineQualityProjection } from '../../../src/projections/pipeline-quality/index.js';
+import { pipelineFindingsProjection } from '../../../src/projections/pipeline-findings/index.js';
+import { findAnomalies, findTrends } from '../../../src/projections/pipeline-findings/queries.js';
 import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
 import { type AnalyticsStore, openAnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
 import { migrate } from '../../../src/stores/clickhouse/migrations.js';
@@ -101,7 +102,7 @@ describe('streaming pipeline on the log', () => {
     analytics = await openAnalyticsStore({ database: 'pipe', dataDir: join(dir, 'clickhouse') });
     await migrate(analytics, silentLogger);
     host = createActorHost({ store: events, kinds: [pipelineKind(), agentKind()], logger: silentLogger });
-    runners = [metricSeriesProjection(), pipelineQualityProjection].map((projection) =>
+    runners = [metricSeriesProjection(), pipelineFindingsProjection].map((projection) =>
       createProjectionRunner({ projection, events, analytics, logger: silentLogger }),
     );
     seq = 0;
@@ -193,6 +194,61 @@ describe('streaming pipeline on the log', () => {
     expect(emittedBeforeCrash).toBeGreaterThan(0);
     const revisions = (await streamOf(events, 'samples-pipeline_cpu_stats')).map((e) => Number(e.revision));
     expect(revisions).toEqual(revisions.map((_, i) => i));
+  });
+
+  it('detects a planted spike and a trend on routed series, as events and as rows, exactly once across a crash', async () => {
+    const def = definition({
+      id: 'watch',
+      quality: { allowedLatenessMs: 0, requiredLabels: [] },
+      stages: [],
+      analytics: { minAnomalyScore: 0.9, trends: { window: 30, every: 10, alpha: 0.01 } },
+    });
+    const first = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 3,
+    });
+    await first.start();
+    const wave = (i: number) => 50 + 2 * Math.sin(i * 1.7) + Math.sin(i * 0.31);
+    for (let b = 0; b < 10; b++) {
+      const samples: [SeriesDef, number, number][] = [];
+      for (let s = 0; s < 30; s++) {
+        const i = b * 30 + s;
+        // Flat with noise; a spike at i = 200; a steady climb from i = 240.
+        samples.push([cpu('a'), T0 + i * 1000, i === 200 ? 95 : i >= 240 ? wave(i) + (i - 240) : wave(i)]);
+      }
+      await append(samples);
+      if (b === 6) {
+        await first.waitFor();
+        await first.stop({ checkpoint: false });
+      }
+    }
+    const second = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 3,
+    });
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    for (const r of runners) await r.start();
+    for (const r of runners) await r.waitFor();
+    const range = { from: new Date(T0 - 1), to: new Date(T0 + 400_000) };
+    const anomalies = await findAnomalies(analytics, { ...range, pipelineId: 'watch' });
+    const types = (await streamOf(events, 'findings-watch')).map((e) => e.type);
+    expect(types).toContain('anomalyDetected');
+    expect(anomalies.map((a) => [a.ts - T0, a.value])).toEqual([[200_000, 95]]);
+    expect(anomalies[0]).toMatchObject({ detector: 'zscore', seriesId: cpu('a').id });
+    expect(anomalies[0]!.expectedHigh).toBeLessThan(95);
+    const trends = await findTrends(analytics, { ...range, pipelineId: 'watch' });
+    expect(trends.at(-1)).toMatchObject({ direction: 'rising', strength: 'strong' });
+    const findings = await streamOf(events, 'findings-watch');
+    expect(new Set(findings.map((e) => e.id)).size).toBe(findings.length);
+    expect(findings.map((e) => Number(e.revision))).toEqual(findings.map((_, i) => i));
   });
 
   it('switches a hybrid pipeline to micro-batches under load and back when it calms down', async () => {

@@ -1,0 +1,118 @@
+import { decodeBatch } from '../../domain/metrics/batch.js';
+import type { RecordedEvent } from '../../stores/event-store/port.js';
+import { clickhouseTime } from '../audit-index/mapping.js';
+import type { Row } from '../projection.js';
+
+export const FINDINGS_TABLE = 'quality_findings';
+export const LATE_TABLE = 'late_samples';
+export const ANOMALIES_TABLE = 'anomalies';
+export const TRENDS_TABLE = 'trends';
+
+interface FindingsData {
+  sourcePosition: string;
+  watermark: number | null;
+  samplesIn: number;
+  schemaViolations: number;
+  duplicates: number;
+  outOfOrder: number;
+  late: number;
+  gaps: { seriesId: string; from: number; to: number }[];
+}
+
+interface SeriesFinding {
+  seriesId: string;
+  name: string;
+  labels: Record<string, string>;
+  ts: number;
+}
+
+/** Rows for the findings tables from `findings-<pipeline>` events. Pure. */
+export function findingRows(events: readonly RecordedEvent[]): Record<string, Row[]> {
+  const findings: Row[] = [];
+  const late: Row[] = [];
+  const anomalies: Row[] = [];
+  const trends: Row[] = [];
+  for (const event of events) {
+    const pipelineId = event.streamId.slice('findings-'.length);
+    const position = event.position.toString();
+    if (event.type === 'anomalyDetected') {
+      const d = event.data as unknown as SeriesFinding & {
+        value: number;
+        score: number;
+        detector: string;
+        expectedLow: number;
+        expectedHigh: number;
+      };
+      anomalies.push({
+        pipeline_id: pipelineId,
+        series_id: d.seriesId,
+        name: d.name,
+        labels: d.labels as unknown as string,
+        ts: clickhouseTime(new Date(d.ts)),
+        value: d.value,
+        score: d.score,
+        detector: d.detector,
+        expected_low: d.expectedLow,
+        expected_high: d.expectedHigh,
+        detected_at: clickhouseTime(event.createdAt),
+        position,
+      });
+    } else if (event.type === 'trendChanged') {
+      const d = event.data as unknown as SeriesFinding &
+        Record<'direction' | 'strength', string> &
+        Record<'slope' | 'slopeLow' | 'slopeHigh' | 'pValue' | 'momentum', number>;
+      trends.push({
+        pipeline_id: pipelineId,
+        series_id: d.seriesId,
+        name: d.name,
+        labels: d.labels as unknown as string,
+        ts: clickhouseTime(new Date(d.ts)),
+        direction: d.direction,
+        strength: d.strength,
+        slope: d.slope,
+        slope_low: d.slopeLow,
+        slope_high: d.slopeHigh,
+        p_value: d.pValue,
+        momentum: d.momentum,
+        position,
+      });
+    } else if (event.type === 'qualityIssuesFound') {
+      const d = event.data as unknown as FindingsData;
+      findings.push({
+        pipeline_id: pipelineId,
+        found_at: clickhouseTime(event.createdAt),
+        source_position: d.sourcePosition,
+        watermark: d.watermark === null ? null : clickhouseTime(new Date(d.watermark)),
+        samples_in: d.samplesIn,
+        schema_violations: d.schemaViolations,
+        duplicates: d.duplicates,
+        out_of_order: d.outOfOrder,
+        late: d.late,
+        gaps: d.gaps.map((g) => [
+          g.seriesId,
+          clickhouseTime(new Date(g.from)),
+          clickhouseTime(new Date(g.to)),
+        ]) as unknown as string,
+        position,
+      });
+    } else if (event.type === 'lateSamplesRouted') {
+      const batch = decodeBatch((event.data as { batch: unknown }).batch);
+      for (let i = 0; i < batch.values.length; i++) {
+        late.push({
+          pipeline_id: pipelineId,
+          series_id: batch.series[batch.seriesIndex[i]!]!.id,
+          ts: clickhouseTime(new Date(batch.timestamps[i]!)),
+          value: batch.values[i]!,
+          routed_at: clickhouseTime(event.createdAt),
+          position,
+        });
+      }
+    }
+  }
+  return {
+    [FINDINGS_TABLE]: findings,
+    [LATE_TABLE]: late,
+    [ANOMALIES_TABLE]: anomalies,
+    [TRENDS_TABLE]: trends,
+  };
+}

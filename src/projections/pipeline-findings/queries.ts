@@ -1,0 +1,79 @@
+import { type AnalyticsStore, queryRows } from '../../stores/clickhouse/client.js';
+import type { TimeRange } from '../metric-series/queries.js';
+
+export interface AnomalyRow {
+  readonly pipelineId: string;
+  readonly seriesId: string;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly ts: number;
+  readonly value: number;
+  readonly score: number;
+  readonly detector: string;
+  readonly expectedLow: number;
+  readonly expectedHigh: number;
+}
+
+export interface TrendRow {
+  readonly pipelineId: string;
+  readonly seriesId: string;
+  readonly ts: number;
+  readonly direction: string;
+  readonly strength: string;
+  readonly slope: number;
+  readonly pValue: number;
+}
+
+const RANGE =
+  "ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')";
+
+/** Anomalies in a time range, by series or pipeline, at or above a score; oldest first. */
+export async function findAnomalies(
+  store: AnalyticsStore,
+  query: TimeRange & { seriesId?: string; pipelineId?: string; minScore?: number; limit?: number },
+): Promise<AnomalyRow[]> {
+  const rows = await queryRows<Omit<AnomalyRow, 'ts'> & { tsMs: string }>(
+    store,
+    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, name, labels, toUnixTimestamp64Milli(ts) AS tsMs,
+            value, score, detector, expected_low AS expectedLow, expected_high AS expectedHigh
+       FROM ${store.table('anomalies')}
+      WHERE ${RANGE} AND score >= {minScore:Float64}
+        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
+        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
+      ORDER BY ts, series_id LIMIT {limit:UInt32}`,
+    {
+      from: query.from.getTime(),
+      to: query.to.getTime(),
+      minScore: query.minScore ?? 0,
+      seriesId: query.seriesId,
+      pipelineId: query.pipelineId,
+      limit: query.limit ?? 10_000,
+    },
+  );
+  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+}
+
+/** Trend changes in a time range, by series or pipeline; oldest first. */
+export async function findTrends(
+  store: AnalyticsStore,
+  query: TimeRange & { seriesId?: string; pipelineId?: string; limit?: number },
+): Promise<TrendRow[]> {
+  const rows = await queryRows<Omit<TrendRow, 'ts'> & { tsMs: string }>(
+    store,
+    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, toUnixTimestamp64Milli(ts) AS tsMs,
+            direction, strength, slope, p_value AS pValue
+       FROM ${store.table('trends')}
+      WHERE ${RANGE}
+        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
+        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
+      ORDER BY ts, series_id LIMIT {limit:UInt32}`,
+    {
+      from: query.from.getTime(),
+      to: query.to.getTime(),
+      seriesId: query.seriesId,
+      pipelineId: query.pipelineId,
+      limit: query.limit ?? 10_000,
+    },
+  );
+  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+}
