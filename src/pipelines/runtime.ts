@@ -6,6 +6,7 @@ import { decodeBatch, encodeBatch } from '../domain/metrics/batch.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
 import type { PipelineDefinition } from '../domain/pipeline/definition.js';
 import { type EngineSnapshot, hasFindings, PipelineEngine, type Sample } from '../domain/pipeline/engine.js';
+import { supervise, wakeableSleep } from '../runtime/supervise.js';
 import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
 
 export interface PipelineRuntimeOptions {
@@ -106,6 +107,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   let closeSubscription: (() => Promise<void>) | null = null;
   const routed = new Map<string, boolean>();
   const waiters = new Set<{ position: Position; resolve: () => void }>();
+  const { sleep, wakeAll } = wakeableSleep();
 
   const eventId = (kind: string, position: Position) => uuidv5(`${id}:${kind}:${position}`, NAMESPACE);
   const expected = (count: number) => (count === 0 ? ('noStream' as const) : BigInt(count - 1));
@@ -376,21 +378,6 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     }
   }
 
-  async function supervise(): Promise<void> {
-    for (let attempt = 0; !stopRequested; attempt++) {
-      try {
-        await follow();
-        return;
-      } catch (error) {
-        if (stopRequested) return;
-        lastError = error instanceof Error ? error.message : String(error);
-        state = 'retrying';
-        log.error({ err: error, attempt }, 'pipeline failed; resuming from its last checkpoint');
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 250 * 2 ** attempt)));
-      }
-    }
-  }
-
   return {
     id,
     async start() {
@@ -410,7 +397,16 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         { type: 'pipelineStarted', resumedAfter: null, at: now() },
         { principal: 'system:service' },
       );
-      running = supervise().finally(() => {
+      running = supervise({
+        work: follow,
+        stopped: () => stopRequested,
+        sleep,
+        onFailure: (error, attempt) => {
+          lastError = error instanceof Error ? error.message : String(error);
+          state = 'retrying';
+          log.error({ err: error, attempt }, 'pipeline failed; resuming from its last checkpoint');
+        },
+      }).finally(() => {
         state = 'stopped';
         running = null;
       });
@@ -418,6 +414,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
 
     async stop({ checkpoint: final = true } = {}) {
       stopRequested = true;
+      wakeAll();
       await closeSubscription?.();
       await running;
       if (!final) return;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { supervise, wakeableSleep } from '../runtime/supervise.js';
 import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
 import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '../stores/event-store/port.js';
 import { deleteRowsAfter, type Projection } from './projection.js';
@@ -67,21 +68,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   let running: Promise<void> | null = null;
   let stopRequested = false;
   let closeSubscription: (() => Promise<void>) | null = null;
-  const sleepers = new Set<() => void>();
   const waiters = new Set<{ position: Position; resolve: () => void }>();
 
-  /** A sleep that `stop()` cuts short. */
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-  }
+  /** Sleeps that `stop()` cuts short. */
+  const { sleep, wakeAll } = wakeableSleep();
 
   async function readCheckpoint(): Promise<Position | null> {
     const [row] = await queryRows<{ n: string; position: string }>(
@@ -227,29 +217,22 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
   }
 
-  /** Follows the log; when a store fails underneath, waits and resumes from the stored checkpoint. */
-  async function supervise(): Promise<void> {
-    for (let attempt = 0; !stopRequested; attempt++) {
-      try {
-        await follow();
-        return;
-      } catch (error) {
-        if (stopRequested) return;
-        lastError = error instanceof Error ? error.message : String(error);
-        state = 'retrying';
-        log.error({ err: error, attempt }, 'projection failed; resuming from its checkpoint');
-        await sleep(Math.min(30_000, 250 * 2 ** attempt));
-      }
-    }
-  }
-
   const runner: ProjectionRunner = {
     name: projection.name,
 
     async start() {
       if (running) return;
       stopRequested = false;
-      running = supervise().finally(() => {
+      running = supervise({
+        work: follow,
+        stopped: () => stopRequested,
+        sleep,
+        onFailure: (error, attempt) => {
+          lastError = error instanceof Error ? error.message : String(error);
+          state = 'retrying';
+          log.error({ err: error, attempt }, 'projection failed; resuming from its checkpoint');
+        },
+      }).finally(() => {
         state = 'stopped';
         running = null;
       });
@@ -257,7 +240,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
 
     async stop() {
       stopRequested = true;
-      for (const wake of [...sleepers]) wake();
+      wakeAll();
       await closeSubscription?.();
       await running;
     },
