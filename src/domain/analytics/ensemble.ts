@@ -9,7 +9,7 @@ export interface EnsembleConfig {
   readonly quietFactor: number;
 }
 
-export const DEFAULT_ENSEMBLE: EnsembleConfig = { alarmLevel: 0.5, quietSamples: 300, quietFactor: 0.3 };
+export const DEFAULT_ENSEMBLE: EnsembleConfig = { alarmLevel: 0.5, quietSamples: 150, quietFactor: 0.3 };
 
 export interface EnsembleDetection {
   readonly score: number;
@@ -23,8 +23,9 @@ export interface EnsembleDetection {
  * member's — damped for a while after an alarm so that one anomaly raises one alarm.
  *
  * The default members are, for now, a single long-window z-score (6,400 samples, NAB's windowed
- * Gaussian idea): on the NAB subset every combination with the faster detectors (EWMA, MAD, CUSUM,
- * short windows) measured lower, because they add false alarms faster than they find anomalies.
+ * Gaussian idea), damped for 150 samples after an alarm: on the NAB subset every combination with the
+ * faster detectors (EWMA, MAD, CUSUM, short windows) measured lower, because they add false alarms
+ * faster than they find anomalies.
  */
 export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detectors?: Detector[]) {
   const members = detectors ?? [zScoreDetector(6400)];
