@@ -3,9 +3,12 @@ import { join, resolve } from 'node:path';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { Logger } from 'pino';
 import { agentKind } from './actors/agent.kind.js';
+import { alertManagerKind } from './actors/alertmanager.kind.js';
 import { type ActorHost, createActorHost } from './actors/host.js';
 import { modelKind } from './actors/model.kind.js';
 import { pipelineKind } from './actors/pipeline.kind.js';
+import { loadAlertRules } from './alerting/load.js';
+import { type AlertManager, createAlertManager } from './alerting/manager.js';
 import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
 import { selfMonitor } from './collection/self-monitor.js';
 import type { Config } from './config.js';
@@ -13,6 +16,7 @@ import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { prometheusScraper } from './ingest/prometheus/scrape.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
+import { alertsProjection } from './projections/alerts/index.js';
 import { auditIndexProjection } from './projections/audit-index/index.js';
 import { metricSeriesProjection } from './projections/metric-series/index.js';
 import { pipelineFindingsProjection } from './projections/pipeline-findings/index.js';
@@ -33,6 +37,7 @@ export interface Service {
   readonly agents: ReadonlyMap<string, CollectionAgent>;
   readonly projections: readonly ProjectionRunner[];
   readonly pipelines: readonly PipelineRuntime[];
+  readonly alertManager: AlertManager | null;
   /** Starts agents, projections and the HTTP server, then resumes actors left mid-work. */
   start(): Promise<{ port: number; host: string }>;
   stop(): Promise<void>;
@@ -72,11 +77,30 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     logger,
   );
-  const host = createActorHost({ store: events, kinds: [modelKind(), agentKind(), pipelineKind()], logger });
+  const host = createActorHost({
+    store: events,
+    kinds: [modelKind(), agentKind(), pipelineKind(), alertManagerKind()],
+    logger,
+  });
   const pipelines = (config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : []).map((definition) =>
     createPipelineRuntime({ definition, events, host, logger }),
   );
-  const definitions = [auditIndexProjection, metricSeriesProjection(), pipelineFindingsProjection];
+  const alertManager: AlertManager | null = config.ALERT_RULES_FILE
+    ? createAlertManager({
+        rules: loadAlertRules(config.ALERT_RULES_FILE),
+        events,
+        host,
+        logger,
+        webhookUrl: config.ALERT_WEBHOOK_URL,
+        tickMs: config.ALERT_TICK_MS,
+      })
+    : null;
+  const definitions = [
+    auditIndexProjection,
+    metricSeriesProjection(),
+    pipelineFindingsProjection,
+    alertsProjection,
+  ];
   const projections = definitions.map((projection) =>
     createProjectionRunner({
       projection,
@@ -178,6 +202,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     agents,
     projections,
     pipelines,
+    alertManager,
     async start() {
       await otlp.start(['event']);
       for (const { target, agent } of scrapers) {
@@ -189,6 +214,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
       }
       for (const pipeline of pipelines) await pipeline.start();
+      await alertManager?.start();
       scavenger = setInterval(() => {
         scavenge().catch((error: unknown) => logger.warn({ err: error }, 'scavenge failed'));
       }, config.SCAVENGE_INTERVAL_MS);
@@ -201,6 +227,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     async stop() {
       if (scavenger) clearInterval(scavenger);
       monitor?.close();
+      await alertManager?.stop();
       for (const pipeline of pipelines) await pipeline.stop();
       await app.stop();
     },

@@ -50,7 +50,12 @@ describe('npm start on a fresh data directory', () => {
       status: 'ok',
       eventStore: { kind: 'sqlite' },
       analytics: { kind: 'chdb', migrationsApplied: MIGRATIONS.map((m) => m.version) },
-      projections: [{ name: 'audit_index' }, { name: 'metric_series' }, { name: 'pipeline_findings' }],
+      projections: [
+        { name: 'audit_index' },
+        { name: 'metric_series' },
+        { name: 'pipeline_findings' },
+        { name: 'alerts' },
+      ],
       agents: [
         { agentId: 'otlp', state: 'running' },
         { agentId: 'self', state: 'running' },

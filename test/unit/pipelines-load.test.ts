@@ -27,3 +27,22 @@ describe('pipelines file', () => {
     expect(() => loadPipelines(file)).toThrow(/PIPELINES_FILE .*p\.json/);
   });
 });
+
+describe('alert rules file', () => {
+  it('loads the example shipped in deploy/ and names mistakes', async () => {
+    const { loadAlertRules } = await import('../../src/alerting/load.js');
+    expect(loadAlertRules('deploy/alert-rules.example.json').map((r) => r.id)).toEqual([
+      'cpu_anomaly',
+      'self_heap_high',
+      'scrape_silent',
+    ]);
+    const file = join(tempDir(), 'r.json');
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { id: 'a', match: {}, condition: { type: 'threshold', op: '~', value: 1 }, severity: 'warning' },
+      ]),
+    );
+    expect(() => loadAlertRules(file)).toThrow(/\[0\.condition\.op\]/);
+  });
+});

@@ -113,7 +113,8 @@ export function silenced(alert: Readonly<Alert>, silences: readonly Silence[], n
  */
 export function createAlertEngine(rules: readonly AlertRule[]) {
   const alerts = new Map<string, Alert>();
-  const last = new Map<string, { ts: number; value: number; def: SeriesDef }>();
+  /** Per series: its last sample (data time, for rates) and when it was seen (the clock, for absence). */
+  const last = new Map<string, { ts: number; seenAt: number; value: number; def: SeriesDef }>();
   let silences: Silence[] = [];
 
   function notify(transitions: AlertTransition[], now: number): Notification[] {
@@ -215,7 +216,17 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
       silences = [...list];
     },
 
-    observe(o: Observation): { transitions: AlertTransition[]; notifications: Notification[] } {
+    /** Continues from alerts recorded earlier (the alert manager's state rebuilt from its stream). */
+    restore(recorded: readonly Alert[]): void {
+      alerts.clear();
+      for (const alert of recorded) alerts.set(alert.key, { ...alert, labels: { ...alert.labels } });
+    },
+
+    /**
+     * Takes a sample or finding. `at` is when the alert manager handles it (its clock: for-durations
+     * and escalations run on it, as ticks do); it defaults to the observation's own time.
+     */
+    observe(o: Observation, at = o.ts): { transitions: AlertTransition[]; notifications: Notification[] } {
       const out: AlertTransition[] = [];
       const previous = last.get(o.def.id);
       for (const rule of rules) {
@@ -223,18 +234,18 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
         if (rule.condition.type === 'absence') {
           const key = `${rule.id}|${o.def.id}`;
           const alert = alerts.get(key);
-          if (alert && alert.status !== 'resolved') setState(alert, 'resolved', o.ts, out);
+          if (alert && alert.status !== 'resolved') setState(alert, 'resolved', at, out);
           continue;
         }
         // Anomaly and pattern rules look only at findings; the others only at samples.
         const finding = o.anomalyScore !== undefined || o.pattern !== undefined;
         if (finding !== (rule.condition.type === 'anomalyScore' || rule.condition.type === 'pattern'))
           continue;
-        evaluate(rule, o.def, o.value, holds(rule, o, previous), o.ts, out);
+        evaluate(rule, o.def, o.value, holds(rule, o, previous), at, out);
       }
       if (o.anomalyScore === undefined && o.pattern === undefined)
-        last.set(o.def.id, { ts: o.ts, value: o.value, def: o.def });
-      return { transitions: out, notifications: notify(out, o.ts) };
+        last.set(o.def.id, { ts: o.ts, seenAt: at, value: o.value, def: o.def });
+      return { transitions: out, notifications: notify(out, at) };
     },
 
     /** Advances the clock: absence, `for` durations and escalations. */
@@ -244,7 +255,7 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
         if (rule.condition.type !== 'absence') continue;
         for (const seen of last.values()) {
           if (!matches(rule.match, seen.def.name, seen.def.labels)) continue;
-          const silentFor = now - seen.ts;
+          const silentFor = now - seen.seenAt;
           const key = `${rule.id}|${seen.def.id}`;
           const alert = alerts.get(key);
           if (silentFor >= rule.forMs && (!alert || alert.status === 'resolved')) {
@@ -255,7 +266,7 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
               labels: { ...seen.def.labels, __name__: seen.def.name },
               status: 'pending',
               severity: rule.severity,
-              since: seen.ts,
+              since: seen.seenAt,
               firedAt: null,
               resolvedAt: null,
               acknowledgedAt: null,

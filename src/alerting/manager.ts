@@ -1,0 +1,296 @@
+import type { Logger } from 'pino';
+import type { AlertManagerContext } from '../actors/alertmanager.machine.js';
+import type { ActorHost } from '../actors/host.js';
+import {
+  type AlertTransition,
+  createAlertEngine,
+  type Notification,
+  type Observation,
+} from '../domain/alerting/engine.js';
+import type { AlertRule, Silence } from '../domain/alerting/rules.js';
+import { decodeBatch } from '../domain/metrics/batch.js';
+import type { SeriesDef } from '../domain/metrics/kinds.js';
+import { supervise, wakeableSleep } from '../runtime/supervise.js';
+import type { EventStore, Position, RecordedEvent } from '../stores/event-store/port.js';
+import { postWebhook } from './webhook.js';
+
+export interface AlertManagerOptions {
+  readonly id?: string;
+  readonly rules: readonly AlertRule[];
+  readonly events: EventStore;
+  readonly host: ActorHost;
+  readonly logger: Logger;
+  /** Where notifications are posted; none: they are only recorded and published. */
+  readonly webhookUrl?: string;
+  /** How often the clock is applied (for-durations, absence, escalation). */
+  readonly tickMs?: number;
+  readonly now?: () => number;
+  /** Called with every notification after it is decided (the live subscription's feed). */
+  readonly onNotification?: (notification: Notification) => void;
+}
+
+export interface AlertManager {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  acknowledge(key: string, by: string): Promise<boolean>;
+  silence(silence: Silence, by: string): Promise<void>;
+  unsilence(id: string, by: string): Promise<void>;
+  /** Applies the clock now (also done every `tickMs`). */
+  tick(): Promise<void>;
+  /** Resolves once every source event up to `position` (default: the head now) has been evaluated. */
+  waitFor(position?: Position | null): Promise<void>;
+  context(): Promise<AlertManagerContext>;
+}
+
+const FILTER = { categories: ['samples', 'findings'], eventTypes: ['batchFlushed', 'anomalyDetected'] };
+
+/**
+ * The alert manager: evaluates alert rules on the log (samples and anomaly findings) and on the clock,
+ * records every transition, silence and notification in its actor stream `alertmanager-<id>`, and
+ * posts grouped notifications to a webhook with retries. Its alert state is the fold of that stream,
+ * so a restart continues exactly where the recorded facts left off; re-evaluation after a restart is
+ * deduplicated by command ids derived from each transition.
+ */
+export function createAlertManager(options: AlertManagerOptions): AlertManager {
+  const { events, host, logger, rules } = options;
+  const id = options.id ?? 'main';
+  const address = { kind: 'alertmanager', id };
+  const log = logger.child({ alertmanager: id });
+  const now = options.now ?? Date.now;
+  const engine = createAlertEngine(rules);
+  const { sleep, wakeAll } = wakeableSleep();
+  let processed: Position | null = null;
+  let stopRequested = false;
+  let running: Promise<void> | null = null;
+  let closeSubscription: (() => Promise<void>) | null = null;
+  let ticker: NodeJS.Timeout | null = null;
+  let queue: Promise<void> = Promise.resolve();
+  const waiters = new Set<{ position: Position; resolve: () => void }>();
+
+  /** Work on the engine and the actor stays in order: observations, ticks and commands alike. */
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work);
+    queue = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    return next;
+  };
+
+  async function send(event: Record<string, unknown>, commandId?: string): Promise<void> {
+    await host.send(address, event, {
+      principal: `actor:alertmanager-${id}`,
+      ...(commandId ? { commandId } : {}),
+    });
+  }
+
+  async function record(
+    transitions: readonly AlertTransition[],
+    sourcePosition: Position | null,
+  ): Promise<void> {
+    for (const t of transitions) {
+      const a = t.alert;
+      await send(
+        {
+          type: t.type,
+          key: a.key,
+          rule: a.rule,
+          seriesId: a.seriesId,
+          labels: a.labels,
+          severity: a.severity,
+          value: a.value,
+          since: a.since,
+          at: t.at,
+          sourcePosition: sourcePosition?.toString() ?? null,
+          ...(t.type === 'alertEscalated' ? { from: t.from } : {}),
+          ...(t.type === 'alertAcknowledged' ? { by: t.by } : {}),
+        },
+        // Caused by a source event: named by it, so re-evaluating it after a restart records nothing twice.
+        sourcePosition === null ? `${t.type}:${a.key}:${t.at}` : `${t.type}:${a.key}:@${sourcePosition}`,
+      );
+    }
+  }
+
+  async function deliver(notifications: readonly Notification[]): Promise<void> {
+    for (const n of notifications) {
+      options.onNotification?.(n);
+      if (!options.webhookUrl) continue;
+      const result = await postWebhook(options.webhookUrl, n);
+      const common = {
+        rule: n.rule,
+        reason: n.reason,
+        receiver: 'webhook',
+        attempts: result.attempts,
+        at: now(),
+      };
+      if (result.ok) {
+        await send({
+          type: 'notificationSent',
+          ...common,
+          severity: n.severity,
+          group: n.group,
+          alerts: n.alerts.map((a) => a.key),
+          rootCause: n.rootCause,
+        });
+      } else {
+        log.warn({ rule: n.rule, error: result.error }, 'alert notification failed');
+        await send({
+          type: 'notificationFailed',
+          ...common,
+          error: (result.error ?? 'unknown').slice(0, 2000),
+        });
+      }
+    }
+  }
+
+  function observationsOf(event: RecordedEvent): Observation[] {
+    if (event.type === 'anomalyDetected') {
+      const d = event.data as {
+        seriesId: string;
+        name: string;
+        labels: Record<string, string>;
+        ts: number;
+        value: number;
+        score: number;
+      };
+      const def: SeriesDef = {
+        id: d.seriesId,
+        name: d.name,
+        labels: d.labels,
+        kind: 'gauge',
+        role: 'value',
+        family: d.name,
+        unit: '',
+      };
+      return [{ def, ts: d.ts, value: d.value, anomalyScore: d.score }];
+    }
+    const batch = decodeBatch(event.data);
+    return Array.from(batch.values, (value, i) => ({
+      def: batch.series[batch.seriesIndex[i]!]!,
+      ts: batch.timestamps[i]!,
+      value,
+    }));
+  }
+
+  async function follow(): Promise<void> {
+    const state = (await host.get(address).catch(() => null))?.context as AlertManagerContext | undefined;
+    engine.restore(Object.values(state?.alerts ?? {}) as never);
+    engine.setSilences(Object.values(state?.silences ?? {}));
+    processed = state?.sourcePosition ? BigInt(state.sourcePosition) : null;
+    const subscription = events.subscribeToAll({
+      ...(processed === null ? {} : { after: processed }),
+      filter: FILTER,
+    });
+    closeSubscription = () => subscription.close();
+    try {
+      for await (const message of subscription) {
+        if (stopRequested) break;
+        if (message.kind === 'caughtUp') continue;
+        const event = message.event;
+        await serial(async () => {
+          for (const observation of observationsOf(event)) {
+            const { transitions, notifications } = engine.observe(observation, now());
+            await record(transitions, event.position);
+            await deliver(notifications);
+          }
+        });
+        processed = event.position;
+        for (const waiter of waiters) {
+          if (waiter.position <= event.position) {
+            waiters.delete(waiter);
+            waiter.resolve();
+          }
+        }
+      }
+      if (!stopRequested) throw new Error('the event store ended the subscription');
+    } finally {
+      await subscription.close();
+      closeSubscription = null;
+    }
+  }
+
+  const manager: AlertManager = {
+    async start() {
+      if (running) return;
+      stopRequested = false;
+      running = supervise({
+        work: follow,
+        stopped: () => stopRequested,
+        sleep,
+        onFailure: (error, attempt) => log.error({ err: error, attempt }, 'alert manager failed; resuming'),
+      }).finally(() => {
+        running = null;
+      });
+      ticker = setInterval(() => {
+        manager.tick().catch((error: unknown) => log.warn({ err: error }, 'alert tick failed'));
+      }, options.tickMs ?? 5000);
+      ticker.unref();
+    },
+
+    async stop() {
+      stopRequested = true;
+      if (ticker) clearInterval(ticker);
+      wakeAll();
+      await closeSubscription?.();
+      await running;
+      await queue;
+    },
+
+    tick: () =>
+      serial(async () => {
+        const { transitions, notifications } = engine.tick(now());
+        await record(transitions, null);
+        await deliver(notifications);
+      }),
+
+    acknowledge: (key, by) =>
+      serial(async () => {
+        const transition = engine.acknowledge(key, by, now());
+        if (!transition) return false;
+        await record([transition], null);
+        return true;
+      }),
+
+    silence: (silence, by) =>
+      serial(async () => {
+        await send(
+          { type: 'silenceCreated', silence: { ...silence, createdBy: silence.createdBy || by } },
+          `silence:${silence.id}`,
+        );
+        const state = (await host.get(address)).context as AlertManagerContext;
+        engine.setSilences(Object.values(state.silences));
+      }),
+
+    unsilence: (silenceId, _by) =>
+      serial(async () => {
+        await send({ type: 'silenceRemoved', id: silenceId, at: now() });
+        const state = (await host.get(address)).context as AlertManagerContext;
+        engine.setSilences(Object.values(state.silences));
+      }),
+
+    async waitFor(position) {
+      const target = position === undefined ? await events.headPosition() : position;
+      if (target === null) return;
+      let goal: Position | null = null;
+      for await (const event of events.readAll({
+        filter: FILTER,
+        ...(processed === null ? {} : { after: processed }),
+      })) {
+        if (event.position > target) break;
+        goal = event.position;
+      }
+      if (goal === null) return;
+      const wanted = goal;
+      await new Promise<void>((resolve) => {
+        if (processed !== null && processed >= wanted) resolve();
+        else waiters.add({ position: wanted, resolve });
+      });
+      await queue;
+    },
+
+    async context() {
+      return (await host.get(address).catch(() => ({ context: null })))?.context as AlertManagerContext;
+    },
+  };
+  return manager;
+}
