@@ -59,8 +59,19 @@ export function studentTCdf(t: number, df: number): number {
   return t >= 0 ? 1 - tail : tail;
 }
 
-/** The two-sided critical value t* with P(|T| ≤ t*) = confidence, by bisection. */
+const criticalCache = new Map<string, number>();
+
+/** The two-sided critical value t* with P(|T| ≤ t*) = confidence, by bisection (cached: it is pure). */
 export function studentTCritical(confidence: number, df: number): number {
+  const key = `${confidence}|${df}`;
+  const cached = criticalCache.get(key);
+  if (cached !== undefined) return cached;
+  const value = bisectCritical(confidence, df);
+  if (criticalCache.size < 10_000) criticalCache.set(key, value);
+  return value;
+}
+
+function bisectCritical(confidence: number, df: number): number {
   let low = 0;
   let high = 1000;
   const target = 0.5 + confidence / 2;

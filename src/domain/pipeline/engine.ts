@@ -365,6 +365,8 @@ export class PipelineEngine {
   private readonly series = new Map<string, { def: SeriesDef; q: SeriesQuality }>();
   private readonly runners: StageRunner[];
   private readonly derive: ReturnType<typeof deriver>;
+  /** Source series passed through unchanged → their pipeline-labelled counterparts. */
+  private readonly passthrough = new Map<string, SeriesDef>();
   private derived: Sample[] = [];
   private late: Sample[] = [];
   private anomalies: AnomalyFinding[] = [];
@@ -560,11 +562,16 @@ export class PipelineEngine {
         current = current.flatMap((s) => this.runners[i]!.push(s));
       // Outputs are always the pipeline's own series, never a source series passed through unchanged.
       for (const s of current) {
-        this.derived.push(
-          s.def.labels.pipeline === this.definition.id
-            ? s
-            : { ...s, def: this.derive(s.def.name, s.def.labels, s.def.unit, s.def.kind) },
-        );
+        if (s.def.labels.pipeline === this.definition.id) {
+          this.derived.push(s);
+          continue;
+        }
+        let def = this.passthrough.get(s.def.id);
+        if (!def) {
+          def = this.derive(s.def.name, s.def.labels, s.def.unit, s.def.kind);
+          this.passthrough.set(s.def.id, def);
+        }
+        this.derived.push({ ...s, def });
       }
     }
   }
