@@ -88,7 +88,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     transitions: readonly AlertTransition[],
     sourcePosition: Position | null,
   ): Promise<void> {
-    for (const t of transitions) {
+    for (const [n, t] of transitions.entries()) {
       const a = t.alert;
       await send(
         {
@@ -106,7 +106,8 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
           ...(t.type === 'alertAcknowledged' ? { by: t.by } : {}),
         },
         // Caused by a source event: named by it, so re-evaluating it after a restart records nothing twice.
-        sourcePosition === null ? `${t.type}:${a.key}:${t.at}` : `${t.type}:${a.key}:@${sourcePosition}`,
+        // Numbered within the source event: one batch can move an alert more than once.
+        sourcePosition === null ? `${t.type}:${a.key}:${t.at}` : `${t.type}:${a.key}:@${sourcePosition}:${n}`,
       );
     }
   }
@@ -188,11 +189,9 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         if (message.kind === 'caughtUp') continue;
         const event = message.event;
         await serial(async () => {
-          for (const observation of observationsOf(event)) {
-            const { transitions, notifications } = engine.observe(observation, now());
-            await record(transitions, event.position);
-            await deliver(notifications);
-          }
+          const { transitions, notifications } = engine.observeAll(observationsOf(event), now());
+          await record(transitions, event.position);
+          await deliver(notifications);
         });
         processed = event.position;
         for (const waiter of waiters) {

@@ -21,6 +21,8 @@ export interface Alert {
   escalated: boolean;
   /** The last value that made the condition true. */
   value: number;
+  /** When the condition last held (finding-based alerts resolve after `resolveAfterMs` without one). */
+  lastTrueAt?: number;
 }
 
 /** A fact the engine decided; the alert-manager actor records each one. */
@@ -126,7 +128,8 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
       if (t.type === 'alertPending' || t.type === 'alertAcknowledged') continue;
       if (t.type === 'alertResolved' && t.alert.firedAt === null) continue; // it never fired: nothing to retract
       if (silenced(t.alert, silences, now)) continue;
-      const rule = rules.find((r) => r.id === t.alert.rule)!;
+      const rule = rules.find((r) => r.id === t.alert.rule);
+      if (!rule) continue;
       const group = Object.fromEntries(rule.groupBy.map((k) => [k, t.alert.labels[k] ?? '']));
       const reason =
         t.type === 'alertFired' ? 'fired' : t.type === 'alertEscalated' ? 'escalated' : 'resolved';
@@ -205,6 +208,7 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
         alert.value = value;
         if (alert.status === 'pending' && at - alert.since >= rule.forMs) setState(alert, 'firing', at, out);
       }
+      alerts.get(key)!.lastTrueAt = at;
     } else if (alert && alert.status !== 'resolved') {
       setState(alert, 'resolved', at, out);
     }
@@ -226,7 +230,11 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
      * Takes a sample or finding. `at` is when the alert manager handles it (its clock: for-durations
      * and escalations run on it, as ticks do); it defaults to the observation's own time.
      */
-    observe(o: Observation, at = o.ts): { transitions: AlertTransition[]; notifications: Notification[] } {
+    observe(
+      o: Observation,
+      at = o.ts,
+      notifyNow = true,
+    ): { transitions: AlertTransition[]; notifications: Notification[] } {
       const out: AlertTransition[] = [];
       const previous = last.get(o.def.id);
       for (const rule of rules) {
@@ -245,7 +253,17 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
       }
       if (o.anomalyScore === undefined && o.pattern === undefined)
         last.set(o.def.id, { ts: o.ts, seenAt: at, value: o.value, def: o.def });
-      return { transitions: out, notifications: notify(out, at) };
+      return { transitions: out, notifications: notifyNow ? notify(out, at) : [] };
+    },
+
+    /** Several observations handled at one time (one source event): their notifications grouped together. */
+    observeAll(
+      observations: readonly Observation[],
+      at: number,
+    ): { transitions: AlertTransition[]; notifications: Notification[] } {
+      const transitions: AlertTransition[] = [];
+      for (const o of observations) transitions.push(...this.observe(o, at, false).transitions);
+      return { transitions, notifications: notify(transitions, at) };
     },
 
     /** Advances the clock: absence, `for` durations and escalations. */
@@ -280,7 +298,17 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
         }
       }
       for (const alert of alerts.values()) {
-        const rule = rules.find((r) => r.id === alert.rule)!;
+        const rule = rules.find((r) => r.id === alert.rule);
+        if (!rule) continue; // its rule was removed from the configuration: leave it as recorded
+        const findingRule = rule.condition.type === 'anomalyScore' || rule.condition.type === 'pattern';
+        if (
+          findingRule &&
+          alert.status !== 'resolved' &&
+          now - (alert.lastTrueAt ?? alert.since) >= rule.resolveAfterMs
+        ) {
+          setState(alert, 'resolved', now, out);
+          continue;
+        }
         if (alert.status === 'pending' && now - alert.since >= rule.forMs)
           setState(alert, 'firing', now, out);
         if (

@@ -24,21 +24,28 @@ export const AlertCondition = z.discriminatedUnion('type', [
 ]);
 export type AlertCondition = z.infer<typeof AlertCondition>;
 
-export const AlertRule = z.object({
-  id: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _'),
-  match: SeriesMatcher,
-  condition: AlertCondition,
-  severity: z.enum(SEVERITIES),
-  /** The condition must hold this long before the alert fires (absence: the silence it must last). */
-  forMs: duration.default(0),
-  /** Alerts of this rule sharing these labels' values are notified together. */
-  groupBy: z.array(z.string()).default([]),
-  /** Not acknowledged this long after firing: notify again at `to`. */
-  escalation: z
-    .object({ afterMs: duration.refine((v) => v > 0, 'must be positive'), to: z.enum(SEVERITIES) })
-    .optional(),
-  summary: z.string().max(500).default(''),
-});
+export const AlertRule = z
+  .object({
+    id: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _'),
+    match: SeriesMatcher,
+    condition: AlertCondition,
+    severity: z.enum(SEVERITIES),
+    /** The condition must hold this long before the alert fires (absence: the silence it must last). */
+    forMs: duration.default(0),
+    /** Alerts of this rule sharing these labels' values are notified together. */
+    groupBy: z.array(z.string()).default([]),
+    /** Not acknowledged this long after firing: notify again at `to`. */
+    escalation: z
+      .object({ afterMs: duration.refine((v) => v > 0, 'must be positive'), to: z.enum(SEVERITIES) })
+      .optional(),
+    summary: z.string().max(500).default(''),
+    /** Finding-based rules (anomaly score, pattern) resolve after this long without a new finding. */
+    resolveAfterMs: duration.refine((v) => v > 0, 'must be positive').default(300_000),
+  })
+  .refine((r) => r.condition.type !== 'absence' || r.forMs > 0, {
+    message: 'an absence rule needs forMs > 0 (how long the silence must last)',
+    path: ['forMs'],
+  });
 export type AlertRule = z.infer<typeof AlertRule>;
 export type AlertRuleInput = z.input<typeof AlertRule>;
 

@@ -10,7 +10,14 @@ export class RollingStats {
   constructor(readonly size: number) {
     this.ring = new Float64Array(size);
   }
-  push(value: number): void {
+  /**
+   * Values are kept relative to the first one seen: sums of squares of large, steady values (1e9 ± 1)
+   * would otherwise lose the spread to rounding.
+   */
+  private origin: number | null = null;
+  push(raw: number): void {
+    this.origin ??= raw;
+    const value = raw - this.origin;
     if (this.count === this.size) {
       const old = this.ring[this.next]!;
       this.sum -= old;
@@ -25,19 +32,30 @@ export class RollingStats {
     return this.count;
   }
   get mean(): number {
-    return this.count ? this.sum / this.count : 0;
+    return this.count ? (this.origin ?? 0) + this.sum / this.count : 0;
   }
   get std(): number {
     if (this.count < 2) return 0;
     const variance = (this.sumSq - (this.sum * this.sum) / this.count) / (this.count - 1);
     return variance > 0 ? Math.sqrt(variance) : 0;
   }
+  /** The values in the window (in ring order, not time order). */
   values(): Float64Array {
-    return this.count === this.size ? this.ring : this.ring.subarray(0, this.count);
+    const ring = this.count === this.size ? this.ring : this.ring.subarray(0, this.count);
+    const origin = this.origin ?? 0;
+    return origin === 0 ? ring : ring.map((v) => v + origin);
   }
-  snapshot(): { ring: string; next: number; count: number; sum: number; sumSq: number } {
+  snapshot(): {
+    ring: string;
+    next: number;
+    count: number;
+    sum: number;
+    sumSq: number;
+    origin: number | null;
+  } {
     const ring = this.ring.subarray(0, this.count);
     return {
+      origin: this.origin,
       ring: Buffer.from(ring.buffer, ring.byteOffset, ring.byteLength).toString('base64'),
       next: this.next,
       count: this.count,
@@ -45,7 +63,15 @@ export class RollingStats {
       sumSq: this.sumSq,
     };
   }
-  restore(state: { ring: string; next: number; count: number; sum: number; sumSq: number }): void {
+  restore(state: {
+    ring: string;
+    next: number;
+    count: number;
+    sum: number;
+    sumSq: number;
+    origin?: number | null;
+  }): void {
+    this.origin = state.origin ?? null;
     const bytes = Buffer.from(state.ring, 'base64');
     new Uint8Array(this.ring.buffer, this.ring.byteOffset, bytes.length).set(bytes);
     this.next = state.next;

@@ -73,8 +73,9 @@ export function studentTCritical(confidence: number, df: number): number {
 
 function bisectCritical(confidence: number, df: number): number {
   let low = 0;
-  let high = 1000;
+  let high = 8;
   const target = 0.5 + confidence / 2;
+  while (studentTCdf(high, df) < target && high < 1e12) high *= 2;
   for (let i = 0; i < 100; i++) {
     const mid = (low + high) / 2;
     if (studentTCdf(mid, df) < target) low = mid;

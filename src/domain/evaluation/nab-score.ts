@@ -82,8 +82,12 @@ export function nabScore(files: readonly NabFile[], profile: NabProfile): NabRes
     }
     windowOf.push(inside);
     previousWindow.push(before);
-    for (let k = probationRows(rows); k < rows; k++)
-      candidates.push({ file: f, row: k, score: file.scores[k]! });
+    for (let k = probationRows(rows); k < rows; k++) {
+      const score = file.scores[k]!;
+      if (!Number.isFinite(score))
+        throw new Error(`${file.name}: row ${k} has a non-finite anomaly score (${score})`);
+      candidates.push({ file: f, row: k, score });
+    }
   });
   candidates.sort((a, b) => b.score - a.score);
 

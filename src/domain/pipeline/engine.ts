@@ -332,6 +332,9 @@ interface SeriesQuality {
 }
 
 export interface EngineSnapshot {
+  /** Late samples and quality counts gathered since the last tick (emitted with the next one). */
+  readonly pendingLate?: Sample[];
+  readonly pendingFindings?: Findings;
   readonly analytics?: Record<
     string,
     {
@@ -399,6 +402,9 @@ export class PipelineEngine {
       }
     });
     if (snapshot) {
+      this.late = [...(snapshot.pendingLate ?? [])];
+      if (snapshot.pendingFindings)
+        this.findings = { ...snapshot.pendingFindings, gaps: [...snapshot.pendingFindings.gaps] };
       // JSON turns -Infinity ("nothing yet") into null.
       const num = (v: number | null) => (v === null ? Number.NEGATIVE_INFINITY : v);
       this.maxTs = num(snapshot.maxTs);
@@ -538,6 +544,8 @@ export class PipelineEngine {
 
   snapshot(): EngineSnapshot {
     return {
+      pendingLate: [...this.late],
+      pendingFindings: { ...this.findings, gaps: [...this.findings.gaps] },
       analytics: Object.fromEntries(
         [...this.analytics.entries()].map(([id, a]) => [
           id,

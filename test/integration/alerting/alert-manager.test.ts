@@ -77,17 +77,18 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       host,
       logger: silentLogger,
     });
+    const rules = [
+      AlertRule.parse({
+        id: 'cpu_anomaly',
+        match: { name: 'cpu' },
+        condition: { type: 'anomalyScore', min: 0.9 },
+        severity: 'warning',
+        groupBy: ['host'],
+        escalation: { afterMs: 60_000, to: 'critical' },
+      }),
+    ];
     const manager = createAlertManager({
-      rules: [
-        AlertRule.parse({
-          id: 'cpu_anomaly',
-          match: { name: 'cpu' },
-          condition: { type: 'anomalyScore', min: 0.9 },
-          severity: 'warning',
-          groupBy: ['host'],
-          escalation: { afterMs: 60_000, to: 'critical' },
-        }),
-      ],
+      rules,
       events,
       host,
       logger: silentLogger,
@@ -126,7 +127,10 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       ['escalated', 'critical'],
     ]);
 
-    // The condition clears on the next normal sample? Anomaly rules clear on the next finding; silence first.
+    clock += 300_000; // no new finding for resolveAfterMs (default 5 min): the anomaly alert resolves
+    await manager.tick();
+    expect(received.map((n) => n.reason)).toEqual(['fired', 'escalated', 'resolved']);
+
     await manager.silence(
       {
         id: 's1',
@@ -138,8 +142,10 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       },
       'user:ann',
     );
-    await feed(150, 50, 170); // a second spike under the silence
-    expect(received).toHaveLength(2);
+    await feed(150, 200, 330); // a second spike, past the ensemble's damping period, under the silence
+    const second = (await streamOf(events, 'findings-detect')).filter((e) => e.type === 'anomalyDetected');
+    expect(second).toHaveLength(2); // the anomaly is found…
+    expect(received).toHaveLength(3); // …the alert fires again, but nothing is sent
 
     const facts = (await streamOf(events, 'alertmanager-main')).map((e) => e.type);
     expect(facts).toEqual([
@@ -148,11 +154,15 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       'notificationSent',
       'alertEscalated',
       'notificationSent',
+      'alertResolved',
+      'notificationSent',
       'silenceCreated',
+      'alertPending',
+      'alertFired',
     ]);
     const state = await manager.context();
     expect(Object.values(state.alerts)).toMatchObject([
-      { status: 'firing', severity: 'critical', escalated: true },
+      { status: 'firing', severity: 'warning', escalated: false },
     ]);
 
     // The transitions are rows too, queryable by rule, time and severity.
@@ -172,14 +182,17 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       to: new Date(clock + 1),
       severity: 'critical',
     });
-    expect(rows.map((r) => [r.rule, r.transition])).toEqual([['cpu_anomaly', 'alertEscalated']]);
+    expect(rows.map((r) => [r.rule, r.transition])).toEqual([
+      ['cpu_anomaly', 'alertEscalated'],
+      ['cpu_anomaly', 'alertResolved'],
+    ]);
     await runner.stop();
     await analytics.close();
 
-    // A restarted manager continues from the recorded state: no second "fired" for the same alert.
+    // A restarted manager continues from the recorded state: the firing alert is there to acknowledge.
     await manager.stop();
     const again = createAlertManager({
-      rules: [],
+      rules,
       events,
       host,
       logger: silentLogger,
@@ -188,7 +201,13 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       now: () => clock,
     });
     await again.start();
+    await again.waitFor();
     expect(Object.keys((await again.context()).silences)).toEqual(['s1']);
+    const key = Object.keys((await again.context()).alerts)[0]!;
+    expect(await again.acknowledge(key, 'user:bob')).toBe(true);
+    expect(
+      (await streamOf(events, 'alertmanager-main')).map((e) => e.type).filter((t) => t === 'alertFired'),
+    ).toHaveLength(2);
     await again.stop();
     await pipeline.stop();
   });

@@ -42,4 +42,12 @@ describe('NAB scoring', () => {
     expect(r.threshold).toBe(0.9); // 1.0 only alarms in probation; 0.5 adds a false positive
     expect(r.normalised).toBeCloseTo(100, 9);
   });
+
+  it('refuses a non-finite score instead of looping', () => {
+    const bad: number[] = scores([300]);
+    bad[500] = Number.NaN;
+    expect(() => nabScore([{ name: 'f', scores: bad, windows }], NAB_PROFILES.standard)).toThrow(
+      /non-finite anomaly score/,
+    );
+  });
 });

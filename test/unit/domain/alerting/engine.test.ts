@@ -122,3 +122,38 @@ describe('alert engine', () => {
     ).toThrow(/id[\s\S]*op[\s\S]*severity|must be lower-case/);
   });
 });
+
+describe('alert engine, after review', () => {
+  it('groups one source event into one notification, resolves quiet finding alerts, and survives a removed rule', () => {
+    const engine = createAlertEngine([
+      rule({ condition: { type: 'threshold', op: '>', value: 90 }, groupBy: ['dc'] }),
+    ]);
+    const r = engine.observeAll(
+      [
+        { def: cpu('a'), ts: 0, value: 95 },
+        { def: cpu('b'), ts: 0, value: 96 },
+        { def: cpu('c'), ts: 0, value: 97 },
+      ],
+      10,
+    );
+    expect(r.notifications).toHaveLength(1);
+    expect(r.notifications[0]!.alerts).toHaveLength(3);
+
+    const findings = createAlertEngine([
+      rule({ id: 'odd', condition: { type: 'anomalyScore', min: 0.9 }, resolveAfterMs: 1000 }),
+    ]);
+    findings.observe({ def: cpu('a'), ts: 0, value: 1, anomalyScore: 0.99 }, 0);
+    expect(findings.tick(999).transitions).toEqual([]);
+    expect(findings.tick(1000).transitions.map((t) => t.type)).toEqual(['alertResolved']);
+
+    const restored = createAlertEngine([]);
+    restored.restore([{ ...findings.get(`odd|${cpu('a').id}`)!, status: 'firing' }]);
+    expect(() => restored.tick(5000)).not.toThrow();
+  });
+
+  it('refuses an absence rule without a silence duration', () => {
+    expect(() => rule({ id: 'gone', condition: { type: 'absence' } })).toThrow(
+      /absence rule needs forMs > 0/,
+    );
+  });
+});

@@ -70,3 +70,15 @@ describe('detectors on planted anomalies', () => {
     expect(out[410]!.score).toBeLessThanOrEqual(0.3);
   });
 });
+
+describe('detectors, after review', () => {
+  it('keeps the spread of large steady values (no cancellation in the sums)', () => {
+    const detector = zScoreDetector(500);
+    const scores = Array.from({ length: 600 }, (_, i) => detector.update(1e9 + noise(i))?.score ?? 0);
+    expect(Math.max(...scores.slice(100))).toBeLessThan(0.5);
+    const stats = new RollingStats(3);
+    for (const v of [1e12 + 1, 1e12 + 2, 1e12 + 3]) stats.push(v);
+    expect(stats.mean).toBe(1e12 + 2);
+    expect(stats.std).toBeCloseTo(1, 9);
+  });
+});

@@ -24,6 +24,7 @@ describe('statistics', () => {
     expect(studentTCritical(0.99, 30)).toBeCloseTo(2.75, 2);
     expect(studentTCdf(0, 5)).toBeCloseTo(0.5, 12);
     expect(studentTCdf(2.015, 5)).toBeCloseTo(0.95, 3);
+    expect(studentTCritical(0.9999, 1)).toBeCloseTo(6366.2, 0); // far beyond the first search bracket
   });
 });
 

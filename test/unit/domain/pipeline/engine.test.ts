@@ -207,6 +207,16 @@ describe('pipeline engine: stages', () => {
     expect(plain(out.derived)).toEqual([['error_ratio', { host: 'a', pipeline: 'p1' }, 0, 0.03]]);
   });
 
+  it('keeps late samples and quality counts gathered before a snapshot taken between ticks', () => {
+    const engine = new PipelineEngine(define({ quality: { allowedLatenessMs: 0, requiredLabels: [] } }));
+    feed(engine, [[cpu('a'), 5000, 1]]);
+    engine.accept(cpu('a'), 1000, 9); // late, not yet ticked
+    const restored = new PipelineEngine(engine.definition, JSON.parse(JSON.stringify(engine.snapshot())));
+    const out = restored.tick();
+    expect(out.late.map((s) => s.ts)).toEqual([1000]);
+    expect(out.findings.late).toBe(1);
+  });
+
   it('continues from a snapshot exactly as if it had never stopped', () => {
     const definition = define({
       quality: { allowedLatenessMs: 2000, requiredLabels: [] },
