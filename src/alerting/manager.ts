@@ -112,11 +112,25 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     }
   }
 
+  /**
+   * Deliveries run on their own ordered chain, so a slow or failing webhook (up to 5 attempts with
+   * backoff) never holds up evaluation, ticks or acknowledgements.
+   */
+  let deliveries: Promise<void> = Promise.resolve();
+  function dispatch(notifications: readonly Notification[]): void {
+    if (!notifications.length) return;
+    deliveries = deliveries
+      .then(() => deliver(notifications))
+      .catch((error: unknown) => log.error({ err: error }, 'alert delivery failed'));
+  }
+
   async function deliver(notifications: readonly Notification[]): Promise<void> {
     for (const n of notifications) {
       options.onNotification?.(n);
       if (!options.webhookUrl) continue;
-      const result = await postWebhook(options.webhookUrl, n);
+      // A stable id lets a receiver drop a notification delivered twice (a retry after a lost reply).
+      const id = `${n.rule}|${JSON.stringify(n.group)}|${n.reason}|${n.at}`;
+      const result = await postWebhook(options.webhookUrl, { ...n, id });
       const common = {
         rule: n.rule,
         reason: n.reason,
@@ -191,7 +205,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         await serial(async () => {
           const { transitions, notifications } = engine.observeAll(observationsOf(event), now());
           await record(transitions, event.position);
-          await deliver(notifications);
+          dispatch(notifications);
         });
         processed = event.position;
         for (const waiter of waiters) {
@@ -233,14 +247,17 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       await closeSubscription?.();
       await running;
       await queue;
+      await deliveries;
     },
 
-    tick: () =>
-      serial(async () => {
+    tick: async () => {
+      await serial(async () => {
         const { transitions, notifications } = engine.tick(now());
         await record(transitions, null);
-        await deliver(notifications);
-      }),
+        dispatch(notifications);
+      });
+      await deliveries;
+    },
 
     acknowledge: (key, by) =>
       serial(async () => {
@@ -285,6 +302,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         else waiters.add({ position: wanted, resolve });
       });
       await queue;
+      await deliveries;
     },
 
     async context() {

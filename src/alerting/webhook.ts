@@ -12,7 +12,7 @@ export interface DeliveryResult {
  */
 export async function postWebhook(
   url: string,
-  notification: Notification,
+  notification: Notification & { readonly id: string },
   options: { attempts?: number; baseDelayMs?: number; timeoutMs?: number; random?: () => number } = {},
 ): Promise<DeliveryResult> {
   const attempts = options.attempts ?? 5;
@@ -27,6 +27,7 @@ export async function postWebhook(
         body: JSON.stringify(notification),
         signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
       });
+      await response.arrayBuffer().catch(() => undefined); // release the connection
       if (response.ok) return { ok: true, attempts: attempt };
       error = `webhook answered ${response.status}`;
       if (response.status < 500 && response.status !== 429) return { ok: false, attempts: attempt, error };
