@@ -42,7 +42,10 @@ export interface AlertManager {
   context(): Promise<AlertManagerContext>;
 }
 
-const FILTER = { categories: ['samples', 'findings'], eventTypes: ['batchFlushed', 'anomalyDetected'] };
+const FILTER = {
+  categories: ['samples', 'findings'],
+  eventTypes: ['batchFlushed', 'anomalyDetected', 'patternMatched'],
+};
 
 /**
  * The alert manager: evaluates alert rules on the log (samples and anomaly findings) and on the clock,
@@ -178,6 +181,26 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         unit: '',
       };
       return [{ def, ts: d.ts, value: d.value, anomalyScore: d.score }];
+    }
+    if (event.type === 'patternMatched') {
+      const d = event.data as {
+        seriesId: string;
+        name: string;
+        labels: Record<string, string>;
+        ts: number;
+        pattern: string;
+        distance: number;
+      };
+      const def: SeriesDef = {
+        id: d.seriesId,
+        name: d.name,
+        labels: d.labels,
+        kind: 'gauge',
+        role: 'value',
+        family: d.name,
+        unit: '',
+      };
+      return [{ def, ts: d.ts, value: d.distance, pattern: d.pattern }];
     }
     const batch = decodeBatch(event.data);
     return Array.from(batch.values, (value, i) => ({

@@ -189,6 +189,18 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
           expectedHigh: a.expectedHigh,
         } as unknown as JsonValue,
       })),
+      ...result.patterns.map((p) => ({
+        type: 'patternMatched',
+        data: {
+          sourcePosition: position.toString(),
+          seriesId: p.def.id,
+          name: p.def.name,
+          labels: p.def.labels,
+          ts: p.ts,
+          pattern: p.pattern,
+          distance: p.distance,
+        } as unknown as JsonValue,
+      })),
       ...result.trends.map((t) => ({
         type: 'trendChanged',
         data: {

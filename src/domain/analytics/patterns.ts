@@ -156,3 +156,62 @@ export function recurringAnomalies(
   }
   return best;
 }
+
+export interface TemplateSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly maxDistance: number;
+}
+
+export interface StreamingMatch {
+  readonly pattern: string;
+  readonly distance: number;
+}
+
+/**
+ * Watches one series for stored shapes as samples arrive: after each sample, the last `shape.length`
+ * values are compared with each shape (z-normalised distance, as `matchTemplate`); a match is
+ * reported once, then that shape rests for its own length so one occurrence is one match.
+ */
+export function createTemplateWatcher(templates: readonly TemplateSpec[]) {
+  const longest = Math.max(0, ...templates.map((t) => t.shape.length));
+  const ring = new Float64Array(Math.max(1, longest));
+  const shapes = templates.map((t) => zNormalise(t.shape));
+  let count = 0;
+  let resting = templates.map(() => 0);
+  return {
+    update(value: number): StreamingMatch[] {
+      ring[count % ring.length] = value;
+      count++;
+      const out: StreamingMatch[] = [];
+      templates.forEach((template, k) => {
+        if (resting[k]! > 0) {
+          resting[k]!--;
+          return;
+        }
+        const m = template.shape.length;
+        if (count < m) return;
+        const window = new Float64Array(m);
+        for (let j = 0; j < m; j++) window[j] = ring[(count - m + j) % ring.length]!;
+        const z = zNormalise(window);
+        const shape = shapes[k]!;
+        let sum = 0;
+        for (let j = 0; j < m; j++) sum += (z[j]! - shape[j]!) ** 2;
+        const distance = Math.sqrt(sum / m);
+        if (distance <= template.maxDistance) {
+          out.push({ pattern: template.name, distance });
+          resting[k] = m - 1;
+        }
+      });
+      return out;
+    },
+    snapshot() {
+      return { ring: Array.from(ring), count, resting: [...resting] };
+    },
+    restore(state: { ring: number[]; count: number; resting: number[] }) {
+      ring.set(state.ring);
+      count = state.count;
+      resting = [...state.resting];
+    },
+  };
+}

@@ -123,6 +123,16 @@ export const PipelineDefinition = z
             alpha: z.number().gt(0).lt(1).default(0.01),
           })
           .default({ window: 60, every: 10, alpha: 0.01 }),
+        /** Stored shapes (e.g. known failure signatures) to watch every series for. */
+        patterns: z
+          .array(
+            z.object({
+              name: outputName,
+              shape: z.array(z.number().finite()).min(3).max(512),
+              maxDistance: z.number().positive().default(0.5),
+            }),
+          )
+          .default([]),
       })
       .optional(),
   })

@@ -1,6 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { quantileSorted } from 'simple-statistics';
 import { createEnsemble } from '../analytics/ensemble.js';
+import { createTemplateWatcher } from '../analytics/patterns.js';
 import { createTrendTracker, type TrendState } from '../analytics/trend.js';
 import { defineSeries, seriesKey } from '../metrics/identity.js';
 import type { Labels, SeriesDef } from '../metrics/kinds.js';
@@ -33,6 +34,14 @@ export interface AnomalyFinding {
   readonly expectedHigh: number;
 }
 
+export interface PatternFinding {
+  readonly def: SeriesDef;
+  /** Time of the sample that completed the shape. */
+  readonly ts: number;
+  readonly pattern: string;
+  readonly distance: number;
+}
+
 export interface TrendFinding extends TrendState {
   readonly def: SeriesDef;
   readonly ts: number;
@@ -40,6 +49,7 @@ export interface TrendFinding extends TrendState {
 
 export interface TickResult {
   readonly anomalies: AnomalyFinding[];
+  readonly patterns: PatternFinding[];
   readonly trends: TrendFinding[];
   readonly derived: Sample[];
   readonly late: Sample[];
@@ -340,6 +350,7 @@ export interface EngineSnapshot {
     {
       ensemble: Parameters<ReturnType<typeof createEnsemble>['restore']>[0];
       trend: Parameters<ReturnType<typeof createTrendTracker>['restore']>[0];
+      patterns?: Parameters<ReturnType<typeof createTemplateWatcher>['restore']>[0];
     }
   >;
   readonly maxTs: number | null;
@@ -373,10 +384,15 @@ export class PipelineEngine {
   private derived: Sample[] = [];
   private late: Sample[] = [];
   private anomalies: AnomalyFinding[] = [];
+  private patterns: PatternFinding[] = [];
   private trends: TrendFinding[] = [];
   private readonly analytics = new Map<
     string,
-    { ensemble: ReturnType<typeof createEnsemble>; trend: ReturnType<typeof createTrendTracker> }
+    {
+      ensemble: ReturnType<typeof createEnsemble>;
+      trend: ReturnType<typeof createTrendTracker>;
+      patterns: ReturnType<typeof createTemplateWatcher>;
+    }
   >();
   private findings = emptyFindings();
 
@@ -412,6 +428,7 @@ export class PipelineEngine {
         const a = this.analyticsOf(id);
         a?.ensemble.restore(saved.ensemble);
         a?.trend.restore(saved.trend);
+        if (saved.patterns) a?.patterns.restore(saved.patterns);
       }
       for (const [id, entry] of Object.entries(snapshot.series)) {
         this.series.set(id, {
@@ -497,6 +514,7 @@ export class PipelineEngine {
     for (const [i, runner] of this.runners.entries()) this.run(i + 1, runner.tick(watermark));
     const result = {
       anomalies: this.anomalies,
+      patterns: this.patterns,
       trends: this.trends,
       derived: this.derived,
       late: this.late,
@@ -504,6 +522,7 @@ export class PipelineEngine {
       watermark,
     };
     this.anomalies = [];
+    this.patterns = [];
     this.trends = [];
     this.derived = [];
     this.late = [];
@@ -517,7 +536,11 @@ export class PipelineEngine {
     if (!config) return null;
     let entry = this.analytics.get(seriesId);
     if (!entry) {
-      entry = { ensemble: createEnsemble(), trend: createTrendTracker(config.trends) };
+      entry = {
+        ensemble: createEnsemble(),
+        trend: createTrendTracker(config.trends),
+        patterns: createTemplateWatcher(config.patterns),
+      };
       this.analytics.set(seriesId, entry);
     }
     return entry;
@@ -540,6 +563,8 @@ export class PipelineEngine {
     }
     const trend = a.trend.update(sample.ts, sample.value);
     if (trend) this.trends.push({ ...trend, def: sample.def, ts: sample.ts });
+    for (const match of a.patterns.update(sample.value))
+      this.patterns.push({ ...match, def: sample.def, ts: sample.ts });
   }
 
   snapshot(): EngineSnapshot {
@@ -549,7 +574,7 @@ export class PipelineEngine {
       analytics: Object.fromEntries(
         [...this.analytics.entries()].map(([id, a]) => [
           id,
-          { ensemble: a.ensemble.snapshot(), trend: a.trend.snapshot() },
+          { ensemble: a.ensemble.snapshot(), trend: a.trend.snapshot(), patterns: a.patterns.snapshot() },
         ]),
       ),
       maxTs: this.maxTs,

@@ -7,6 +7,7 @@ export const FINDINGS_TABLE = 'quality_findings';
 export const LATE_TABLE = 'late_samples';
 export const ANOMALIES_TABLE = 'anomalies';
 export const TRENDS_TABLE = 'trends';
+export const PATTERNS_TABLE = 'patterns';
 
 interface FindingsData {
   sourcePosition: string;
@@ -32,6 +33,7 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
   const late: Row[] = [];
   const anomalies: Row[] = [];
   const trends: Row[] = [];
+  const patterns: Row[] = [];
   for (const event of events) {
     const pipelineId = event.streamId.slice('findings-'.length);
     const position = event.position.toString();
@@ -55,6 +57,18 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
         expected_low: d.expectedLow,
         expected_high: d.expectedHigh,
         detected_at: clickhouseTime(event.createdAt),
+        position,
+      });
+    } else if (event.type === 'patternMatched') {
+      const d = event.data as unknown as SeriesFinding & { pattern: string; distance: number };
+      patterns.push({
+        pipeline_id: pipelineId,
+        series_id: d.seriesId,
+        name: d.name,
+        labels: d.labels as unknown as string,
+        ts: clickhouseTime(new Date(d.ts)),
+        pattern: d.pattern,
+        distance: d.distance,
         position,
       });
     } else if (event.type === 'trendChanged') {
@@ -114,5 +128,6 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
     [LATE_TABLE]: late,
     [ANOMALIES_TABLE]: anomalies,
     [TRENDS_TABLE]: trends,
+    [PATTERNS_TABLE]: patterns,
   };
 }

@@ -6,6 +6,7 @@ import { migration0003 } from './migrations/0003_metric_series.js';
 import { migration0004 } from './migrations/0004_pipeline_quality.js';
 import { migration0005 } from './migrations/0005_anomalies_trends.js';
 import { migration0006 } from './migrations/0006_alerts.js';
+import { migration0007 } from './migrations/0007_patterns.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0004,
   migration0005,
   migration0006,
+  migration0007,
 ];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */

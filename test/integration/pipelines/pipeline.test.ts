@@ -201,7 +201,11 @@ describe('streaming pipeline on the log', () => {
       id: 'watch',
       quality: { allowedLatenessMs: 0, requiredLabels: [] },
       stages: [],
-      analytics: { minAnomalyScore: 0.9, trends: { window: 30, every: 10, alpha: 0.01 } },
+      analytics: {
+        minAnomalyScore: 0.9,
+        trends: { window: 30, every: 10, alpha: 0.01 },
+        patterns: [{ name: 'square_wave', shape: [0, 0, 10, 10, 0, 0, 10, 10], maxDistance: 0.2 }],
+      },
     });
     const first = createPipelineRuntime({
       definition: def,
@@ -217,7 +221,13 @@ describe('streaming pipeline on the log', () => {
       for (let s = 0; s < 30; s++) {
         const i = b * 30 + s;
         // Flat with noise; a spike at i = 200; a steady climb from i = 240.
-        samples.push([cpu('a'), T0 + i * 1000, i === 200 ? 95 : i >= 240 ? wave(i) + (i - 240) : wave(i)]);
+        // …and a square wave (a stored shape) at i = 100..107.
+        const square = i >= 100 && i < 108 ? (Math.floor((i - 100) / 2) % 2 === 1 ? 51.5 : 48.5) : null;
+        samples.push([
+          cpu('a'),
+          T0 + i * 1000,
+          i === 200 ? 95 : i >= 240 ? wave(i) + (i - 240) : (square ?? wave(i)),
+        ]);
       }
       await append(samples);
       if (b === 6) {
@@ -244,6 +254,11 @@ describe('streaming pipeline on the log', () => {
     expect(anomalies.map((a) => [a.ts - T0, a.value])).toEqual([[200_000, 95]]);
     expect(anomalies[0]).toMatchObject({ detector: 'zscore', seriesId: cpu('a').id });
     expect(anomalies[0]!.expectedHigh).toBeLessThan(95);
+    const [pattern] = await queryRows<{ pattern: string; at: string }>(
+      analytics,
+      "SELECT pattern, toString(toUnixTimestamp64Milli(ts)) AS at FROM pipe.patterns WHERE pipeline_id = 'watch'",
+    );
+    expect(pattern).toEqual({ pattern: 'square_wave', at: String(T0 + 107_000) });
     const trends = await findTrends(analytics, { ...range, pipelineId: 'watch' });
     expect(trends.at(-1)).toMatchObject({ direction: 'rising', strength: 'strong' });
     const findings = await streamOf(events, 'findings-watch');

@@ -144,3 +144,29 @@ describe('patterns', () => {
     expect(recurringAnomalies([0, 5, 100, 1000], 3)).toBeNull();
   });
 });
+
+describe('streaming template watcher', () => {
+  it('reports each occurrence of a stored shape once, at the sample that completes it, and resumes from a snapshot', async () => {
+    const { createTemplateWatcher } = await import('../../../../src/domain/analytics/patterns.js');
+    const shape = [0, 1, 4, 9, 4, 1, 0, -2, -4, -2];
+    const series = Array.from({ length: 400 }, (_, i) => noise(i) * 0.2);
+    shape.forEach((v, j) => {
+      series[100 + j] = v * 2 + 7;
+      series[300 + j] = v;
+    });
+    const run = (watcher: ReturnType<typeof createTemplateWatcher>, from: number, to: number) =>
+      series.slice(from, to).flatMap((v, i) => watcher.update(v).map((m) => [from + i, m.pattern]));
+    const whole = createTemplateWatcher([{ name: 'spike_then_dip', shape, maxDistance: 0.2 }]);
+    expect(run(whole, 0, 400)).toEqual([
+      [109, 'spike_then_dip'],
+      [309, 'spike_then_dip'],
+    ]);
+    const first = createTemplateWatcher([{ name: 'spike_then_dip', shape, maxDistance: 0.2 }]);
+    const part = run(first, 0, 105);
+    const second = createTemplateWatcher([{ name: 'spike_then_dip', shape, maxDistance: 0.2 }]);
+    second.restore(JSON.parse(JSON.stringify(first.snapshot())));
+    expect([...part, ...run(second, 105, 400)]).toEqual(
+      run(createTemplateWatcher([{ name: 'spike_then_dip', shape, maxDistance: 0.2 }]), 0, 400),
+    );
+  });
+});
