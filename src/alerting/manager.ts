@@ -10,6 +10,7 @@ import {
 import type { AlertRule, Silence } from '../domain/alerting/rules.js';
 import { decodeBatch } from '../domain/metrics/batch.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
+import { createProgress } from '../runtime/progress.js';
 import { supervise, wakeableSleep } from '../runtime/supervise.js';
 import type { EventStore, Position, RecordedEvent } from '../stores/event-store/port.js';
 import { postWebhook } from './webhook.js';
@@ -68,7 +69,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
   let closeSubscription: (() => Promise<void>) | null = null;
   let ticker: NodeJS.Timeout | null = null;
   let queue: Promise<void> = Promise.resolve();
-  const waiters = new Set<{ position: Position; resolve: () => void }>();
+  const progress = createProgress({ events, filter: FILTER, position: () => processed });
 
   /** Work on the engine and the actor stays in order: observations, ticks and commands alike. */
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -162,15 +163,18 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
   }
 
   function observationsOf(event: RecordedEvent): Observation[] {
-    if (event.type === 'anomalyDetected') {
+    if (event.type === 'anomalyDetected' || event.type === 'patternMatched') {
       const d = event.data as {
         seriesId: string;
         name: string;
         labels: Record<string, string>;
         ts: number;
-        value: number;
-        score: number;
+        value?: number;
+        score?: number;
+        pattern?: string;
+        distance?: number;
       };
+      // A finding names its series; the alert engine needs only its identity, name and labels.
       const def: SeriesDef = {
         id: d.seriesId,
         name: d.name,
@@ -180,27 +184,9 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         family: d.name,
         unit: '',
       };
-      return [{ def, ts: d.ts, value: d.value, anomalyScore: d.score }];
-    }
-    if (event.type === 'patternMatched') {
-      const d = event.data as {
-        seriesId: string;
-        name: string;
-        labels: Record<string, string>;
-        ts: number;
-        pattern: string;
-        distance: number;
-      };
-      const def: SeriesDef = {
-        id: d.seriesId,
-        name: d.name,
-        labels: d.labels,
-        kind: 'gauge',
-        role: 'value',
-        family: d.name,
-        unit: '',
-      };
-      return [{ def, ts: d.ts, value: d.distance, pattern: d.pattern }];
+      return event.type === 'anomalyDetected'
+        ? [{ def, ts: d.ts, value: d.value!, anomalyScore: d.score! }]
+        : [{ def, ts: d.ts, value: d.distance!, pattern: d.pattern! }];
     }
     const batch = decodeBatch(event.data);
     return Array.from(batch.values, (value, i) => ({
@@ -231,12 +217,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
           dispatch(notifications);
         });
         processed = event.position;
-        for (const waiter of waiters) {
-          if (waiter.position <= event.position) {
-            waiters.delete(waiter);
-            waiter.resolve();
-          }
-        }
+        progress.advanced();
       }
       if (!stopRequested) throw new Error('the event store ended the subscription');
     } finally {
@@ -308,22 +289,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       }),
 
     async waitFor(position) {
-      const target = position === undefined ? await events.headPosition() : position;
-      if (target === null) return;
-      let goal: Position | null = null;
-      for await (const event of events.readAll({
-        filter: FILTER,
-        ...(processed === null ? {} : { after: processed }),
-      })) {
-        if (event.position > target) break;
-        goal = event.position;
-      }
-      if (goal === null) return;
-      const wanted = goal;
-      await new Promise<void>((resolve) => {
-        if (processed !== null && processed >= wanted) resolve();
-        else waiters.add({ position: wanted, resolve });
-      });
+      await progress.waitFor(position);
       await queue;
       await deliveries;
     },

@@ -6,6 +6,7 @@ import { decodeBatch, encodeBatch } from '../domain/metrics/batch.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
 import type { PipelineDefinition } from '../domain/pipeline/definition.js';
 import { type EngineSnapshot, hasFindings, PipelineEngine, type Sample } from '../domain/pipeline/engine.js';
+import { createProgress } from '../runtime/progress.js';
 import { supervise, wakeableSleep } from '../runtime/supervise.js';
 import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
 
@@ -106,7 +107,12 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   let running: Promise<void> | null = null;
   let closeSubscription: (() => Promise<void>) | null = null;
   const routed = new Map<string, boolean>();
-  const waiters = new Set<{ position: Position; resolve: () => void }>();
+  const progress = createProgress({
+    events,
+    filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
+    accept: (event) => event.streamId !== streams.out,
+    position: () => processed,
+  });
   const { sleep, wakeAll } = wakeableSleep();
 
   const eventId = (kind: string, position: Position) => uuidv5(`${id}:${kind}:${position}`, NAMESPACE);
@@ -351,18 +357,9 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     }
   }
 
-  function settle(): void {
-    for (const waiter of waiters) {
-      if (processed !== null && waiter.position <= processed) {
-        waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
-  }
-
   async function follow(): Promise<void> {
     await restore();
-    settle();
+    progress.advanced();
     const subscription = events.subscribeToAll({
       ...(processed === null ? {} : { after: processed }),
       filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
@@ -381,7 +378,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         // A pipeline that routes little still checkpoints now and then (at a boundary the log decides),
         // so that it never holds back the scavenging of old source batches for long.
         if (++sinceCheckpoint >= CHECKPOINT_EVERY_SOURCE_BATCHES) await checkpoint(processed);
-        settle();
+        progress.advanced();
       }
       if (!stopRequested) throw new Error('the event store ended the subscription');
     } finally {
@@ -455,23 +452,6 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       };
     },
 
-    async waitFor(position) {
-      const target = position === undefined ? await events.headPosition() : position;
-      if (target === null) return;
-      let goal: Position | null = null;
-      for await (const event of events.readAll({
-        filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
-        ...(processed === null ? {} : { after: processed }),
-      })) {
-        if (event.position > target) break;
-        if (event.streamId !== streams.out) goal = event.position;
-      }
-      if (goal === null) return;
-      const wanted = goal;
-      await new Promise<void>((resolve) => {
-        if (processed !== null && processed >= wanted) resolve();
-        else waiters.add({ position: wanted, resolve });
-      });
-    },
+    waitFor: (position) => progress.waitFor(position),
   };
 }

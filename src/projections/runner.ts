@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createProgress } from '../runtime/progress.js';
 import { supervise, wakeableSleep } from '../runtime/supervise.js';
 import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
 import type { EventStore, Position, RecordedEvent, SubscriptionMessage } from '../stores/event-store/port.js';
@@ -68,7 +69,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   let running: Promise<void> | null = null;
   let stopRequested = false;
   let closeSubscription: (() => Promise<void>) | null = null;
-  const waiters = new Set<{ position: Position; resolve: () => void }>();
+  const progress = createProgress({ events, filter: projection.filter, position: () => checkpoint });
 
   /** Sleeps that `stop()` cuts short. */
   const { sleep, wakeAll } = wakeableSleep();
@@ -94,16 +95,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           'removed rows written past the checkpoint',
         );
     }
-    notifyWaiters();
-  }
-
-  function notifyWaiters(): void {
-    for (const waiter of waiters) {
-      if (checkpoint !== null && waiter.position <= checkpoint) {
-        waiters.delete(waiter);
-        waiter.resolve();
-      }
-    }
+    progress.advanced();
   }
 
   async function writeBatch(batch: readonly RecordedEvent[], prepared: unknown): Promise<void> {
@@ -121,7 +113,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     checkpoint = last.position;
     lastEventTime = last.createdAt;
     projected += batch.length;
-    notifyWaiters();
+    progress.advanced();
   }
 
   /**
@@ -276,29 +268,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       };
     },
 
-    async waitFor(position) {
-      const target = position === undefined ? await events.headPosition() : position;
-      if (target === null || (checkpoint !== null && checkpoint >= target)) return;
-      // Events the filter skips never reach a batch: wait for the last one the filter passes.
-      let goal: Position | null = target;
-      if (projection.filter) {
-        goal = null;
-        const from = checkpoint;
-        for await (const event of events.readAll({
-          filter: projection.filter,
-          ...(from === null ? {} : { after: from }),
-        })) {
-          if (event.position > target) break;
-          goal = event.position;
-        }
-        if (goal === null) return;
-      }
-      const wanted = goal;
-      await new Promise<void>((resolve) => {
-        if (checkpoint !== null && checkpoint >= wanted) resolve();
-        else waiters.add({ position: wanted, resolve });
-      });
-    },
+    waitFor: (position) => progress.waitFor(position),
   };
   return runner;
 }
