@@ -95,6 +95,25 @@ function holds(
   }
 }
 
+/** A new alert of `rule` on a series, pending since `since`. */
+function newAlert(rule: AlertRule, def: SeriesDef, value: number, since: number): Alert {
+  return {
+    key: `${rule.id}|${def.id}`,
+    rule: rule.id,
+    seriesId: def.id,
+    labels: { ...def.labels, __name__: def.name },
+    status: 'pending',
+    severity: rule.severity,
+    since,
+    firedAt: null,
+    resolvedAt: null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    escalated: false,
+    value,
+  };
+}
+
 export function silenced(alert: Readonly<Alert>, silences: readonly Silence[], now: number): boolean {
   const labels: Record<string, string> = { ...alert.labels, alertname: alert.rule };
   return silences.some(
@@ -186,21 +205,7 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
     const alert = alerts.get(key);
     if (condition) {
       if (!alert || alert.status === 'resolved') {
-        const next: Alert = {
-          key,
-          rule: rule.id,
-          seriesId: def.id,
-          labels: { ...def.labels, __name__: def.name },
-          status: 'pending',
-          severity: rule.severity,
-          since: at,
-          firedAt: null,
-          resolvedAt: null,
-          acknowledgedAt: null,
-          acknowledgedBy: null,
-          escalated: false,
-          value,
-        };
+        const next = newAlert(rule, def, value, at);
         alerts.set(key, next);
         setState(next, 'pending', at, out);
         if (rule.forMs === 0) setState(next, 'firing', at, out);
@@ -277,21 +282,7 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
           const key = `${rule.id}|${seen.def.id}`;
           const alert = alerts.get(key);
           if (silentFor >= rule.forMs && (!alert || alert.status === 'resolved')) {
-            const next: Alert = {
-              key,
-              rule: rule.id,
-              seriesId: seen.def.id,
-              labels: { ...seen.def.labels, __name__: seen.def.name },
-              status: 'pending',
-              severity: rule.severity,
-              since: seen.seenAt,
-              firedAt: null,
-              resolvedAt: null,
-              acknowledgedAt: null,
-              acknowledgedBy: null,
-              escalated: false,
-              value: seen.value,
-            };
+            const next = newAlert(rule, seen.def, seen.value, seen.seenAt);
             alerts.set(key, next);
             setState(next, 'firing', now, out);
           }

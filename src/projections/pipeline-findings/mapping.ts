@@ -27,6 +27,18 @@ interface SeriesFinding {
   ts: number;
 }
 
+/** The columns every per-series finding row starts with. */
+function seriesColumns(pipelineId: string, d: SeriesFinding, position: string): Row {
+  return {
+    pipeline_id: pipelineId,
+    series_id: d.seriesId,
+    name: d.name,
+    labels: d.labels as unknown as string,
+    ts: clickhouseTime(new Date(d.ts)),
+    position,
+  };
+}
+
 /** Rows for the findings tables from `findings-<pipeline>` events. Pure. */
 export function findingRows(events: readonly RecordedEvent[]): Record<string, Row[]> {
   const findings: Row[] = [];
@@ -46,11 +58,7 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
         expectedHigh: number;
       };
       anomalies.push({
-        pipeline_id: pipelineId,
-        series_id: d.seriesId,
-        name: d.name,
-        labels: d.labels as unknown as string,
-        ts: clickhouseTime(new Date(d.ts)),
+        ...seriesColumns(pipelineId, d, position),
         value: d.value,
         score: d.score,
         detector: d.detector,
@@ -62,11 +70,7 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
     } else if (event.type === 'patternMatched') {
       const d = event.data as unknown as SeriesFinding & { pattern: string; distance: number };
       patterns.push({
-        pipeline_id: pipelineId,
-        series_id: d.seriesId,
-        name: d.name,
-        labels: d.labels as unknown as string,
-        ts: clickhouseTime(new Date(d.ts)),
+        ...seriesColumns(pipelineId, d, position),
         pattern: d.pattern,
         distance: d.distance,
         position,
@@ -76,11 +80,7 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
         Record<'direction' | 'strength', string> &
         Record<'slope' | 'slopeLow' | 'slopeHigh' | 'pValue' | 'momentum', number>;
       trends.push({
-        pipeline_id: pipelineId,
-        series_id: d.seriesId,
-        name: d.name,
-        labels: d.labels as unknown as string,
-        ts: clickhouseTime(new Date(d.ts)),
+        ...seriesColumns(pipelineId, d, position),
         direction: d.direction,
         strength: d.strength,
         slope: d.slope,
