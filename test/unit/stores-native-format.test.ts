@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   bytesOf,
-  encodeNativeBlock,
+  encodeNativeChunks,
   setInt64,
   setUInt64,
 } from '../../src/stores/clickhouse/native-format.js';
@@ -21,12 +21,14 @@ describe('ClickHouse Native block writer', () => {
     const i = new Uint32Array(4);
     setInt64(i, 0, -2);
     setInt64(i, 1, -2);
-    const block = encodeNativeBlock(2, [
-      { name: 'a', type: 'UInt64', data: bytesOf(a) },
-      { name: 'ts', type: "DateTime64(3, 'UTC')", data: bytesOf(ts) },
-      { name: 'u', type: 'UInt8', data: Uint8Array.from([3, 3]) },
-      { name: 'i', type: 'Int64', data: bytesOf(i) },
-    ]);
+    const block = Buffer.concat(
+      encodeNativeChunks(2, [
+        { name: 'a', type: 'UInt64', data: bytesOf(a) },
+        { name: 'ts', type: "DateTime64(3, 'UTC')", data: bytesOf(ts) },
+        { name: 'u', type: 'UInt8', data: Uint8Array.from([3, 3]) },
+        { name: 'i', type: 'Int64', data: bytesOf(i) },
+      ]),
+    );
     expect(block.toString('hex')).toBe(expected);
   });
 

@@ -322,7 +322,7 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
 
     acknowledge(key: string, by: string, at: number): AlertTransition | null {
       const alert = alerts.get(key);
-      if (!alert || alert.status !== 'firing' || alert.acknowledgedAt !== null) return null;
+      if (alert?.status !== 'firing' || alert.acknowledgedAt !== null) return null;
       alert.acknowledgedAt = at;
       alert.acknowledgedBy = by;
       return { type: 'alertAcknowledged', alert: { ...alert }, at, by };

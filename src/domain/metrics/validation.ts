@@ -1,5 +1,4 @@
 import { LABEL_NAME, MAX_LABEL_VALUE_LENGTH, MAX_LABELS, MAX_NAME_LENGTH, METRIC_NAME } from './identity.js';
-import type { Labels } from './kinds.js';
 
 export interface Issue {
   /** Where the problem is, e.g. `metrics[2].labels.host` or `value`. */
@@ -85,9 +84,4 @@ export function checkTimestamp(ts: unknown, now: number, limits: SampleLimits, p
     ];
   }
   return [];
-}
-
-/** Type guard over the label checks above. */
-export function isLabels(labels: unknown): labels is Labels {
-  return labels !== undefined && checkLabels(labels).length === 0;
 }

@@ -46,10 +46,6 @@ export function encodeNativeChunks(rows: number, columns: readonly NativeColumn[
   return parts;
 }
 
-export function encodeNativeBlock(rows: number, columns: readonly NativeColumn[]): Buffer {
-  return Buffer.concat(encodeNativeChunks(rows, columns));
-}
-
 /** Bytes of a typed array, as they are in memory (little-endian on every platform Node runs on here). */
 export function bytesOf(array: ArrayBufferView): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
