@@ -245,14 +245,16 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   /**
    * Appends one batch at its seq, retrying with backoff and jitter. A retry reuses the batch's id, so
    * an append that landed with its reply lost is recognised. When the stream is elsewhere than the
-   * seq says (its events expired, or another writer used it), the batch takes the next free seq.
-   * Returns the seq it landed at.
+   * seq says (its events expired, or another writer used it), the batch takes the next free seq; its
+   * payload stays byte-for-byte the same (the `seq` inside it is the one it was given at creation),
+   * so any later retry of it is still recognised as the same event. Returns the revision it is at.
    */
   async function appendBatch(batch: { seq: number; eventId: string; data: JsonValue }): Promise<number> {
-    let { seq, data } = batch;
+    const { data } = batch;
+    let { seq } = batch;
     for (let attempt = 0; ; attempt++) {
       try {
-        await events.append(
+        const appended = await events.append(
           streamId,
           [
             {
@@ -264,7 +266,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
           ],
           { expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1) },
         );
-        return seq;
+        // An earlier attempt may have landed elsewhere: the store answers a retry with where it is.
+        return Number(appended.nextExpectedRevision);
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
           if (error.actual !== null && error.actual >= BigInt(seq) && (await landed(seq, batch.eventId)))
@@ -275,7 +278,6 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
             'samples stream was not at the expected revision; renumbered the batch',
           );
           seq = next;
-          data = { ...(data as Record<string, JsonValue>), seq };
           continue;
         }
         if (attempt + 1 >= retry.attempts) throw error;
@@ -324,11 +326,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         firstSpooledAt ??= batch.spooledAt;
         // Once one batch had to move, the rest follow it.
         const seq = Math.max(batch.seq, last + 1);
-        last = await appendBatch({
-          ...batch,
-          seq,
-          data: seq === batch.seq ? batch.data : { ...(batch.data as Record<string, JsonValue>), seq },
-        });
+        last = await appendBatch({ ...batch, seq });
         replayed++;
       }
       await spool.clear();

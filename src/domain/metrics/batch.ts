@@ -8,7 +8,7 @@ import { METRIC_KINDS, type SeriesDef } from './kinds.js';
  */
 export interface SampleBatch {
   readonly agentId: string;
-  /** The batch's number in its agent's samples stream; equals the event's stream revision. */
+  /** The number its agent gave the batch: its intended stream revision (a batch that had to move to a later revision keeps it). */
   readonly seq: number;
   readonly series: readonly SeriesDef[];
   readonly seriesIndex: Uint32Array;

@@ -120,9 +120,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const getStream = db.prepare<[string], { revision: bigint }>(
     'SELECT revision FROM streams WHERE stream_id = ?',
   );
-  const getById = db.prepare<[string], { stream_id: string; revision: bigint; position: bigint }>(
-    'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
-  );
+  const getById = db.prepare<
+    [string],
+    { stream_id: string; revision: bigint; position: bigint; type: string; data: string }
+  >('SELECT stream_id, revision, position, type, data FROM events WHERE event_id = ?');
   const insertEvent = db.prepare(
     'INSERT INTO events (event_id, stream_id, revision, category, type, data, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   );
@@ -141,6 +142,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   );
 
   /** Same ids already in this stream, in the same order: the retry of an append that succeeded. */
+  /** The stream's revision, or null when it has no events yet (-1 marks a stream created for its max age). */
+  function currentRevision(streamId: string): bigint | null {
+    const stored = getStream.get(streamId)?.revision ?? null;
+    return stored === null || stored < 0n ? null : stored;
+  }
+
   function previousAppend(streamId: string, events: readonly EventData[]): AppendResult | null {
     const first = events[0];
     if (!first) return null;
@@ -148,13 +155,18 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     if (!found) return null;
     let last = found;
     for (let i = 0; i < events.length; i++) {
-      const row = getById.get(events[i]!.id);
-      if (!row || row.stream_id !== streamId || row.revision !== found.revision + BigInt(i)) {
-        throw new WrongExpectedVersionError(
-          streamId,
-          'any',
-          ((r) => (r === null || r < 0n ? null : r))(getStream.get(streamId)?.revision ?? null),
-        );
+      const event = events[i]!;
+      const row = getById.get(event.id);
+      // A retry is the same events again: an id reused for different content is a conflict, never
+      // silently answered with the earlier event.
+      if (
+        !row ||
+        row.stream_id !== streamId ||
+        row.revision !== found.revision + BigInt(i) ||
+        row.type !== event.type ||
+        row.data !== JSON.stringify(event.data)
+      ) {
+        throw new WrongExpectedVersionError(streamId, 'any', currentRevision(streamId));
       }
       last = row;
     }
@@ -165,9 +177,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     (streamId: string, events: readonly EventData[], options: AppendOptions): AppendResult => {
       const retried = previousAppend(streamId, events);
       if (retried) return retried;
-      const stored = getStream.get(streamId)?.revision ?? null;
-      // A stream row at -1 was created only to hold a max age: the stream itself does not exist yet.
-      const current = stored === null || stored < 0n ? null : stored;
+      const current = currentRevision(streamId);
       const expected = options.expectedRevision ?? 'any';
       const ok =
         expected === 'any' ||

@@ -119,6 +119,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(retry.nextExpectedRevision).toBe(first.nextExpectedRevision);
       const again = await store.append(stream, batch, { expectedRevision: 'any' });
       expect(again.nextExpectedRevision).toBe(1n);
+
       expect(await collect(store.readStream(stream))).toHaveLength(2);
     });
 
