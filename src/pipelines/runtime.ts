@@ -330,16 +330,21 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   async function handle(event: RecordedEvent): Promise<void> {
     if (event.streamId === streams.out) return;
     const batch = decodeBatch(event.data);
-    let count = 0;
-    for (let i = 0; i < batch.values.length; i++) {
-      const def = batch.series[batch.seriesIndex[i]!]!;
+    // Routing and slots once per series of the batch; then per sample only numbers.
+    const slots = new Int32Array(batch.series.length);
+    for (const [k, def] of batch.series.entries()) {
       let admit = routed.get(def.id);
       if (admit === undefined) {
         admit = engine.routes(def);
         routed.set(def.id, admit);
       }
-      if (!admit) continue;
-      engine.accept(def, batch.timestamps[i]!, batch.values[i]!);
+      slots[k] = admit ? engine.slotOf(def) : -1;
+    }
+    let count = 0;
+    for (let i = 0; i < batch.values.length; i++) {
+      const slot = slots[batch.seriesIndex[i]!]!;
+      if (slot < 0) continue;
+      engine.acceptAt(slot, batch.timestamps[i]!, batch.values[i]!);
       count++;
     }
     if (count === 0) return;

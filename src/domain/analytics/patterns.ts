@@ -1,4 +1,5 @@
 import FFT from 'fft.js';
+import { fromB64, grown, toB64 } from './columns.js';
 
 /** Autocorrelation of `values` at lags 0..maxLag (biased estimator, as usual for periodicity). */
 export function autocorrelation(values: readonly number[], maxLag: number): number[] {
@@ -168,50 +169,140 @@ export interface StreamingMatch {
   readonly distance: number;
 }
 
+export interface TemplateBankSnapshot {
+  readonly slots: number;
+  /** Each slot's ring of its last values (as long as the longest shape), base64 Float64. */
+  readonly ring: string;
+  readonly count: string;
+  /** Per slot and shape: samples the shape still rests after a match, base64 Int32. */
+  readonly resting: string;
+}
+
 /**
- * Watches one series for stored shapes as samples arrive: after each sample, the last `shape.length`
- * values are compared with each shape (z-normalised distance, as `matchTemplate`); a match is
- * reported once, then that shape rests for its own length so one occurrence is one match.
+ * Watches many series (dense slots) for stored shapes as samples arrive, state in typed arrays: after
+ * each sample, a slot's last `shape.length` values are compared with each shape (z-normalised
+ * distance, as `matchTemplate`, with the same arithmetic but no allocation); a match is reported once,
+ * then that shape rests for its own length on that slot so one occurrence is one match.
+ *
+ * Each slot's ring is written twice (at i and i + L), so the last m values are always contiguous, and
+ * the distance sum stops as soon as it passes the shape's threshold (its terms are squares): most
+ * windows are far from every shape.
  */
-export function createTemplateWatcher(templates: readonly TemplateSpec[]) {
-  const longest = Math.max(0, ...templates.map((t) => t.shape.length));
-  const ring = new Float64Array(Math.max(1, longest));
+export function createTemplateBank(templates: readonly TemplateSpec[]) {
+  const k = templates.length;
+  const L = Math.max(1, ...templates.map((t) => t.shape.length));
+  const stride = 2 * L;
   const shapes = templates.map((t) => zNormalise(t.shape));
-  let count = 0;
-  let resting = templates.map(() => 0);
+  const lengths = Int32Array.from(templates, (t) => t.shape.length);
+  const maxDistance = Float64Array.from(templates, (t) => t.maxDistance);
+  /** The largest sum of squares a match can have: (maxDistance² · m), a hair over to keep ties. */
+  const maxSum = Float64Array.from(templates, (t) => t.maxDistance ** 2 * t.shape.length * (1 + 1e-12));
+  let ring = new Float64Array(0);
+  let count = new Float64Array(0);
+  /** Where each slot's ring is written next (count mod L, kept apart: a float modulo per sample is slow). */
+  let next = new Int32Array(0);
+  let resting = new Int32Array(0);
+  let slots = 0;
+  /** The matches of the last `update`: template indexes and distances (the first `matches` entries). */
+  const matchedTemplate = new Int32Array(k);
+  const matchedDistance = new Float64Array(k);
+
+  function ensure(n: number): void {
+    if (n <= slots) return;
+    slots = n;
+    ring = grown(ring, n * stride, Float64Array);
+    count = grown(count, n, Float64Array);
+    next = grown(next, n, Int32Array);
+    resting = grown(resting, n * k, Int32Array);
+  }
+
+  return {
+    templates,
+    matchedTemplate,
+    matchedDistance,
+    /** Takes one sample of a slot; returns how many shapes it completed (see `matchedTemplate`). */
+    update(slot: number, value: number): number {
+      if (k === 0) return 0;
+      if (slot >= slots) ensure(slot + 1);
+      const n = count[slot]! + 1;
+      count[slot] = n;
+      const p = next[slot]!;
+      next[slot] = p + 1 === L ? 0 : p + 1;
+      const o = slot * stride;
+      ring[o + p] = value;
+      ring[o + p + L] = value;
+      /** The newest value is at `end` − 1; the m before it are contiguous. */
+      const end = o + p + L + 1;
+      let matches = 0;
+      for (let t = 0; t < k; t++) {
+        const r = slot * k + t;
+        if (resting[r]! > 0) {
+          resting[r]!--;
+          continue;
+        }
+        const m = lengths[t]!;
+        if (n < m) continue;
+        const start = end - m;
+        let mean = 0;
+        for (let j = 0; j < m; j++) mean += ring[start + j]!;
+        mean /= m;
+        let variance = 0;
+        for (let j = 0; j < m; j++) variance += (ring[start + j]! - mean) ** 2;
+        const std = Math.sqrt(variance / m) || 1;
+        const shape = shapes[t]!;
+        const limit = maxSum[t]!;
+        let sum = 0;
+        let j = 0;
+        for (; j < m && sum <= limit; j++) sum += ((ring[start + j]! - mean) / std - shape[j]!) ** 2;
+        if (j < m) continue;
+        const distance = Math.sqrt(sum / m);
+        if (distance <= maxDistance[t]!) {
+          matchedTemplate[matches] = t;
+          matchedDistance[matches] = distance;
+          matches++;
+          resting[r] = m - 1;
+        }
+      }
+      return matches;
+    },
+    snapshot(): TemplateBankSnapshot {
+      const logical = new Float64Array(slots * L);
+      for (let s = 0; s < slots; s++) logical.set(ring.subarray(s * stride, s * stride + L), s * L);
+      return {
+        slots,
+        ring: toB64(logical),
+        count: toB64(count, slots),
+        resting: toB64(resting, slots * k),
+      };
+    },
+    restore(state: TemplateBankSnapshot): void {
+      ensure(state.slots);
+      const logical = new Float64Array(state.slots * L);
+      fromB64(state.ring, logical);
+      for (let s = 0; s < state.slots; s++) {
+        const values = logical.subarray(s * L, (s + 1) * L);
+        ring.set(values, s * stride);
+        ring.set(values, s * stride + L);
+      }
+      fromB64(state.count, count);
+      for (let s = 0; s < state.slots; s++) next[s] = count[s]! % L;
+      fromB64(state.resting, resting);
+    },
+  };
+}
+
+/** Watches one series for stored shapes: a template bank of one slot (see `createTemplateBank`). */
+export function createTemplateWatcher(templates: readonly TemplateSpec[]) {
+  const bank = createTemplateBank(templates);
   return {
     update(value: number): StreamingMatch[] {
-      ring[count % ring.length] = value;
-      count++;
+      const n = bank.update(0, value);
       const out: StreamingMatch[] = [];
-      templates.forEach((template, k) => {
-        if (resting[k]! > 0) {
-          resting[k]!--;
-          return;
-        }
-        const m = template.shape.length;
-        if (count < m) return;
-        const window = new Float64Array(m);
-        for (let j = 0; j < m; j++) window[j] = ring[(count - m + j) % ring.length]!;
-        const z = zNormalise(window);
-        const shape = shapes[k]!;
-        let sum = 0;
-        for (let j = 0; j < m; j++) sum += (z[j]! - shape[j]!) ** 2;
-        const distance = Math.sqrt(sum / m);
-        if (distance <= template.maxDistance) {
-          out.push({ pattern: template.name, distance });
-          resting[k] = m - 1;
-        }
-      });
+      for (let i = 0; i < n; i++)
+        out.push({ pattern: templates[bank.matchedTemplate[i]!]!.name, distance: bank.matchedDistance[i]! });
       return out;
     },
-    snapshot() {
-      return { ring: Array.from(ring), count, resting: [...resting] };
-    },
-    restore(state: { ring: number[]; count: number; resting: number[] }) {
-      ring.set(state.ring);
-      count = state.count;
-      resting = [...state.resting];
-    },
+    snapshot: (): TemplateBankSnapshot => bank.snapshot(),
+    restore: (state: TemplateBankSnapshot): void => bank.restore(state),
   };
 }

@@ -1,12 +1,13 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { quantileSorted } from 'simple-statistics';
-import { createEnsemble } from '../analytics/ensemble.js';
-import { createTemplateWatcher } from '../analytics/patterns.js';
-import { createTrendTracker, type TrendState } from '../analytics/trend.js';
+import { grown } from '../analytics/columns.js';
+import type { TrendState } from '../analytics/trend.js';
 import { defineSeries, seriesKey } from '../metrics/identity.js';
 import type { Labels, SeriesDef } from '../metrics/kinds.js';
 import type { PipelineDefinition, Stage } from './definition.js';
 import { matches } from './match.js';
+import { type AnalyticsSink, SeriesAnalytics, type SeriesAnalyticsSnapshot } from './series-analytics.js';
+import { type SeriesSlotSnapshot, SeriesSlots } from './series-slots.js';
 
 export interface Sample {
   readonly def: SeriesDef;
@@ -332,35 +333,14 @@ function joinStage(
   };
 }
 
-interface SeriesQuality {
-  /** Timestamp of the newest released sample. */
-  released: number;
-  /** Newest timestamp seen (released or waiting). */
-  newest: number;
-  /** Waiting for the watermark, in timestamp order. */
-  pending: [number, number][];
-}
-
 export interface EngineSnapshot {
   /** Late samples and quality counts gathered since the last tick (emitted with the next one). */
   readonly pendingLate?: Sample[];
   readonly pendingFindings?: Findings;
-  readonly analytics?: Record<
-    string,
-    {
-      ensemble: Parameters<ReturnType<typeof createEnsemble>['restore']>[0];
-      trend: Parameters<ReturnType<typeof createTrendTracker>['restore']>[0];
-      patterns?: Parameters<ReturnType<typeof createTemplateWatcher>['restore']>[0];
-    }
-  >;
+  readonly analytics?: SeriesAnalyticsSnapshot;
   readonly maxTs: number | null;
-  readonly series: Record<
-    string,
-    {
-      def: SeriesDef;
-      q: Omit<SeriesQuality, 'released' | 'newest'> & { released: number | null; newest: number | null };
-    }
-  >;
+  /** Every series seen, in slot order (the order of first sight). */
+  readonly series: SeriesSlotSnapshot[];
   readonly stages: Json[];
 }
 
@@ -371,29 +351,32 @@ export interface EngineSnapshot {
  * Per sample: routing, the schema check, duplicate detection, then the reorder buffer: a sample waits
  * until the watermark (newest timestamp seen − allowed lateness) passes it, so samples up to that much
  * out of order are put back in order; one older than the watermark, or than what its series already
- * released, is late and routed out. Released samples run through the stages in order; windows close
- * when the watermark passes their end.
+ * released, is late and routed out. Released samples, in (time, series id) order, go through the
+ * analytics as columns (`analyseBatch`) and then through the stages in order; windows close when the
+ * watermark passes their end.
+ *
+ * Series are numbered in dense slots on first sight (`slotOf`); the hot path (`acceptAt`,
+ * `analyseBatch`) works on slot numbers and typed arrays, never on string-keyed maps.
  */
 export class PipelineEngine {
   private maxTs = Number.NEGATIVE_INFINITY;
-  private readonly series = new Map<string, { def: SeriesDef; q: SeriesQuality }>();
+  private readonly slots: SeriesSlots;
+  /** Per slot: whether the series has every required label (the schema check that depends on the series only). */
+  private labelsOk = new Uint8Array(0);
+  private labelsChecked = 0;
   private readonly runners: StageRunner[];
   private readonly derive: ReturnType<typeof deriver>;
   /** Source series passed through unchanged → their pipeline-labelled counterparts. */
   private readonly passthrough = new Map<string, SeriesDef>();
+  /** The same, by slot, for the path without stages. */
+  private readonly passthroughBySlot: SeriesDef[] = [];
   private derived: Sample[] = [];
   private late: Sample[] = [];
   private anomalies: AnomalyFinding[] = [];
   private patterns: PatternFinding[] = [];
   private trends: TrendFinding[] = [];
-  private readonly analytics = new Map<
-    string,
-    {
-      ensemble: ReturnType<typeof createEnsemble>;
-      trend: ReturnType<typeof createTrendTracker>;
-      patterns: ReturnType<typeof createTemplateWatcher>;
-    }
-  >();
+  private readonly analytics: SeriesAnalytics | null;
+  private readonly sink: AnalyticsSink;
   private findings = emptyFindings();
 
   constructor(
@@ -417,25 +400,23 @@ export class PipelineEngine {
           return joinStage(stage, derive, saved);
       }
     });
+    const config = definition.analytics;
+    this.analytics = config ? new SeriesAnalytics(config, snapshot?.analytics) : null;
+    const defs = () => this.slots.defs;
+    this.sink = {
+      anomaly: (slot, ts, value, score, detector, expectedLow, expectedHigh) =>
+        this.anomalies.push({ def: defs()[slot]!, ts, value, score, detector, expectedLow, expectedHigh }),
+      trend: (slot, ts, state) => this.trends.push({ ...state, def: defs()[slot]!, ts }),
+      pattern: (slot, ts, pattern, distance) =>
+        this.patterns.push({ pattern, distance, def: defs()[slot]!, ts }),
+    };
+    this.slots = new SeriesSlots(snapshot?.series);
     if (snapshot) {
       this.late = [...(snapshot.pendingLate ?? [])];
       if (snapshot.pendingFindings)
         this.findings = { ...snapshot.pendingFindings, gaps: [...snapshot.pendingFindings.gaps] };
       // JSON turns -Infinity ("nothing yet") into null.
-      const num = (v: number | null) => (v === null ? Number.NEGATIVE_INFINITY : v);
-      this.maxTs = num(snapshot.maxTs);
-      for (const [id, saved] of Object.entries(snapshot.analytics ?? {})) {
-        const a = this.analyticsOf(id);
-        a?.ensemble.restore(saved.ensemble);
-        a?.trend.restore(saved.trend);
-        if (saved.patterns) a?.patterns.restore(saved.patterns);
-      }
-      for (const [id, entry] of Object.entries(snapshot.series)) {
-        this.series.set(id, {
-          def: entry.def,
-          q: { ...entry.q, released: num(entry.q.released), newest: num(entry.q.newest) },
-        });
-      }
+      this.maxTs = snapshot.maxTs === null ? Number.NEGATIVE_INFINITY : snapshot.maxTs;
     }
   }
 
@@ -448,68 +429,87 @@ export class PipelineEngine {
     return this.definition.route.some((m) => matches(m, def.name, def.labels));
   }
 
+  /** The dense slot of a series (numbered on first sight), for `acceptAt` and `analyseBatch`. */
+  slotOf(def: SeriesDef): number {
+    return this.slots.slotOf(def);
+  }
+
   /** Takes one sample (already routed to this pipeline). */
   accept(def: SeriesDef, ts: number, value: number): void {
+    this.acceptAt(this.slots.slotOf(def), ts, value);
+  }
+
+  /** Takes one sample of the series in `slot` (from `slotOf`; already routed to this pipeline). */
+  acceptAt(slot: number, ts: number, value: number): void {
     const quality = this.definition.quality;
     this.findings.samplesIn++;
+    if (slot >= this.labelsChecked) this.checkLabels();
     if (
       (quality.min !== undefined && value < quality.min) ||
       (quality.max !== undefined && value > quality.max) ||
-      quality.requiredLabels.some((l) => def.labels[l] === undefined)
+      !this.labelsOk[slot]
     ) {
       this.findings.schemaViolations++;
       return;
     }
-    let entry = this.series.get(def.id);
-    if (!entry) {
-      entry = {
-        def,
-        q: { released: Number.NEGATIVE_INFINITY, newest: Number.NEGATIVE_INFINITY, pending: [] },
-      };
-      this.series.set(def.id, entry);
-    }
-    const q = entry.q;
-    if (ts === q.released || q.pending.some(([t]) => t === ts)) {
+    const outcome = this.slots.accept(slot, ts, value, this.watermark);
+    if (outcome === 'duplicate') {
       this.findings.duplicates++;
       return;
     }
-    if (ts < q.released || ts < this.watermark) {
+    if (outcome === 'late') {
       this.findings.late++;
-      this.late.push({ def, ts, value });
+      this.late.push({ def: this.slots.defs[slot]!, ts, value });
       return;
     }
-    if (ts < q.newest) {
-      this.findings.outOfOrder++;
-      const at = q.pending.findIndex(([t]) => t > ts);
-      q.pending.splice(at === -1 ? q.pending.length : at, 0, [ts, value]);
-    } else {
-      q.pending.push([ts, value]);
-      q.newest = ts;
-    }
+    if (outcome === 'outOfOrder') this.findings.outOfOrder++;
     if (ts > this.maxTs) this.maxTs = ts;
+  }
+
+  private checkLabels(): void {
+    const defs = this.slots.defs;
+    const required = this.definition.quality.requiredLabels;
+    this.labelsOk = grown(this.labelsOk, defs.length, Uint8Array);
+    for (let slot = this.labelsChecked; slot < defs.length; slot++)
+      this.labelsOk[slot] = required.every((l) => defs[slot]!.labels[l] !== undefined) ? 1 : 0;
+    this.labelsChecked = defs.length;
+  }
+
+  /**
+   * Runs the per-series analytics (detector ensemble, trends, stored shapes) over samples given as
+   * columns — slots from `slotOf`, in each series' time order — as `tick` does with what it releases;
+   * the findings come out with the next `tick`.
+   */
+  analyseBatch(slots: Int32Array, ts: Float64Array, values: Float64Array, length = slots.length): void {
+    this.analytics?.analyseBatch(slots, ts, values, this.sink, length);
   }
 
   /** Releases what the watermark has passed, closes due windows, and returns the outputs since the last tick. */
   tick(): TickResult {
     const watermark = this.watermark;
-    const expected = this.definition.quality.expectedIntervalMs;
-    const released: Sample[] = [];
-    for (const { def, q } of this.series.values()) {
-      let n = 0;
-      while (n < q.pending.length && q.pending[n]![0] <= watermark) n++;
-      if (n === 0) continue;
-      for (const [ts, value] of q.pending.splice(0, n)) {
-        if (expected !== undefined && Number.isFinite(q.released) && ts - q.released > 2 * expected) {
-          this.findings.gaps.push([def.id, q.released, ts]);
+    const defs = this.slots.defs;
+    const released = this.slots.release(
+      watermark,
+      this.definition.quality.expectedIntervalMs,
+      (slot, from, to) => this.findings.gaps.push([defs[slot]!.id, from, to]),
+    );
+    const n = released.length;
+    this.analyseBatch(released.slots, released.ts, released.values, n);
+    if (this.runners.length === 0) {
+      // Without stages every released sample passes through unchanged, as the pipeline's own series.
+      for (let i = 0; i < n; i++) {
+        const slot = released.slots[i]!;
+        let def = this.passthroughBySlot[slot];
+        if (!def) {
+          const source = defs[slot]!;
+          def = source.labels.pipeline === this.definition.id ? source : this.passthroughOf(source);
+          this.passthroughBySlot[slot] = def;
         }
-        q.released = ts;
-        released.push({ def, ts, value });
+        this.derived.push({ def, ts: released.ts[i]!, value: released.values[i]! });
       }
-    }
-    released.sort((a, b) => a.ts - b.ts || (a.def.id < b.def.id ? -1 : a.def.id > b.def.id ? 1 : 0));
-    for (const sample of released) {
-      this.analyse(sample);
-      this.run(0, [sample]);
+    } else {
+      for (let i = 0; i < n; i++)
+        this.run(0, [{ def: defs[released.slots[i]!]!, ts: released.ts[i]!, value: released.values[i]! }]);
     }
     for (const [i, runner] of this.runners.entries()) this.run(i + 1, runner.tick(watermark));
     const result = {
@@ -530,62 +530,25 @@ export class PipelineEngine {
     return result;
   }
 
-  /** Per-series detectors and trend tracker (when the definition asks for analytics). */
-  private analyticsOf(seriesId: string) {
-    const config = this.definition.analytics;
-    if (!config) return null;
-    let entry = this.analytics.get(seriesId);
-    if (!entry) {
-      entry = {
-        ensemble: createEnsemble(),
-        trend: createTrendTracker(config.trends),
-        patterns: createTemplateWatcher(config.patterns),
-      };
-      this.analytics.set(seriesId, entry);
-    }
-    return entry;
-  }
-
-  private analyse(sample: Sample): void {
-    const a = this.analyticsOf(sample.def.id);
-    if (!a) return;
-    const detection = a.ensemble.update(sample.value);
-    if (detection.strongest && detection.score >= this.definition.analytics!.minAnomalyScore) {
-      this.anomalies.push({
-        def: sample.def,
-        ts: sample.ts,
-        value: sample.value,
-        score: detection.score,
-        detector: detection.strongest.detector,
-        expectedLow: detection.strongest.expectedLow,
-        expectedHigh: detection.strongest.expectedHigh,
-      });
-    }
-    const trend = a.trend.update(sample.ts, sample.value);
-    if (trend) this.trends.push({ ...trend, def: sample.def, ts: sample.ts });
-    for (const match of a.patterns.update(sample.value))
-      this.patterns.push({ ...match, def: sample.def, ts: sample.ts });
-  }
-
   snapshot(): EngineSnapshot {
     return {
       pendingLate: [...this.late],
       pendingFindings: { ...this.findings, gaps: [...this.findings.gaps] },
-      analytics: Object.fromEntries(
-        [...this.analytics.entries()].map(([id, a]) => [
-          id,
-          { ensemble: a.ensemble.snapshot(), trend: a.trend.snapshot(), patterns: a.patterns.snapshot() },
-        ]),
-      ),
+      ...(this.analytics ? { analytics: this.analytics.snapshot() } : {}),
       maxTs: this.maxTs,
-      series: Object.fromEntries(
-        [...this.series.entries()].map(([id, e]) => [
-          id,
-          { def: e.def, q: { ...e.q, pending: [...e.q.pending] } },
-        ]),
-      ),
+      series: this.slots.snapshot(),
       stages: this.runners.map((r) => r.snapshot()),
     };
+  }
+
+  /** A source series' pipeline-labelled counterpart (a source series is never emitted as itself). */
+  private passthroughOf(source: SeriesDef): SeriesDef {
+    let def = this.passthrough.get(source.id);
+    if (!def) {
+      def = this.derive(source.name, source.labels, source.unit, source.kind);
+      this.passthrough.set(source.id, def);
+    }
+    return def;
   }
 
   private run(from: number, samples: Sample[]): void {
@@ -595,16 +558,8 @@ export class PipelineEngine {
         current = current.flatMap((s) => this.runners[i]!.push(s));
       // Outputs are always the pipeline's own series, never a source series passed through unchanged.
       for (const s of current) {
-        if (s.def.labels.pipeline === this.definition.id) {
-          this.derived.push(s);
-          continue;
-        }
-        let def = this.passthrough.get(s.def.id);
-        if (!def) {
-          def = this.derive(s.def.name, s.def.labels, s.def.unit, s.def.kind);
-          this.passthrough.set(s.def.id, def);
-        }
-        this.derived.push({ ...s, def });
+        if (s.def.labels.pipeline === this.definition.id) this.derived.push(s);
+        else this.derived.push({ ...s, def: this.passthroughOf(s.def) });
       }
     }
   }

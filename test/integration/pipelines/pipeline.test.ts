@@ -287,7 +287,8 @@ describe('streaming pipeline on the log', () => {
     await burst(6, 5000, 5);
     await pipeline.waitFor();
     expect(pipeline.status().mode).toBe('microbatch');
-    await burst(12, 1, 60);
+    // The rate is an EWMA (0.3) over source batches: 20 quiet batches bring even a 1 M/s burst below 2,000/s.
+    await burst(20, 1, 60);
     await pipeline.waitFor();
     expect(pipeline.status().mode).toBe('realtime');
     const switches = (await streamOf(events, 'pipeline-hybrid_p')).filter((e) => e.type === 'modeSwitched');
