@@ -6,6 +6,7 @@
 import { createEnsemble } from '../src/domain/analytics/ensemble.js';
 import { createTemplateBank } from '../src/domain/analytics/patterns.js';
 import { createTrendBank } from '../src/domain/analytics/trend.js';
+import { createWindowBank } from '../src/domain/analytics/windows.js';
 import { defineSeries } from '../src/domain/metrics/identity.js';
 import type { PipelineDefinition } from '../src/domain/pipeline/definition.js';
 import { PipelineEngine } from '../src/domain/pipeline/engine.js';
@@ -70,6 +71,15 @@ export function throughput(definition: PipelineDefinition) {
     }
   });
 
+  const windows = measure(() => {
+    const bank = createWindowBank(analytics.windows);
+    for (let step = 0; step < STEPS; step++) {
+      const ts = T0 + step * 1000;
+      for (let s = 0; s < SERIES; s++) bank.push(s, ts, values[step * SERIES + s]!);
+    }
+    sink += bank.mean(0, 0);
+  });
+
   // The headline: the engine's analysis entry point, in columnar batches of one step (1,000 samples).
   const headline = measure(() => {
     const engine = new PipelineEngine(definition);
@@ -98,7 +108,8 @@ export function throughput(definition: PipelineDefinition) {
   const rows: [string, Rate][] = [
     ['detector ensemble alone', ensemble],
     ['trends + stored shapes alone', trendsAndShapes],
-    ['analyseBatch (ensemble + trends + shapes), headline', headline],
+    [`sliding windows alone (${analytics.windows.map((w) => w.name).join(', ')})`, windows],
+    ['analyseBatch (ensemble + trends + shapes + windows), headline', headline],
     ['engine overall (acceptAt + tick)', engineOverall],
   ];
   return {
@@ -108,6 +119,7 @@ export function throughput(definition: PipelineDefinition) {
     figures: {
       ensembleSamplesPerSecond: Math.round(ensemble.median),
       trendsPatternsSamplesPerSecond: Math.round(trendsAndShapes.median),
+      windowsSamplesPerSecond: Math.round(windows.median),
       engineSamplesPerSecond: Math.round(engineOverall.median),
     },
   };

@@ -1,8 +1,8 @@
 /**
  * Analytics benchmark. (1) Samples per second on one core through the per-series analytics, in parts
  * so the bottleneck is visible: the detector ensemble alone; trends and stored shapes alone; the
- * headline — everything the engine's analysis entry point (`analyseBatch`) runs per sample (ensemble,
- * trends, shapes), fed in columnar batches of 1,000 samples as the engine feeds it; and the engine path
+ * sliding windows alone; the headline — everything the engine's analysis entry point (`analyseBatch`)
+ * runs per sample (ensemble, trends, shapes, windows), fed in columnar batches of 1,000 samples as the engine feeds it; and the engine path
  * overall (`acceptAt` + `tick`: quality checks, reorder buffer, release order, analysis, and the
  * pass-through samples a pipeline without stages emits). 1,000 series × 1,000 steps, each part the
  * median of 3 runs. (2) Latency from a sample's ingest (the agent's `record`) to its `anomalyDetected`

@@ -6,6 +6,7 @@ import { decodeBatch, encodeBatch } from '../domain/metrics/batch.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
 import type { PipelineDefinition } from '../domain/pipeline/definition.js';
 import { type EngineSnapshot, hasFindings, PipelineEngine, type Sample } from '../domain/pipeline/engine.js';
+import { seriesFindingEvents } from '../domain/pipeline/findings.js';
 import { createProgress } from '../runtime/progress.js';
 import { supervise, wakeableSleep } from '../runtime/supervise.js';
 import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
@@ -179,52 +180,14 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const position = trigger.position;
     if (result.derived.length)
       await appendTo('out', 'batchFlushed', position, batchOf(result.derived, counters.out));
-    await appendMany('quality', position, [
-      ...result.anomalies.map((a) => ({
-        type: 'anomalyDetected',
-        data: {
-          sourcePosition: position.toString(),
-          seriesId: a.def.id,
-          name: a.def.name,
-          labels: a.def.labels,
-          ts: a.ts,
-          value: a.value,
-          score: a.score,
-          detector: a.detector,
-          expectedLow: a.expectedLow,
-          expectedHigh: a.expectedHigh,
-        } as unknown as JsonValue,
+    await appendMany(
+      'quality',
+      position,
+      seriesFindingEvents(result, position.toString()).map((e) => ({
+        type: e.type,
+        data: e.data as unknown as JsonValue,
       })),
-      ...result.patterns.map((p) => ({
-        type: 'patternMatched',
-        data: {
-          sourcePosition: position.toString(),
-          seriesId: p.def.id,
-          name: p.def.name,
-          labels: p.def.labels,
-          ts: p.ts,
-          pattern: p.pattern,
-          distance: p.distance,
-        } as unknown as JsonValue,
-      })),
-      ...result.trends.map((t) => ({
-        type: 'trendChanged',
-        data: {
-          sourcePosition: position.toString(),
-          seriesId: t.def.id,
-          name: t.def.name,
-          labels: t.def.labels,
-          ts: t.ts,
-          direction: t.direction,
-          strength: t.strength,
-          slope: t.slope,
-          slopeLow: t.slopeLow,
-          slopeHigh: t.slopeHigh,
-          pValue: t.pValue,
-          momentum: t.momentum,
-        } as unknown as JsonValue,
-      })),
-    ]);
+    );
     if (hasFindings(result.findings)) {
       await appendTo('quality', 'qualityIssuesFound', position, {
         sourcePosition: position.toString(),

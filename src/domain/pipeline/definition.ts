@@ -31,6 +31,18 @@ const duration = z
   .max(30 * 86_400_000);
 const outputName = z.string().regex(/^[A-Za-z_:][A-Za-z0-9_:.]*$/, 'must be a metric name');
 
+const sampleCount = z.number().int().min(2).max(100_000);
+/** A sliding window per series: the last `samples` values, or those of the last `ms` (at most `maxSamples`). */
+const AnalyticsWindow = z.union([
+  z.object({ name: outputName, samples: sampleCount }).strict(),
+  z.object({ name: outputName, ms: duration, maxSamples: sampleCount }).strict(),
+]);
+export const DEFAULT_WINDOWS = [
+  { name: 'short', samples: 30 },
+  { name: 'medium', samples: 300 },
+  { name: 'long', ms: 3_600_000, maxSamples: 720 },
+];
+
 export const Stage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('filter'), match: SeriesMatcher, drop: z.boolean().default(false) }),
   z.object({
@@ -133,6 +145,18 @@ export const PipelineDefinition = z
             }),
           )
           .default([]),
+        /**
+         * Sliding windows kept per series (O(1) per sample each): every anomaly finding carries their
+         * statistics before the sample and names the one its value departs from most.
+         */
+        windows: z
+          .array(AnalyticsWindow)
+          .min(1)
+          .max(8)
+          .default(DEFAULT_WINDOWS)
+          .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, {
+            message: 'window names must be unique',
+          }),
       })
       .optional(),
   })

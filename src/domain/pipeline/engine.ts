@@ -2,6 +2,7 @@ import { DDSketch } from '@datadog/sketches-js';
 import { quantileSorted } from 'simple-statistics';
 import { grown } from '../analytics/columns.js';
 import type { TrendState } from '../analytics/trend.js';
+import type { WindowStats } from '../analytics/windows.js';
 import { defineSeries, seriesKey } from '../metrics/identity.js';
 import type { Labels, SeriesDef } from '../metrics/kinds.js';
 import type { PipelineDefinition, Stage } from './definition.js';
@@ -33,6 +34,10 @@ export interface AnomalyFinding {
   readonly detector: string;
   readonly expectedLow: number;
   readonly expectedHigh: number;
+  /** The series' sliding windows just before the sample… */
+  readonly windows: readonly WindowStats[];
+  /** …and the name of the one the value departs from most. */
+  readonly window: string;
 }
 
 export interface PatternFinding {
@@ -404,8 +409,18 @@ export class PipelineEngine {
     this.analytics = config ? new SeriesAnalytics(config, snapshot?.analytics) : null;
     const defs = () => this.slots.defs;
     this.sink = {
-      anomaly: (slot, ts, value, score, detector, expectedLow, expectedHigh) =>
-        this.anomalies.push({ def: defs()[slot]!, ts, value, score, detector, expectedLow, expectedHigh }),
+      anomaly: (slot, ts, value, score, detector, expectedLow, expectedHigh, context) =>
+        this.anomalies.push({
+          def: defs()[slot]!,
+          ts,
+          value,
+          score,
+          detector,
+          expectedLow,
+          expectedHigh,
+          windows: context.windows,
+          window: context.windows[context.window]!.name,
+        }),
       trend: (slot, ts, state) => this.trends.push({ ...state, def: defs()[slot]!, ts }),
       pattern: (slot, ts, pattern, distance) =>
         this.patterns.push({ pattern, distance, def: defs()[slot]!, ts }),

@@ -6,6 +6,12 @@ import {
   type TrendState,
   type TrendTrackerOptions,
 } from '../analytics/trend.js';
+import {
+  createWindowBank,
+  type WindowBankSnapshot,
+  type WindowSpec,
+  type WindowStats,
+} from '../analytics/windows.js';
 
 type Ensemble = ReturnType<typeof createEnsemble>;
 export type EnsembleSnapshot = ReturnType<Ensemble['snapshot']>;
@@ -14,6 +20,14 @@ export interface AnalyticsConfig {
   readonly minAnomalyScore: number;
   readonly trends: TrendTrackerOptions;
   readonly patterns: readonly TemplateSpec[];
+  readonly windows: readonly WindowSpec[];
+}
+
+/** An anomaly's context: every window's statistics before the sample, and the one it departs from most. */
+export interface WindowContext {
+  readonly windows: WindowStats[];
+  /** Index in `windows`. */
+  readonly window: number;
 }
 
 /** What one batch found, by slot and time; `PipelineEngine` turns these into findings with series. */
@@ -26,6 +40,7 @@ export interface AnalyticsSink {
     detector: string,
     expectedLow: number,
     expectedHigh: number,
+    context: WindowContext,
   ): void;
   trend(slot: number, ts: number, state: TrendState): void;
   pattern(slot: number, ts: number, pattern: string, distance: number): void;
@@ -36,17 +51,20 @@ export interface SeriesAnalyticsSnapshot {
   readonly ensembles: (EnsembleSnapshot | null)[];
   readonly trends: TrendBankSnapshot;
   readonly patterns: TemplateBankSnapshot;
+  readonly windows: WindowBankSnapshot;
 }
 
 /**
  * Per-series analytics over dense series slots: the detector ensemble (one per slot, created when
- * the slot is first analysed), trends and stored shapes (state of every slot in typed arrays). Pure:
+ * the slot is first analysed), trends, stored shapes and sliding windows (state of every slot in
+ * typed arrays). Pure:
  * the same samples in the same order give the same findings, and a snapshot continues exactly.
  */
 export class SeriesAnalytics {
   private readonly ensembles: (Ensemble | null)[] = [];
   private readonly trends;
   private readonly patterns;
+  private readonly windows;
 
   constructor(
     private readonly config: AnalyticsConfig,
@@ -54,6 +72,7 @@ export class SeriesAnalytics {
   ) {
     this.trends = createTrendBank(config.trends);
     this.patterns = createTemplateBank(config.patterns);
+    this.windows = createWindowBank(config.windows);
     if (!snapshot) return;
     for (const [slot, saved] of snapshot.ensembles.entries()) {
       if (!saved) continue;
@@ -63,6 +82,27 @@ export class SeriesAnalytics {
     }
     this.trends.restore(snapshot.trends);
     this.patterns.restore(snapshot.patterns);
+    this.windows.restore(snapshot.windows);
+  }
+
+  /**
+   * The windows of a slot as they stand, and the one `value` departs from most (in standard
+   * deviations; a window whose spread is 0 counts only when the value differs from its mean).
+   */
+  private windowContext(slot: number, value: number): WindowContext {
+    const windows = this.windows.specs.map((_, w) => this.windows.stats(slot, w));
+    let window = 0;
+    let most = -1;
+    for (const [w, s] of windows.entries()) {
+      if (s.count === 0) continue;
+      const deviation = Math.abs(value - s.mean);
+      const z = s.std > 0 ? deviation / s.std : deviation > 0 ? Number.POSITIVE_INFINITY : 0;
+      if (z > most) {
+        most = z;
+        window = w;
+      }
+    }
+    return { windows, window };
   }
 
   /**
@@ -80,6 +120,7 @@ export class SeriesAnalytics {
     const trends = this.trends;
     const patterns = this.patterns;
     const templates = patterns.templates;
+    const windows = this.windows;
     for (let i = 0; i < length; i++) {
       const slot = slots[i]!;
       const t = ts[i]!;
@@ -101,7 +142,9 @@ export class SeriesAnalytics {
           strongest.detector,
           strongest.expectedLow,
           strongest.expectedHigh,
+          this.windowContext(slot, value),
         );
+      windows.push(slot, t, value);
       const trend = trends.update(slot, t, value);
       if (trend) sink.trend(slot, t, trend);
       const matches = patterns.update(slot, value);
@@ -115,6 +158,7 @@ export class SeriesAnalytics {
       ensembles: Array.from(this.ensembles, (e) => e?.snapshot() ?? null),
       trends: this.trends.snapshot(),
       patterns: this.patterns.snapshot(),
+      windows: this.windows.snapshot(),
     };
   }
 }

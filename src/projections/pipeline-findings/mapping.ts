@@ -1,4 +1,5 @@
 import { decodeBatch } from '../../domain/metrics/batch.js';
+import type { AnomalyDetected } from '../../domain/pipeline/findings.js';
 import type { RecordedEvent } from '../../stores/event-store/port.js';
 import { clickhouseTime } from '../audit-index/mapping.js';
 import type { Row } from '../projection.js';
@@ -50,13 +51,8 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
     const pipelineId = event.streamId.slice('findings-'.length);
     const position = event.position.toString();
     if (event.type === 'anomalyDetected') {
-      const d = event.data as unknown as SeriesFinding & {
-        value: number;
-        score: number;
-        detector: string;
-        expectedLow: number;
-        expectedHigh: number;
-      };
+      const d = event.data as unknown as AnomalyDetected;
+      const window = d.windows?.find((w) => w.name === d.window);
       anomalies.push({
         ...seriesColumns(pipelineId, d, position),
         value: d.value,
@@ -64,6 +60,12 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
         detector: d.detector,
         expected_low: d.expectedLow,
         expected_high: d.expectedHigh,
+        window: window?.name ?? '',
+        window_count: window?.count ?? 0,
+        window_mean: window?.mean ?? 0,
+        window_std: window?.std ?? 0,
+        window_min: window?.min ?? 0,
+        window_max: window?.max ?? 0,
         detected_at: clickhouseTime(event.createdAt),
         position,
       });

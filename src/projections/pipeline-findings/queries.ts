@@ -12,6 +12,13 @@ export interface AnomalyRow {
   readonly detector: string;
   readonly expectedLow: number;
   readonly expectedHigh: number;
+  /** The window the value departs from most, and its statistics before the sample. */
+  readonly window: string;
+  readonly windowCount: number;
+  readonly windowMean: number;
+  readonly windowStd: number;
+  readonly windowMin: number;
+  readonly windowMax: number;
 }
 
 export interface TrendRow {
@@ -35,7 +42,9 @@ export async function findAnomalies(
   const rows = await queryRows<Omit<AnomalyRow, 'ts'> & { tsMs: string }>(
     store,
     `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, name, labels, toUnixTimestamp64Milli(ts) AS tsMs,
-            value, score, detector, expected_low AS expectedLow, expected_high AS expectedHigh
+            value, score, detector, expected_low AS expectedLow, expected_high AS expectedHigh,
+            window, window_count AS windowCount, window_mean AS windowMean, window_std AS windowStd,
+            window_min AS windowMin, window_max AS windowMax
        FROM ${store.table('anomalies')}
       WHERE ${RANGE} AND score >= {minScore:Float64}
         ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}

@@ -7,6 +7,7 @@ import { migration0004 } from './migrations/0004_pipeline_quality.js';
 import { migration0005 } from './migrations/0005_anomalies_trends.js';
 import { migration0006 } from './migrations/0006_alerts.js';
 import { migration0007 } from './migrations/0007_patterns.js';
+import { migration0008 } from './migrations/0008_anomaly_windows.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0007,
+  migration0008,
 ];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */

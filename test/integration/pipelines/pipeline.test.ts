@@ -216,18 +216,17 @@ describe('streaming pipeline on the log', () => {
     });
     await first.start();
     const wave = (i: number) => 50 + 2 * Math.sin(i * 1.7) + Math.sin(i * 0.31);
+    const sampleAt = (i: number) => {
+      const square = i >= 100 && i < 108 ? (Math.floor((i - 100) / 2) % 2 === 1 ? 51.5 : 48.5) : null;
+      return i === 200 ? 95 : i >= 240 ? wave(i) + (i - 240) : (square ?? wave(i));
+    };
     for (let b = 0; b < 10; b++) {
       const samples: [SeriesDef, number, number][] = [];
       for (let s = 0; s < 30; s++) {
         const i = b * 30 + s;
         // Flat with noise; a spike at i = 200; a steady climb from i = 240.
         // …and a square wave (a stored shape) at i = 100..107.
-        const square = i >= 100 && i < 108 ? (Math.floor((i - 100) / 2) % 2 === 1 ? 51.5 : 48.5) : null;
-        samples.push([
-          cpu('a'),
-          T0 + i * 1000,
-          i === 200 ? 95 : i >= 240 ? wave(i) + (i - 240) : (square ?? wave(i)),
-        ]);
+        samples.push([cpu('a'), T0 + i * 1000, sampleAt(i)]);
       }
       await append(samples);
       if (b === 6) {
@@ -254,6 +253,35 @@ describe('streaming pipeline on the log', () => {
     expect(anomalies.map((a) => [a.ts - T0, a.value])).toEqual([[200_000, 95]]);
     expect(anomalies[0]).toMatchObject({ detector: 'zscore', seriesId: cpu('a').id });
     expect(anomalies[0]!.expectedHigh).toBeLessThan(95);
+    // The windows before the spike: short = the 30 samples before it, medium = all 200 before it (fewer
+    // than 300), long = the last hour (all 200, fewer than 720); the spike departs most from the window
+    // with the smallest spread relative to its distance.
+    const before = Array.from({ length: 200 }, (_, i) => sampleAt(i));
+    const windowStats = (values: number[]) => {
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1));
+      return { count: values.length, mean, std, min: Math.min(...values), max: Math.max(...values) };
+    };
+    const candidates = {
+      short: windowStats(before.slice(170)),
+      medium: windowStats(before),
+      long: windowStats(before),
+    };
+    const [name, expectedWindow] = Object.entries(candidates).sort(
+      ([, a], [, b]) => Math.abs(95 - b.mean) / b.std - Math.abs(95 - a.mean) / a.std,
+    )[0]!;
+    const a0 = anomalies[0]!;
+    expect(a0.window).toBe(name);
+    expect(a0.windowCount).toBe(expectedWindow.count);
+    expect(a0.windowMean).toBeCloseTo(expectedWindow.mean, 9);
+    expect(a0.windowStd).toBeCloseTo(expectedWindow.std, 9);
+    expect([a0.windowMin, a0.windowMax]).toEqual([expectedWindow.min, expectedWindow.max]);
+    const [event] = (await streamOf(events, 'findings-watch')).filter((e) => e.type === 'anomalyDetected');
+    expect((event!.data as { windows: { name: string }[] }).windows.map((w) => w.name)).toEqual([
+      'short',
+      'medium',
+      'long',
+    ]);
     const [pattern] = await queryRows<{ pattern: string; at: string }>(
       analytics,
       "SELECT pattern, toString(toUnixTimestamp64Milli(ts)) AS at FROM pipe.patterns WHERE pipeline_id = 'watch'",
