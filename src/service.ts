@@ -22,6 +22,7 @@ import { metricSeriesProjection } from './projections/metric-series/index.js';
 import { pipelineFindingsProjection } from './projections/pipeline-findings/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { type App, buildApp } from './server/app.js';
+import { createGraphQLServer } from './server/graphql.js';
 import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
 import { migrate } from './stores/clickhouse/migrations.js';
 import { applyRetention } from './stores/clickhouse/retention.js';
@@ -162,6 +163,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     version,
     agents: [...agents.values()],
     pipelines,
+    graphql: createGraphQLServer({ events, analytics, alertManager, ingestAgent: otlp }, logger),
     routes: [
       {
         method: 'POST',

@@ -5,6 +5,7 @@ import type { CollectionAgent } from '../collection/agent.js';
 import type { ProjectionRunner } from '../projections/runner.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
+import { GRAPHQL_PATH, type GraphQLServer } from './graphql.js';
 import { createServiceMetrics } from './metrics.js';
 
 export interface AppDeps {
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly pipelines?: readonly { status(): unknown }[];
   /** Extra routes (ingest endpoints). */
   readonly routes?: readonly Route[];
+  /** The GraphQL API on `/graphql` (HTTP, SSE and graphql-ws). */
+  readonly graphql?: GraphQLServer;
 }
 
 export interface Route {
@@ -100,6 +103,7 @@ export function buildApp(deps: AppDeps): App {
       res.end(await metrics.metrics());
       return;
     }
+    if (deps.graphql && url.pathname === GRAPHQL_PATH) return deps.graphql.handle(req, res);
     const route = deps.routes?.find((r) => r.path === url.pathname);
     if (route) {
       if (req.method !== route.method) {
@@ -114,7 +118,12 @@ export function buildApp(deps: AppDeps): App {
       return sendJson(res, 200, {
         service: 'all-use-learning',
         version: deps.version,
-        endpoints: ['/healthz', '/metrics', ...(deps.routes ?? []).map((r) => `${r.method} ${r.path}`)],
+        endpoints: [
+          '/healthz',
+          '/metrics',
+          ...(deps.graphql ? [GRAPHQL_PATH] : []),
+          ...(deps.routes ?? []).map((r) => `${r.method} ${r.path}`),
+        ],
       });
     }
     sendJson(res, 404, {
@@ -134,6 +143,7 @@ export function buildApp(deps: AppDeps): App {
         });
       });
       const listening = server;
+      deps.graphql?.attach(listening);
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);
         listening.listen(port, host, () => resolve());
@@ -148,8 +158,13 @@ export function buildApp(deps: AppDeps): App {
       const closing = server;
       server = null;
       if (closing) {
-        await new Promise<void>((resolve) => closing.close(() => resolve()));
-        closing.closeAllConnections();
+        await deps.graphql?.close();
+        const closed = new Promise<void>((resolve) => closing.close(() => resolve()));
+        // Requests in flight get a moment to finish; long-lived ones (SSE subscriptions) are cut.
+        closing.closeIdleConnections();
+        const grace = setTimeout(() => closing.closeAllConnections(), 1000);
+        await closed;
+        clearTimeout(grace);
       }
       for (const agent of deps.agents ?? []) await agent.stop();
       await deps.host.stop();

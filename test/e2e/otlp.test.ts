@@ -85,7 +85,7 @@ describe('OTLP/HTTP ingest with the OpenTelemetry JS SDK', () => {
   }
 
   const post = (body: Buffer | string, headers: Record<string, string>) =>
-    fetch(`${service.url}/v1/metrics`, { method: 'POST', body, headers });
+    fetch(`${service.url}/v1/metrics`, { method: 'POST', body: body as BodyInit, headers });
   const gaugeRequest = (dataPoints: unknown[], name = 'm') =>
     JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name, gauge: { dataPoints } }] }] }] });
   const ns = () => String(BigInt(Date.now()) * 1_000_000n);

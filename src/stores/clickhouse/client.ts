@@ -126,7 +126,8 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
       const response = await fetch(url, {
         method: 'POST',
         headers,
-        body: new Blob(chunks),
+        // Our chunks are ArrayBuffer-backed (never shared memory), as Blob asks.
+        body: new Blob(chunks as Uint8Array<ArrayBuffer>[]),
         signal: AbortSignal.timeout(300_000),
       });
       if (!response.ok)

@@ -1,0 +1,23 @@
+import { badInput } from './errors.js';
+
+/** A query's `limit`: default 1,000, at most 10,000. */
+export function limitOf(limit: number | null | undefined): number {
+  if (limit === null || limit === undefined) return 1000;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw badInput('limit', `must be an integer from 1 to 10000, got ${limit}`);
+  return limit;
+}
+
+/** A series id argument: the decimal UInt64 the series tables use. */
+export function seriesIdArg(seriesId: string | null | undefined): string | undefined {
+  if (seriesId === null || seriesId === undefined) return undefined;
+  if (!/^\d{1,20}$/.test(seriesId))
+    throw badInput('seriesId', `must be a decimal series id, got ${JSON.stringify(seriesId)}`);
+  return seriesId;
+}
+
+/** A time range argument pair: `from` before `to`. */
+export function rangeOf(from: number, to: number): { from: Date; to: Date } {
+  if (!(from < to)) throw badInput('to', 'must be after from');
+  return { from: new Date(from), to: new Date(to) };
+}

@@ -1,0 +1,247 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/fixtures.js';
+import { collect, gql, wsClient } from '../support/graphql.js';
+import { type Service, settle, startService } from '../support/service.js';
+
+interface Anomaly {
+  name: string;
+  value: number;
+  score: number;
+  detector: string;
+  position: string;
+  labels: { name: string; value: string }[];
+}
+interface Transition {
+  key: string;
+  transition: string;
+  severity: string;
+  by: string | null;
+}
+interface Notification {
+  reason: string;
+  severity: string;
+  group: { name: string; value: string }[];
+  alerts: string[];
+}
+
+const INGEST = `mutation ($samples: [SampleInput!]!) {
+  ingestMetrics(samples: $samples) { accepted dropped rejected { index field reason } }
+}`;
+
+/** One sample a second for `count` seconds from `start`, a spike of 99 at index `spikeAt`. */
+const samples = (start: number, from: number, count: number, spikeAt?: number) =>
+  Array.from({ length: count }, (_, k) => {
+    const i = from + k;
+    return {
+      name: 'cpu',
+      labels: [{ name: 'host', value: 'a' }],
+      kind: 'gauge',
+      value: i === spikeAt ? 99 : 40 + Math.sin(i) * 2,
+      timestamp: new Date(start + i * 1000).toISOString(),
+    };
+  });
+
+describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then an alert', () => {
+  let service: Service & { url: string };
+  let client: Client;
+  const T0 = Date.now() - 600_000;
+
+  beforeAll(async () => {
+    const dir = tempDir('gql-');
+    const pipelines = join(dir, 'pipelines.json');
+    const rules = join(dir, 'rules.json');
+    writeFileSync(
+      pipelines,
+      JSON.stringify([
+        {
+          id: 'detect',
+          route: [{ name: 'cpu' }],
+          quality: { allowedLatenessMs: 0, requiredLabels: [] },
+          analytics: { minAnomalyScore: 0.9 },
+        },
+      ]),
+    );
+    writeFileSync(
+      rules,
+      JSON.stringify([
+        {
+          id: 'cpu_anomaly',
+          match: { name: 'cpu' },
+          condition: { type: 'anomalyScore', min: 0.9 },
+          severity: 'warning',
+          groupBy: ['host'],
+          escalation: { afterMs: 1500, to: 'critical' },
+          resolveAfterMs: 3000,
+        },
+      ]),
+    );
+    service = await startService({
+      PIPELINES_FILE: pipelines,
+      ALERT_RULES_FILE: rules,
+      ALERT_TICK_MS: '100',
+    });
+    client = wsClient(service.url, { 'x-principal': 'user:ann' });
+  });
+
+  afterAll(async () => {
+    await client?.dispose();
+    await service?.stop();
+  });
+
+  it('delivers the anomaly, the alert, its escalation when unacknowledged, and nothing under a silence', async () => {
+    // From the start of the log: nothing can slip past between subscribing and ingesting.
+    const anomalies = collect<Anomaly>(
+      client,
+      `subscription { anomalyDetected(after: "0", minScore: 0.5) { name value score detector position labels { name value } } }`,
+    );
+    const transitions = collect<Transition>(
+      client,
+      `subscription { alertChanged(after: "0") { key transition severity by } }`,
+    );
+    const notifications = collect<Notification>(
+      client,
+      `subscription { alertNotified(after: "0") { reason severity group { name value } alerts } }`,
+    );
+
+    const baseline = await gql(service.url, INGEST, { samples: samples(T0, 0, 100) });
+    expect(baseline).toEqual({ data: { ingestMetrics: { accepted: 100, dropped: 0, rejected: [] } } });
+    await gql(service.url, INGEST, { samples: samples(T0, 100, 50, 120) });
+
+    const [anomaly] = await anomalies.until((a) => a.length >= 1);
+    expect(anomaly).toMatchObject({ name: 'cpu', value: 99, labels: [{ name: 'host', value: 'a' }] });
+    expect(anomaly!.score).toBeGreaterThanOrEqual(0.9);
+    await transitions.until((t) => t.some((x) => x.transition === 'fired'));
+    await notifications.until((n) => n.length >= 1);
+    expect(notifications.items[0]).toMatchObject({
+      reason: 'fired',
+      severity: 'warning',
+      group: [{ name: 'host', value: 'a' }],
+    });
+
+    // Nobody acknowledges it within 1.5 s: it escalates to critical and notifies again.
+    await transitions.until((t) => t.some((x) => x.transition === 'escalated'));
+    await notifications.until((n) => n.length >= 2);
+    expect(notifications.items[1]).toMatchObject({ reason: 'escalated', severity: 'critical' });
+    const key = transitions.items.find((t) => t.transition === 'fired')!.key;
+
+    // Acknowledged over GraphQL, recorded with who asked.
+    const ack = await gql(
+      service.url,
+      'mutation ($key: String!) { acknowledgeAlert(key: $key) }',
+      { key },
+      {
+        'x-principal': 'user:ann',
+      },
+    );
+    expect(ack).toEqual({ data: { acknowledgeAlert: true } });
+    await transitions.until((t) => t.some((x) => x.transition === 'acknowledged'));
+    expect(transitions.items.find((t) => t.transition === 'acknowledged')).toMatchObject({ by: 'user:ann' });
+
+    // No new anomaly for 3 s: the alert resolves.
+    await transitions.until((t) => t.some((x) => x.transition === 'resolved'));
+    await notifications.until((n) => n.length >= 3);
+    expect(notifications.items.map((n) => n.reason)).toEqual(['fired', 'escalated', 'resolved']);
+
+    const silence = await gql(
+      service.url,
+      `mutation ($input: SilenceInput!) { createSilence(input: $input) { id createdBy matchers { name value } } }`,
+      {
+        input: {
+          matchers: [{ name: 'alertname', value: 'cpu_anomaly' }],
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+          comment: 'maintenance',
+        },
+      },
+      { 'x-principal': 'user:ann' },
+    );
+    expect(silence.data).toMatchObject({ createSilence: { createdBy: 'user:ann' } });
+
+    // A second spike, past the ensemble's damping period, under the silence: the anomaly and the
+    // alert are recorded and delivered, the notification is not sent.
+    await gql(service.url, INGEST, { samples: samples(T0, 150, 200, 330) });
+    await anomalies.until((a) => a.some((x) => x.value === 99 && x.position !== anomaly!.position));
+    await transitions.until((t) => t.filter((x) => x.transition === 'fired').length === 2);
+    await service.alertManager!.waitFor();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(notifications.items).toHaveLength(3);
+    expect(anomalies.errors).toEqual([]);
+    expect(transitions.errors).toEqual([]);
+    for (const s of [anomalies, transitions, notifications]) s.dispose();
+
+    // The same facts are rows, queryable by series, time and severity.
+    await settle(service);
+    const window = { from: new Date(T0).toISOString(), to: new Date().toISOString() };
+    const rows = await gql<{ anomalies: Anomaly[] }>(
+      service.url,
+      'query ($from: DateTime!, $to: DateTime!) { anomalies(from: $from, to: $to, minScore: 0.9) { name value detector } }',
+      window,
+    );
+    expect(rows.data?.anomalies.map((a) => a.value)).toEqual([99, 99]);
+    const critical = await gql<{ alertTransitions: { transition: string }[] }>(
+      service.url,
+      'query ($from: DateTime!, $to: DateTime!) { alertTransitions(from: $from, to: $to, severity: critical) { transition } }',
+      { from: window.from, to: new Date(Date.now() + 60_000).toISOString() },
+    );
+    expect(critical.data?.alertTransitions.map((t) => t.transition)).toContain('alertEscalated');
+    const firing = await gql<{ alerts: { key: string; status: string }[] }>(
+      service.url,
+      'query { alerts(status: "firing") { key status } }',
+    );
+    expect(firing.data?.alerts).toEqual([{ key, status: 'firing' }]);
+  });
+
+  it('serves subscriptions over SSE too', async () => {
+    const response = await fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { anomalyDetected(after: "0") { value } }' }),
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.getReader();
+    let text = '';
+    while (!text.includes('"value"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain('{"data":{"anomalyDetected":{"value":99}}}');
+  });
+
+  it('answers bad input with the field and the reason, and keeps serving', async () => {
+    const limit = await gql(
+      service.url,
+      'query { anomalies(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", limit: 0) { value } }',
+    );
+    expect(limit.errors?.[0]).toMatchObject({
+      message: 'limit: must be an integer from 1 to 10000, got 0',
+      extensions: { code: 'BAD_USER_INPUT', field: 'limit' },
+    });
+    const date = await gql(
+      service.url,
+      'query { anomalies(from: "yesterday", to: "2026-01-02T00:00:00Z") { value } }',
+    );
+    expect(date.errors?.[0]?.message).toContain('DateTime must be an ISO-8601 string');
+    const position = await gql(service.url, 'subscription { anomalyDetected(after: "-1") { value } }');
+    expect(position.errors?.[0]?.message).toContain('Position must be a decimal string');
+    const sample = await gql<{ ingestMetrics: { accepted: number; rejected: unknown[] } }>(
+      service.url,
+      INGEST,
+      {
+        samples: [
+          { name: 'ok_metric', kind: 'gauge', value: 1 },
+          { name: 'bad name!', kind: 'gauge', value: 1 },
+        ],
+      },
+    );
+    expect(sample.data?.ingestMetrics.accepted).toBe(1);
+    expect(sample.data?.ingestMetrics.rejected).toMatchObject([{ index: 1, field: 'name' }]);
+    const unknownKey = await gql(service.url, 'mutation { acknowledgeAlert(key: "nope|1") }');
+    expect(unknownKey).toEqual({ data: { acknowledgeAlert: false } });
+    const health = await fetch(`${service.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+});
