@@ -40,6 +40,7 @@ function apply(context: AlertManagerContext, event: AlertEvent): Partial<AlertMa
       const { [event.id]: _removed, ...rest } = context.silences;
       return { silences: rest };
     }
+    if (event.type === 'notificationRaised') return {};
     if (event.type === 'notificationSent') return { notificationsSent: context.notificationsSent + 1 };
     return { notificationsFailed: context.notificationsFailed + 1 };
   }
@@ -119,6 +120,7 @@ export const alertManagerMachine = setup({
         alertAcknowledged: { actions: 'record' },
         silenceCreated: { actions: 'record' },
         silenceRemoved: { actions: 'record' },
+        notificationRaised: { actions: 'record' },
         notificationSent: { actions: 'record' },
         notificationFailed: { actions: 'record' },
       },

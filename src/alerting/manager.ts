@@ -116,6 +116,29 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     }
   }
 
+  /** A notification's stable id: a receiver (and a re-evaluation after a restart) can tell it again. */
+  const notificationId = (n: Notification) => `${n.rule}|${JSON.stringify(n.group)}|${n.reason}|${n.at}`;
+
+  /** Records each decided notification (the live subscription's feed), then hands it to delivery. */
+  async function raise(notifications: readonly Notification[]): Promise<void> {
+    for (const n of notifications) {
+      await send(
+        {
+          type: 'notificationRaised',
+          rule: n.rule,
+          reason: n.reason,
+          severity: n.severity,
+          group: n.group,
+          alerts: n.alerts.map((a) => a.key),
+          rootCause: n.rootCause,
+          at: n.at,
+        },
+        `notify:${notificationId(n)}`,
+      );
+    }
+    dispatch(notifications);
+  }
+
   /**
    * Deliveries run on their own ordered chain, so a slow or failing webhook (up to 5 attempts with
    * backoff) never holds up evaluation, ticks or acknowledgements.
@@ -133,8 +156,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       options.onNotification?.(n);
       if (!options.webhookUrl) continue;
       // A stable id lets a receiver drop a notification delivered twice (a retry after a lost reply).
-      const id = `${n.rule}|${JSON.stringify(n.group)}|${n.reason}|${n.at}`;
-      const result = await postWebhook(options.webhookUrl, { ...n, id });
+      const result = await postWebhook(options.webhookUrl, { ...n, id: notificationId(n) });
       const common = {
         rule: n.rule,
         reason: n.reason,
@@ -214,7 +236,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         await serial(async () => {
           const { transitions, notifications } = engine.observeAll(observationsOf(event), now());
           await record(transitions, event.position);
-          dispatch(notifications);
+          await raise(notifications);
         });
         processed = event.position;
         progress.advanced();
@@ -258,7 +280,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       await serial(async () => {
         const { transitions, notifications } = engine.tick(now());
         await record(transitions, null);
-        dispatch(notifications);
+        await raise(notifications);
       });
       await deliveries;
     },

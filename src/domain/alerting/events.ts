@@ -25,6 +25,17 @@ export const AlertEvent = z.discriminatedUnion('type', [
   AlertFact.extend({ type: z.literal('alertAcknowledged'), by: z.string() }),
   z.object({ type: z.literal('silenceCreated'), silence: Silence }),
   z.object({ type: z.literal('silenceRemoved'), id: z.string(), at: z.number() }),
+  /** A grouped notification decided (not silenced): what live subscribers receive, webhook or not. */
+  z.object({
+    type: z.literal('notificationRaised'),
+    rule: z.string(),
+    reason: z.enum(['fired', 'escalated', 'resolved']),
+    severity: z.enum(SEVERITIES),
+    group: z.record(z.string(), z.string()),
+    alerts: z.array(z.string()),
+    rootCause: z.string().nullable(),
+    at: z.number(),
+  }),
   z.object({
     type: z.literal('notificationSent'),
     rule: z.string(),

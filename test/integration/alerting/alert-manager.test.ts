@@ -151,10 +151,13 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
     expect(facts).toEqual([
       'alertPending',
       'alertFired',
+      'notificationRaised',
       'notificationSent',
       'alertEscalated',
+      'notificationRaised',
       'notificationSent',
       'alertResolved',
+      'notificationRaised',
       'notificationSent',
       'silenceCreated',
       'alertPending',
