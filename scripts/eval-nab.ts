@@ -2,24 +2,35 @@
  * NAB evaluation: runs the production detector ensemble over every `DIR/<category>/<file>.csv`, one
  * series at a time, online (a score uses only the rows up to its own), and writes NAB's results layout:
  * `OUT/<detector>/<category>/<detector>_<file>.csv` with `timestamp,value,anomaly_score`. With
- * `--labels FILE` it also prints the Standard, Reward-Low-FP and Reward-Low-FN scores.
+ * `--labels FILE` it also prints the Standard, Reward-Low-FP and Reward-Low-FN scores. With
+ * `--ensemble contextOSE` it runs the CAD OSE ensemble (`CONTEXT_OSE_ENSEMBLE`) instead of the default.
  * Usage: npm run eval:nab -- --data ../shared/data/nab/data --out results [--labels ../shared/data/nab/labels.json]
+ *        [--ensemble default|contextOSE]
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { createEnsemble } from '../src/domain/analytics/ensemble.js';
+import { CONTEXT_OSE_ENSEMBLE, contextOseMembers, createEnsemble } from '../src/domain/analytics/ensemble.js';
 import { NAB_PROFILES, type NabFile, nabScore, rowOf } from '../src/domain/evaluation/nab-score.js';
 
-const DETECTOR = 'allUseEnsemble';
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? undefined : process.argv[i + 1];
 };
+const choice = arg('ensemble') ?? 'default';
+if (choice !== 'default' && choice !== 'contextOSE') {
+  process.stderr.write('--ensemble must be default or contextOSE\n');
+  process.exit(2);
+}
+const DETECTOR = choice === 'default' ? 'allUseEnsemble' : 'allUseContextOSE';
+const makeEnsemble = () =>
+  choice === 'default' ? createEnsemble() : createEnsemble(CONTEXT_OSE_ENSEMBLE, contextOseMembers());
 const dataDir = arg('data');
 const outDir = arg('out');
 const labelsFile = arg('labels');
 if (!dataDir || !outDir) {
-  process.stderr.write('usage: eval-nab --data DIR --out OUT [--labels FILE]\n');
+  process.stderr.write(
+    'usage: eval-nab --data DIR --out OUT [--labels FILE] [--ensemble default|contextOSE]\n',
+  );
   process.exit(2);
 }
 
@@ -44,7 +55,7 @@ for (const category of readdirSync(dataDir, { withFileTypes: true })
       const cells = line.split(',');
       return { timestamp: cells[tsAt]!, value: Number(cells[valueAt]) };
     });
-    const ensemble = createEnsemble();
+    const ensemble = makeEnsemble();
     const scores = rows.map((row) => ensemble.update(row.value).score);
     const target = join(outDir, DETECTOR, category);
     mkdirSync(target, { recursive: true });

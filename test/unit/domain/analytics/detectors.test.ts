@@ -82,3 +82,31 @@ describe('detectors, after review', () => {
     expect(stats.std).toBeCloseTo(1, 9);
   });
 });
+
+describe('ensemble checkpoints', () => {
+  const seasonalSeries = (length: number) =>
+    Array.from({ length }, (_, i) => 100 + 10 * Math.sin((2 * Math.PI * i) / 48) + noise(i));
+
+  it('continues identically after a snapshot through JSON (default members)', () => {
+    const values = seasonalSeries(3000);
+    values[2500] = 150;
+    const a = createEnsemble();
+    for (const v of values.slice(0, 1500)) a.update(v);
+    const b = createEnsemble();
+    b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+    const rest = values.slice(1500);
+    const fromB = rest.map((v) => b.update(v));
+    expect(fromB).toEqual(rest.map((v) => a.update(v)));
+    expect(fromB.some((d) => d.strongest?.detector === 'seasonal')).toBe(true);
+  });
+
+  it('restores a checkpoint saved before a member joined: the new member starts fresh', () => {
+    const values = seasonalSeries(400);
+    const old = createEnsemble(undefined, [zScoreDetector(6400)]);
+    for (const v of values) old.update(v);
+    const state = JSON.parse(JSON.stringify(old.snapshot()));
+    const current = createEnsemble();
+    current.restore(state);
+    expect(current.update(values[0]!).strongest?.detector).toBe('zscore');
+  });
+});
