@@ -95,6 +95,7 @@ export const ConfigSchema = z.object({
   SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   PIPELINES_FILE: z.string().optional(),
   ALERT_RULES_FILE: z.string().optional(),
+  COMPLEX_EVENT_RULES_FILE: z.string().optional(),
   ALERT_WEBHOOK_URL: optionalUrl(['http://', 'https://']),
   ALERT_TICK_MS: int(100, 3_600_000).default(5000),
   PRIVACY_DROP_LABELS: labelList,

@@ -11,6 +11,8 @@ import { loadAlertRules } from './alerting/load.js';
 import { type AlertManager, createAlertManager } from './alerting/manager.js';
 import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
 import { selfMonitor } from './collection/self-monitor.js';
+import { loadComplexEventRules } from './complex-events/load.js';
+import { type ComplexEventRuntime, createComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { prometheusScraper } from './ingest/prometheus/scrape.js';
@@ -39,6 +41,7 @@ export interface Service {
   readonly projections: readonly ProjectionRunner[];
   readonly pipelines: readonly PipelineRuntime[];
   readonly alertManager: AlertManager | null;
+  readonly complexEvents: ComplexEventRuntime | null;
   /** Starts agents, projections and the HTTP server, then resumes actors left mid-work. */
   start(): Promise<{ port: number; host: string }>;
   stop(): Promise<void>;
@@ -94,6 +97,13 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         logger,
         webhookUrl: config.ALERT_WEBHOOK_URL,
         tickMs: config.ALERT_TICK_MS,
+      })
+    : null;
+  const complexEvents = config.COMPLEX_EVENT_RULES_FILE
+    ? createComplexEventRuntime({
+        rules: loadComplexEventRules(config.COMPLEX_EVENT_RULES_FILE),
+        events,
+        logger,
       })
     : null;
   const definitions = [
@@ -162,7 +172,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     migrations,
     version,
     agents: [...agents.values()],
-    pipelines,
+    pipelines: complexEvents ? [...pipelines, complexEvents] : pipelines,
     graphql: createGraphQLServer({ events, analytics, alertManager, ingestAgent: otlp }, logger),
     routes: [
       {
@@ -205,6 +215,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     projections,
     pipelines,
     alertManager,
+    complexEvents,
     async start() {
       await otlp.start(['event']);
       for (const { target, agent } of scrapers) {
@@ -216,6 +227,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
       }
       for (const pipeline of pipelines) await pipeline.start();
+      await complexEvents?.start();
       await alertManager?.start();
       scavenger = setInterval(() => {
         scavenge().catch((error: unknown) => logger.warn({ err: error }, 'scavenge failed'));
@@ -230,6 +242,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       if (scavenger) clearInterval(scavenger);
       monitor?.close();
       await alertManager?.stop();
+      await complexEvents?.stop();
       for (const pipeline of pipelines) await pipeline.stop();
       await app.stop();
     },

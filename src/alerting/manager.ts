@@ -9,6 +9,7 @@ import {
 } from '../domain/alerting/engine.js';
 import type { AlertRule, Silence } from '../domain/alerting/rules.js';
 import { decodeBatch } from '../domain/metrics/batch.js';
+import { seriesId } from '../domain/metrics/identity.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
 import { createProgress } from '../runtime/progress.js';
 import { supervise, wakeableSleep } from '../runtime/supervise.js';
@@ -44,8 +45,8 @@ export interface AlertManager {
 }
 
 const FILTER = {
-  categories: ['samples', 'findings'],
-  eventTypes: ['batchFlushed', 'anomalyDetected', 'patternMatched'],
+  categories: ['samples', 'findings', 'complex'],
+  eventTypes: ['batchFlushed', 'anomalyDetected', 'patternMatched', 'complexEventDetected'],
 };
 
 /**
@@ -185,6 +186,20 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
   }
 
   function observationsOf(event: RecordedEvent): Observation[] {
+    if (event.type === 'complexEventDetected') {
+      const d = event.data as { rule: string; ts: number; group: Record<string, string>; causes: string[] };
+      // A complex event is "series" named by its rule, labelled by its group.
+      const def: SeriesDef = {
+        id: seriesId(d.rule, d.group),
+        name: d.rule,
+        labels: d.group,
+        kind: 'gauge',
+        role: 'value',
+        family: d.rule,
+        unit: '',
+      };
+      return [{ def, ts: d.ts, value: d.causes.length, complexEvent: d.rule }];
+    }
     if (event.type === 'anomalyDetected' || event.type === 'patternMatched') {
       const d = event.data as {
         seriesId: string;

@@ -63,7 +63,18 @@ export interface Observation {
   readonly anomalyScore?: number;
   /** For pattern findings: the pattern's name. */
   readonly pattern?: string;
+  /** For complex events: the complex-event rule that raised it. */
+  readonly complexEvent?: string;
 }
+
+/** Is this observation a finding (anomaly, pattern, complex event) rather than a sample? */
+const isFinding = (o: Observation) =>
+  o.anomalyScore !== undefined || o.pattern !== undefined || o.complexEvent !== undefined;
+/** Rules on findings: they look only at findings, and resolve after `resolveAfterMs` without one. */
+const isFindingRule = (rule: AlertRule) =>
+  rule.condition.type === 'anomalyScore' ||
+  rule.condition.type === 'pattern' ||
+  rule.condition.type === 'complexEvent';
 
 function holds(
   rule: AlertRule,
@@ -84,6 +95,8 @@ function holds(
       return (o.anomalyScore ?? 0) >= c.min;
     case 'pattern':
       return o.pattern === c.pattern;
+    case 'complexEvent':
+      return o.complexEvent === c.rule;
     case 'rateOfChange':
       return (
         previous !== undefined &&
@@ -250,14 +263,11 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
           if (alert && alert.status !== 'resolved') setState(alert, 'resolved', at, out);
           continue;
         }
-        // Anomaly and pattern rules look only at findings; the others only at samples.
-        const finding = o.anomalyScore !== undefined || o.pattern !== undefined;
-        if (finding !== (rule.condition.type === 'anomalyScore' || rule.condition.type === 'pattern'))
-          continue;
+        // Finding rules look only at findings; the others only at samples.
+        if (isFinding(o) !== isFindingRule(rule)) continue;
         evaluate(rule, o.def, o.value, holds(rule, o, previous), at, out);
       }
-      if (o.anomalyScore === undefined && o.pattern === undefined)
-        last.set(o.def.id, { ts: o.ts, seenAt: at, value: o.value, def: o.def });
+      if (!isFinding(o)) last.set(o.def.id, { ts: o.ts, seenAt: at, value: o.value, def: o.def });
       return { transitions: out, notifications: notifyNow ? notify(out, at) : [] };
     },
 
@@ -291,9 +301,8 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
       for (const alert of alerts.values()) {
         const rule = rules.find((r) => r.id === alert.rule);
         if (!rule) continue; // its rule was removed from the configuration: leave it as recorded
-        const findingRule = rule.condition.type === 'anomalyScore' || rule.condition.type === 'pattern';
         if (
-          findingRule &&
+          isFindingRule(rule) &&
           alert.status !== 'resolved' &&
           now - (alert.lastTrueAt ?? alert.since) >= rule.resolveAfterMs
         ) {

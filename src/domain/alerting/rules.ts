@@ -21,6 +21,11 @@ export const AlertCondition = z.discriminatedUnion('type', [
   z.object({ type: z.literal('rateOfChange'), perSecond: z.number().positive() }),
   /** Fires on pattern matches (template-matching findings) named `pattern`. */
   z.object({ type: z.literal('pattern'), pattern: z.string().min(1) }),
+  /**
+   * Fires on complex events raised by the complex-event rule `rule`; the rule's \`match\` sees the
+   * complex rule's id as the name and its group as the labels.
+   */
+  z.object({ type: z.literal('complexEvent'), rule: z.string().min(1) }),
 ]);
 export type AlertCondition = z.infer<typeof AlertCondition>;
 

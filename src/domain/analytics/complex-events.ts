@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import type { Labels } from '../metrics/kinds.js';
-import type { SeriesMatcher } from '../pipeline/definition.js';
+import { SeriesMatcher } from '../pipeline/definition.js';
 import { matches } from '../pipeline/match.js';
 
 /** Any fact the analytics raise (an anomaly, a trend change, an alert…), as complex-event rules see it. */
@@ -13,29 +14,50 @@ export interface AnalyticsEvent {
   readonly ts: number;
 }
 
-export interface EventMatcher extends SeriesMatcher {
-  readonly type: string;
-}
+/** The analytics facts complex-event rules can match. */
+export const COMPLEX_EVENT_INPUTS = ['anomalyDetected', 'trendChanged', 'patternMatched'] as const;
 
-export type ComplexRule =
-  | {
-      readonly kind: 'sequence';
-      readonly id: string;
-      /** Each step must follow the previous one, all within `withinMs` of the first. */
-      readonly steps: readonly EventMatcher[];
-      readonly withinMs: number;
-      /** Labels the steps must share (e.g. the same host); none: any. */
-      readonly by: readonly string[];
-    }
-  | {
-      readonly kind: 'count';
-      readonly id: string;
-      readonly match: EventMatcher;
-      /** At least `n` matching events within `windowMs`. */
-      readonly n: number;
-      readonly windowMs: number;
-      readonly by: readonly string[];
-    };
+export const EventMatcher = SeriesMatcher.extend({ type: z.enum(COMPLEX_EVENT_INPUTS) });
+export type EventMatcher = z.infer<typeof EventMatcher>;
+
+const ruleId = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _');
+const window = z
+  .number()
+  .int()
+  .positive()
+  .max(7 * 86_400_000);
+
+export const ComplexRule = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('sequence'),
+    id: ruleId,
+    /** Each step must follow the previous one, all within `withinMs` of the first (data time). */
+    steps: z.array(EventMatcher).min(1).max(16),
+    withinMs: window,
+    /** Labels the steps must share (e.g. the same host); none: any. */
+    by: z.array(z.string()).default([]),
+  }),
+  z.object({
+    kind: z.literal('count'),
+    id: ruleId,
+    match: EventMatcher,
+    /** At least `n` matching events within `windowMs` (data time). */
+    n: z.number().int().min(1).max(10_000),
+    windowMs: window,
+    by: z.array(z.string()).default([]),
+  }),
+]);
+export type ComplexRule = z.infer<typeof ComplexRule>;
+
+export const ComplexRules = z
+  .array(ComplexRule)
+  .refine((rules) => new Set(rules.map((r) => r.id)).size === rules.length, 'rule ids must be unique');
+
+/** Everything the engine carries between events, as JSON. */
+export interface ComplexEngineState {
+  readonly partial: [string, { step: number; first: number; causes: string[] }[]][];
+  readonly recent: [string, { ts: number; id: string }[]][];
+}
 
 export interface ComplexEvent {
   readonly rule: string;
@@ -63,6 +85,18 @@ export function createComplexEventEngine(rules: readonly ComplexRule[]) {
   const recent = new Map<string, { ts: number; id: string }[]>();
 
   return {
+    snapshot(): ComplexEngineState {
+      return {
+        partial: [...partial.entries()].filter(([, runs]) => runs.length > 0),
+        recent: [...recent.entries()].filter(([, list]) => list.length > 0),
+      };
+    },
+    restore(state: ComplexEngineState): void {
+      partial.clear();
+      recent.clear();
+      for (const [key, runs] of state.partial) partial.set(key, runs);
+      for (const [key, list] of state.recent) recent.set(key, list);
+    },
     push(event: AnalyticsEvent): ComplexEvent[] {
       const raised: ComplexEvent[] = [];
       for (const rule of rules) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AnalyticsEvent,
+  ComplexRules,
   createComplexEventEngine,
 } from '../../../../src/domain/analytics/complex-events.js';
 
@@ -58,5 +59,46 @@ describe('complex events', () => {
     const fired = engine.push(ev('anomalyDetected', 'cpu', 25_000));
     expect(fired).toHaveLength(1);
     expect(fired[0]!.causes).toHaveLength(3);
+  });
+
+  it('continues exactly from a snapshot (JSON round trip)', () => {
+    const rules = ComplexRules.parse([
+      {
+        kind: 'sequence',
+        id: 'a_then_b',
+        steps: [
+          { type: 'anomalyDetected', name: 'a' },
+          { type: 'trendChanged', name: 'b' },
+        ],
+        withinMs: 10_000,
+        by: ['host'],
+      },
+      { kind: 'count', id: 'three_a', match: { type: 'anomalyDetected', name: 'a' }, n: 3, windowMs: 60_000 },
+    ]);
+    const stream = Array.from({ length: 40 }, (_, i) =>
+      ev(i % 3 === 0 ? 'trendChanged' : 'anomalyDetected', i % 3 === 0 ? 'b' : 'a', i * 1500, `h${i % 2}`),
+    );
+    const whole = createComplexEventEngine(rules);
+    const all = stream.map((e) => whole.push(e));
+    const first = createComplexEventEngine(rules);
+    for (const e of stream.slice(0, 17)) first.push(e);
+    const resumed = createComplexEventEngine(rules);
+    resumed.restore(JSON.parse(JSON.stringify(first.snapshot())));
+    expect(stream.slice(17).map((e) => resumed.push(e))).toEqual(all.slice(17));
+    expect(all.flat().length).toBeGreaterThan(3);
+  });
+
+  it('validates rules, naming the entry and field at fault', () => {
+    const bad = ComplexRules.safeParse([
+      { kind: 'sequence', id: 'x', steps: [{ type: 'alertFired', name: 'a' }], withinMs: 1000 },
+      { kind: 'count', id: 'Y-1', match: { type: 'anomalyDetected' }, n: 0, windowMs: 1000 },
+    ]);
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['0.steps.0.type', '1.id', '1.n']);
+    const duplicate = ComplexRules.safeParse([
+      { kind: 'count', id: 'x', match: { type: 'anomalyDetected' }, n: 2, windowMs: 1000 },
+      { kind: 'count', id: 'x', match: { type: 'anomalyDetected' }, n: 3, windowMs: 1000 },
+    ]);
+    expect(duplicate.error?.issues[0]?.message).toBe('rule ids must be unique');
   });
 });
