@@ -46,3 +46,19 @@ describe('alert rules file', () => {
     expect(() => loadAlertRules(file)).toThrow(/\[0\.condition\.op\]/);
   });
 });
+
+describe('complex-event rules file', () => {
+  it('loads the example shipped in deploy/ and names mistakes', async () => {
+    const { loadComplexEventRules } = await import('../../src/complex-events/load.js');
+    expect(loadComplexEventRules('deploy/complex-event-rules.example.json').map((r) => r.id)).toEqual([
+      'cpu_then_latency',
+      'cpu_flapping',
+    ]);
+    const file = join(tempDir(), 'c.json');
+    writeFileSync(
+      file,
+      JSON.stringify([{ kind: 'count', id: 'x', match: { type: 'alertFired' }, n: 2, windowMs: 1 }]),
+    );
+    expect(() => loadComplexEventRules(file)).toThrow(/COMPLEX_EVENT_RULES_FILE .*\[0\.match\.type\]/);
+  });
+});
