@@ -245,3 +245,55 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     expect(health.status).toBe(200);
   });
 });
+
+describe('GraphQL subscriptions under a burst', () => {
+  let service: Service & { url: string };
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  it('delivers 5,000 findings appended at once to a WebSocket and an SSE subscriber, in order, and keeps serving', async () => {
+    service = await startService();
+    const client = wsClient(service.url);
+    const received = collect<{ value: number }>(
+      client,
+      'subscription { anomalyDetected(after: "0") { value } }',
+    );
+    const burst = Array.from({ length: 5000 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      type: 'anomalyDetected',
+      data: {
+        seriesId: '1',
+        name: 'cpu',
+        labels: {},
+        ts: i,
+        value: i,
+        score: 1,
+        detector: 'zscore',
+        expectedLow: 0,
+        expectedHigh: 1,
+      },
+    }));
+    // More than an in-memory pub/sub would queue for one subscriber (1,024), in one append.
+    await service.events.append('findings-burst', burst);
+    const sse = await fetch(`${service.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ query: 'subscription { anomalyDetected(after: "0") { value } }' }),
+    });
+    const reader = sse.body!.getReader();
+    let text = '';
+    while (!text.includes('"value":4999}')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text.match(/"value":\d+/g)).toHaveLength(5000);
+    await received.until((items) => items.length === 5000, 30_000);
+    expect(received.items.map((a) => a.value)).toEqual(burst.map((_, i) => i));
+    received.dispose();
+    await client.dispose();
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+  });
+});
