@@ -1,0 +1,173 @@
+import type { Detection, Detector } from './detector.js';
+
+export interface TransitionOptions {
+  /** Levels are `2^bits` equal bins over the running range. */
+  readonly bits: number;
+  /** Samples kept to re-learn the transitions from when the range grows. */
+  readonly relearn: number;
+  /** After a score at or above `restLevel`, scores are 0 for this many samples. */
+  readonly restPeriod: number;
+  readonly restLevel: number;
+}
+
+/** CAD OSE's defaults for the shared ideas: 3 bits, rest 30 samples after a score of 0.75. */
+export const DEFAULT_TRANSITIONS: TransitionOptions = {
+  bits: 3,
+  relearn: 2000,
+  restPeriod: 30,
+  restLevel: 0.75,
+};
+
+export interface TransitionState {
+  min: number | null;
+  max: number | null;
+  count: number;
+  previous: number;
+  sinceHigh: number;
+  /** The last `relearn` samples, oldest first (base64 Float64). */
+  recent: string;
+  /** Transition counts (levels × levels) and per-level totals (base64 Float64). */
+  counts: string;
+}
+
+/**
+ * Novel transitions: values are binned into levels over the running range, and a step from one level
+ * to another that has not been seen before scores `n / (n + 1)`, where `n` is how often the previous
+ * level has been left so far (a new step out of a well-known level is surprising; out of a rarely
+ * seen one, much less); a step seen before scores 0. It is the sequence side of CAD OSE reduced to its
+ * first order, at O(1) a sample: when the range grows, the levels change, so the counts are rebuilt
+ * from the last `relearn` samples (only past samples). No library provides it, hence written here.
+ */
+export class TransitionDetector implements Detector {
+  readonly name = 'transition';
+  private readonly o: TransitionOptions;
+  private readonly levels: number;
+  private min: number | null = null;
+  private max: number | null = null;
+  private count = 0;
+  private previous = -1;
+  private sinceHigh = 0;
+  private readonly recent: Float64Array;
+  /** counts[from · levels + to], then totals[from] at levels² + from. */
+  private readonly counts: Float64Array;
+  /** Lowest and highest level reached from each level (derived from `counts`; -1 when none). */
+  private readonly reached: Int32Array;
+
+  constructor(options: Partial<TransitionOptions> = {}) {
+    this.o = { ...DEFAULT_TRANSITIONS, ...options };
+    this.levels = 2 ** this.o.bits;
+    this.recent = new Float64Array(Math.max(1, this.o.relearn));
+    this.counts = new Float64Array(this.levels * this.levels + this.levels);
+    this.reached = new Int32Array(2 * this.levels).fill(-1);
+  }
+
+  private level(value: number): number {
+    const top = this.levels - 1;
+    const width = this.max! - this.min! || top;
+    return Math.min(top, Math.max(0, Math.trunc((value - this.min!) / (width / top))));
+  }
+
+  /** Rebuilds the transition counts from the kept samples, binned over the current range. */
+  private relearnCounts(): void {
+    this.counts.fill(0);
+    this.reached.fill(-1);
+    const kept = Math.min(this.count, this.o.relearn);
+    let previous = -1;
+    for (let i = this.count - kept; i < this.count; i++) {
+      const level = this.level(this.recent[i % this.o.relearn]!);
+      if (previous !== -1) this.learn(previous, level);
+      previous = level;
+    }
+    this.previous = previous;
+  }
+
+  private learn(from: number, to: number): void {
+    const square = this.levels * this.levels;
+    if (this.counts[square + from] === 0) {
+      this.reached[2 * from] = to;
+      this.reached[2 * from + 1] = to;
+    } else if (to < this.reached[2 * from]!) this.reached[2 * from] = to;
+    else if (to > this.reached[2 * from + 1]!) this.reached[2 * from + 1] = to;
+    this.counts[from * this.levels + to] = this.counts[from * this.levels + to]! + 1;
+    this.counts[square + from] = this.counts[square + from]! + 1;
+  }
+
+  update(value: number): Detection | null {
+    if (this.min === null || this.max === null || value < this.min || value > this.max) {
+      this.min = this.min === null ? value : Math.min(this.min, value);
+      this.max = this.max === null ? value : Math.max(this.max, value);
+      this.relearnCounts();
+    }
+    const level = this.level(value);
+    const from = this.previous;
+    let raw = 0;
+    // The expected range: the levels reached from the previous level before (all when none).
+    let low = -1;
+    let high = -1;
+    if (from !== -1) {
+      const row = from * this.levels;
+      low = this.reached[2 * from]!;
+      high = this.reached[2 * from + 1]!;
+      if (this.counts[row + level] === 0) {
+        const seen = this.counts[this.levels * this.levels + from]!;
+        raw = seen / (seen + 1);
+      }
+      this.learn(from, level);
+    }
+    this.previous = level;
+    const score = this.sinceHigh < this.o.restPeriod ? 0 : raw;
+    this.sinceHigh = raw >= this.o.restLevel ? 0 : this.sinceHigh + 1;
+    if (this.o.relearn > 0) this.recent[this.count % this.o.relearn] = value;
+    this.count++;
+    if (this.count <= this.o.restPeriod) return null; // an initial rest, as CAD OSE's
+    const step = (this.max - this.min || this.levels - 1) / (this.levels - 1);
+    return {
+      score,
+      detector: this.name,
+      expectedLow: low === -1 ? this.min : this.min + low * step,
+      expectedHigh: high === -1 ? this.max : Math.min(this.max, this.min + (high + 1) * step),
+    };
+  }
+
+  snapshot(): TransitionState {
+    const kept = Math.min(this.count, this.o.relearn);
+    const recent = new Float64Array(kept);
+    for (let i = 0; i < kept; i++) recent[i] = this.recent[(this.count - kept + i) % this.o.relearn]!;
+    return {
+      min: this.min,
+      max: this.max,
+      count: this.count,
+      previous: this.previous,
+      sinceHigh: this.sinceHigh,
+      recent: Buffer.from(recent.buffer).toString('base64'),
+      counts: Buffer.from(this.counts.buffer, this.counts.byteOffset, this.counts.byteLength).toString(
+        'base64',
+      ),
+    };
+  }
+
+  restore(raw: unknown): void {
+    const state = raw as TransitionState;
+    this.min = state.min;
+    this.max = state.max;
+    this.count = state.count;
+    this.previous = state.previous;
+    this.sinceHigh = state.sinceHigh;
+    const bytes = Buffer.from(state.recent, 'base64');
+    const recent = new Float64Array(bytes.length / 8);
+    new Uint8Array(recent.buffer).set(bytes);
+    for (let i = 0; i < recent.length; i++)
+      this.recent[(this.count - recent.length + i) % this.o.relearn] = recent[i]!;
+    new Uint8Array(this.counts.buffer).set(Buffer.from(state.counts, 'base64'));
+    this.reached.fill(-1);
+    for (let from = 0; from < this.levels; from++)
+      for (let to = 0; to < this.levels; to++)
+        if (this.counts[from * this.levels + to]! > 0) {
+          if (this.reached[2 * from] === -1) this.reached[2 * from] = to;
+          this.reached[2 * from + 1] = to;
+        }
+  }
+}
+
+export const transitionDetector = (options: Partial<TransitionOptions> = {}): Detector =>
+  new TransitionDetector(options);
