@@ -24,7 +24,7 @@ export class RollingStats {
       this.sumSq -= old * old;
     } else this.count++;
     this.ring[this.next] = value;
-    this.next = (this.next + 1) % this.size;
+    this.next = this.next + 1 === this.size ? 0 : this.next + 1;
     this.sum += value;
     this.sumSq += value * value;
   }

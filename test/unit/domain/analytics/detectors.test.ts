@@ -9,6 +9,7 @@ import {
   zScoreDetector,
 } from '../../../../src/domain/analytics/detectors.js';
 import { createEnsemble } from '../../../../src/domain/analytics/ensemble.js';
+import { transitionDetector } from '../../../../src/domain/analytics/transitions.js';
 
 /** Deterministic noise in [-1, 1]. */
 const noise = (i: number) =>
@@ -59,15 +60,29 @@ describe('detectors on planted anomalies', () => {
     expect(scores[599]).toBeLessThan(0.2);
   });
 
-  it('ensemble: one anomaly raises one alarm, later alarms in the quiet period are damped', () => {
+  it('ensemble: damping after an alarm, so that one anomaly raises one alarm', () => {
+    const values = [...base];
+    values[400] = 90;
+    values[410] = 90;
+    const ensemble = createEnsemble({ alarmLevel: 0.5, quietSamples: 150, quietFactor: 0.3 }, [
+      zScoreDetector(6400),
+    ]);
+    const out = values.map((v) => ensemble.update(v));
+    expect(out[400]!.score).toBe(1);
+    expect(out[400]!.strongest?.detector).toBe('zscore');
+    expect(out[410]!.score).toBeLessThanOrEqual(0.3);
+  });
+
+  it('default ensemble: a spike scores near 1, the same spike again soon after scores at most half', () => {
     const values = [...base];
     values[400] = 90;
     values[410] = 90;
     const ensemble = createEnsemble();
     const out = values.map((v) => ensemble.update(v));
-    expect(out[400]!.score).toBe(1);
-    expect(out[400]!.strongest?.detector).toBeDefined();
-    expect(out[410]!.score).toBeLessThanOrEqual(0.3);
+    expect(out[400]!.score).toBeGreaterThan(0.99);
+    expect(out[400]!.detections.map((d) => d.detector)).toEqual(['transition', 'zscore']);
+    expect(out[410]!.score).toBeLessThanOrEqual(0.5);
+    expect(Math.max(...out.slice(100, 400).map((d) => d.score))).toBeLessThan(0.5);
   });
 });
 
@@ -100,13 +115,17 @@ describe('ensemble checkpoints', () => {
     expect(fromB.some((d) => d.strongest?.detector === 'seasonal')).toBe(true);
   });
 
-  it('restores a checkpoint saved before a member joined: the new member starts fresh', () => {
+  it('restores only the members a checkpoint was taken from: others start fresh', () => {
     const values = seasonalSeries(400);
-    const old = createEnsemble(undefined, [zScoreDetector(6400)]);
-    for (const v of values) old.update(v);
-    const state = JSON.parse(JSON.stringify(old.snapshot()));
-    const current = createEnsemble();
-    current.restore(state);
-    expect(current.update(values[0]!).strongest?.detector).toBe('zscore');
+    const older = createEnsemble(undefined, [zScoreDetector(6400)]);
+    for (const v of values) older.update(v);
+    const named = JSON.parse(JSON.stringify(older.snapshot()));
+    const unnamed = { sinceAlarm: null, members: named.members }; // a checkpoint from before names
+    const fromNamed = createEnsemble(undefined, [zScoreDetector(6400), transitionDetector()]);
+    fromNamed.restore(named);
+    expect(fromNamed.update(values[0]!).detections.map((d) => d.detector)).toEqual(['zscore']);
+    const fromUnnamed = createEnsemble();
+    fromUnnamed.restore(unnamed);
+    expect(fromUnnamed.update(values[0]!).detections).toEqual([]); // all warming up again
   });
 });
