@@ -30,7 +30,15 @@ export interface AlertManagerContext {
   readonly sourcePosition: string | null;
   readonly notificationsSent: number;
   readonly notificationsFailed: number;
+  /** Notifications raised for a webhook whose delivery is not recorded yet (a crash came between). */
+  readonly undelivered: Readonly<Record<string, Extract<AlertEvent, { type: 'notificationRaised' }>>>;
 }
+
+const without = <T>(record: Readonly<Record<string, T>>, key: string | undefined) => {
+  if (key === undefined || !(key in record)) return record;
+  const { [key]: _removed, ...rest } = record;
+  return rest;
+};
 
 function apply(context: AlertManagerContext, event: AlertEvent): Partial<AlertManagerContext> {
   if (!('key' in event)) {
@@ -40,9 +48,17 @@ function apply(context: AlertManagerContext, event: AlertEvent): Partial<AlertMa
       const { [event.id]: _removed, ...rest } = context.silences;
       return { silences: rest };
     }
-    if (event.type === 'notificationRaised') return {};
-    if (event.type === 'notificationSent') return { notificationsSent: context.notificationsSent + 1 };
-    return { notificationsFailed: context.notificationsFailed + 1 };
+    if (event.type === 'notificationRaised')
+      return event.delivery ? { undelivered: { ...context.undelivered, [event.id]: event } } : {};
+    if (event.type === 'notificationSent')
+      return {
+        notificationsSent: context.notificationsSent + 1,
+        undelivered: without(context.undelivered, event.id),
+      };
+    return {
+      notificationsFailed: context.notificationsFailed + 1,
+      undelivered: without(context.undelivered, event.id),
+    };
   }
   const before = context.alerts[event.key];
   const base: AlertRecord = before ?? {
@@ -108,6 +124,7 @@ export const alertManagerMachine = setup({
     sourcePosition: null,
     notificationsSent: 0,
     notificationsFailed: 0,
+    undelivered: {},
   }),
   initial: 'running',
   states: {

@@ -126,6 +126,8 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       await send(
         {
           type: 'notificationRaised',
+          id: notificationId(n),
+          delivery: options.webhookUrl !== undefined,
           rule: n.rule,
           reason: n.reason,
           severity: n.severity,
@@ -159,6 +161,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       // A stable id lets a receiver drop a notification delivered twice (a retry after a lost reply).
       const result = await postWebhook(options.webhookUrl, { ...n, id: notificationId(n) });
       const common = {
+        id: notificationId(n),
         rule: n.rule,
         reason: n.reason,
         receiver: 'webhook',
@@ -233,10 +236,50 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     }));
   }
 
+  /**
+   * Notifications recorded as raised whose delivery was never recorded (the process stopped in
+   * between) are delivered now, under the same id, so a receiver that did get one can drop the copy.
+   * Their alerts are shown as they stand now.
+   */
+  let redelivered = false;
+  async function redeliver(state: AlertManagerContext | undefined): Promise<void> {
+    if (redelivered || !state) return;
+    redelivered = true;
+    const pending = Object.values(state.undelivered ?? {});
+    if (!pending.length) return;
+    if (!options.webhookUrl) {
+      for (const raised of pending)
+        await send({
+          type: 'notificationFailed',
+          id: raised.id,
+          rule: raised.rule,
+          reason: raised.reason,
+          receiver: 'webhook',
+          error: 'no webhook is configured any more',
+          attempts: 1,
+          at: now(),
+        });
+      return;
+    }
+    log.info({ count: pending.length }, 'delivering notifications raised before a restart');
+    dispatch(
+      pending.map((raised) => ({
+        rule: raised.rule,
+        group: raised.group,
+        severity: raised.severity,
+        reason: raised.reason,
+        alerts: raised.alerts.flatMap((key) => (state.alerts[key] ? [state.alerts[key]] : [])),
+        rootCause: raised.rootCause,
+        at: raised.at,
+      })),
+    );
+  }
+
   async function follow(): Promise<void> {
     const state = (await host.get(address).catch(() => null))?.context as AlertManagerContext | undefined;
     engine.restore(Object.values(state?.alerts ?? {}) as never);
     engine.setSilences(Object.values(state?.silences ?? {}));
+    await redeliver(state);
     processed = state?.sourcePosition ? BigInt(state.sourcePosition) : null;
     const subscription = events.subscribeToAll({
       ...(processed === null ? {} : { after: processed }),

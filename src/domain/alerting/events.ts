@@ -28,6 +28,10 @@ export const AlertEvent = z.discriminatedUnion('type', [
   /** A grouped notification decided (not silenced): what live subscribers receive, webhook or not. */
   z.object({
     type: z.literal('notificationRaised'),
+    /** Stable across re-evaluation: what a receiver deduplicates on. */
+    id: z.string(),
+    /** Will a webhook delivery follow (recorded as notificationSent or notificationFailed with this id)? */
+    delivery: z.boolean(),
     rule: z.string(),
     reason: z.enum(['fired', 'escalated', 'resolved']),
     severity: z.enum(SEVERITIES),
@@ -38,6 +42,7 @@ export const AlertEvent = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('notificationSent'),
+    id: z.string().optional(),
     rule: z.string(),
     reason: z.enum(['fired', 'escalated', 'resolved']),
     severity: z.enum(SEVERITIES),
@@ -50,6 +55,7 @@ export const AlertEvent = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('notificationFailed'),
+    id: z.string().optional(),
     rule: z.string(),
     reason: z.enum(['fired', 'escalated', 'resolved']),
     receiver: z.string(),

@@ -214,4 +214,69 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
     await again.stop();
     await pipeline.stop();
   });
+
+  it('delivers, after a restart, a notification raised just before the process stopped', async () => {
+    const address = { kind: 'alertmanager', id: 'main' };
+    const raised = {
+      type: 'notificationRaised',
+      id: 'cpu_anomaly|{"host":"a"}|fired|1000',
+      delivery: true,
+      rule: 'cpu_anomaly',
+      reason: 'fired',
+      severity: 'warning',
+      group: { host: 'a' },
+      alerts: [],
+      rootCause: null,
+      at: 1000,
+    };
+    // What a process that died between recording the notification and posting it leaves behind.
+    await host.send(address, raised, { principal: 'actor:alertmanager-main' });
+    const rules = [
+      AlertRule.parse({
+        id: 'cpu_anomaly',
+        match: { name: 'cpu' },
+        condition: { type: 'anomalyScore', min: 0.9 },
+        severity: 'warning',
+      }),
+    ];
+    const manager = createAlertManager({
+      rules,
+      events,
+      host,
+      logger: silentLogger,
+      webhookUrl: url,
+      tickMs: 3_600_000,
+    });
+    await manager.start();
+    await manager.waitFor();
+    await manager.tick(); // waits for deliveries
+    expect(received.map((n) => [(n as { id?: string }).id, n.reason, n.group])).toEqual([
+      [raised.id, 'fired', { host: 'a' }],
+    ]);
+    const facts = (await streamOf(events, 'alertmanager-main')).map((e) => [
+      e.type,
+      (e.data as { id?: string }).id,
+    ]);
+    expect(facts).toEqual([
+      ['notificationRaised', raised.id],
+      ['notificationSent', raised.id],
+    ]);
+    expect((await manager.context()).undelivered).toEqual({});
+    await manager.stop();
+
+    // Once delivered, a further restart sends nothing again.
+    const again = createAlertManager({
+      rules,
+      events,
+      host,
+      logger: silentLogger,
+      webhookUrl: url,
+      tickMs: 3_600_000,
+    });
+    await again.start();
+    await again.waitFor();
+    await again.tick();
+    expect(received).toHaveLength(1);
+    await again.stop();
+  });
 });
