@@ -30,6 +30,8 @@ export interface AlertManagerContext {
   readonly sourcePosition: string | null;
   readonly notificationsSent: number;
   readonly notificationsFailed: number;
+  /** Series absence rules watch (id → name, labels and a last value). */
+  readonly watched: Readonly<Record<string, { name: string; labels: Record<string, string>; value: number }>>;
   /** Notifications raised for a webhook whose delivery is not recorded yet (a crash came between). */
   readonly undelivered: Readonly<Record<string, Extract<AlertEvent, { type: 'notificationRaised' }>>>;
 }
@@ -48,6 +50,13 @@ function apply(context: AlertManagerContext, event: AlertEvent): Partial<AlertMa
       const { [event.id]: _removed, ...rest } = context.silences;
       return { silences: rest };
     }
+    if (event.type === 'seriesWatched')
+      return {
+        watched: {
+          ...context.watched,
+          [event.seriesId]: { name: event.name, labels: event.labels, value: event.value },
+        },
+      };
     if (event.type === 'notificationRaised')
       return event.delivery ? { undelivered: { ...context.undelivered, [event.id]: event } } : {};
     if (event.type === 'notificationSent')
@@ -125,6 +134,7 @@ export const alertManagerMachine = setup({
     notificationsSent: 0,
     notificationsFailed: 0,
     undelivered: {},
+    watched: {},
   }),
   initial: 'running',
   states: {
@@ -138,6 +148,7 @@ export const alertManagerMachine = setup({
         silenceCreated: { actions: 'record' },
         silenceRemoved: { actions: 'record' },
         notificationRaised: { actions: 'record' },
+        seriesWatched: { actions: 'record' },
         notificationSent: { actions: 'record' },
         notificationFailed: { actions: 'record' },
       },

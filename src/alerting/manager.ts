@@ -236,6 +236,26 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     }));
   }
 
+  /** Series absence rules watch, as recorded: each is recorded once, when first seen. */
+  const watched = new Set<string>();
+  async function watch(observations: readonly Observation[]): Promise<void> {
+    for (const o of observations) {
+      if (watched.has(o.def.id) || !engine.watchesAbsence(o.def)) continue;
+      await send(
+        {
+          type: 'seriesWatched',
+          seriesId: o.def.id,
+          name: o.def.name,
+          labels: o.def.labels,
+          value: o.value,
+          at: now(),
+        },
+        `watch:${o.def.id}`,
+      );
+      watched.add(o.def.id);
+    }
+  }
+
   /**
    * Notifications recorded as raised whose delivery was never recorded (the process stopped in
    * between) are delivered now, under the same id, so a receiver that did get one can drop the copy.
@@ -280,6 +300,23 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     engine.restore(Object.values(state?.alerts ?? {}) as never);
     engine.setSilences(Object.values(state?.silences ?? {}));
     await redeliver(state);
+    watched.clear();
+    for (const id of Object.keys(state?.watched ?? {})) watched.add(id);
+    engine.restoreWatched(
+      Object.entries(state?.watched ?? {}).map(([seriesId, w]) => ({
+        def: {
+          id: seriesId,
+          name: w.name,
+          labels: w.labels,
+          kind: 'gauge',
+          role: 'value',
+          family: w.name,
+          unit: '',
+        },
+        value: w.value,
+      })),
+      now(),
+    );
     processed = state?.sourcePosition ? BigInt(state.sourcePosition) : null;
     const subscription = events.subscribeToAll({
       ...(processed === null ? {} : { after: processed }),
@@ -292,8 +329,10 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         if (message.kind === 'caughtUp') continue;
         const event = message.event;
         await serial(async () => {
-          const { transitions, notifications } = engine.observeAll(observationsOf(event), now());
+          const observations = observationsOf(event);
+          const { transitions, notifications } = engine.observeAll(observations, now());
           await record(transitions, event.position);
+          await watch(observations);
           await raise(notifications);
         });
         processed = event.position;

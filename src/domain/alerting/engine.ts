@@ -244,6 +244,20 @@ export function createAlertEngine(rules: readonly AlertRule[]) {
       for (const alert of recorded) alerts.set(alert.key, { ...alert, labels: { ...alert.labels } });
     },
 
+    /** Does an absence rule watch this series (so its silence must be noticed even after a restart)? */
+    watchesAbsence(def: SeriesDef): boolean {
+      return rules.some((r) => r.condition.type === 'absence' && matches(r.match, def.name, def.labels));
+    },
+
+    /**
+     * Series known to absence rules before a restart, not heard from since: their silence is counted
+     * from `at` (the restart), so none fires early; a sample seen since takes precedence.
+     */
+    restoreWatched(watched: readonly { def: SeriesDef; value: number }[], at: number): void {
+      for (const { def, value } of watched)
+        if (!last.has(def.id)) last.set(def.id, { ts: Number.NEGATIVE_INFINITY, seenAt: at, value, def });
+    },
+
     /**
      * Takes a sample or finding. `at` is when the alert manager handles it (its clock: for-durations
      * and escalations run on it, as ticks do); it defaults to the observation's own time.

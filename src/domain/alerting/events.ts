@@ -25,6 +25,15 @@ export const AlertEvent = z.discriminatedUnion('type', [
   AlertFact.extend({ type: z.literal('alertAcknowledged'), by: z.string() }),
   z.object({ type: z.literal('silenceCreated'), silence: Silence }),
   z.object({ type: z.literal('silenceRemoved'), id: z.string(), at: z.number() }),
+  /** A series an absence rule watches, first seen: its silence is noticed even across restarts. */
+  z.object({
+    type: z.literal('seriesWatched'),
+    seriesId: z.string(),
+    name: z.string(),
+    labels: z.record(z.string(), z.string()),
+    value: z.number(),
+    at: z.number(),
+  }),
   /** A grouped notification decided (not silenced): what live subscribers receive, webhook or not. */
   z.object({
     type: z.literal('notificationRaised'),

@@ -279,4 +279,53 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
     expect(received).toHaveLength(1);
     await again.stop();
   });
+
+  it('notices a silence that began before a restart (absence rules)', async () => {
+    const up = defineSeries({ name: 'up', labels: { job: 'api' }, kind: 'gauge' });
+    const rules = [
+      AlertRule.parse({
+        id: 'api_silent',
+        match: { name: 'up' },
+        condition: { type: 'absence' },
+        severity: 'critical',
+        forMs: 60_000,
+      }),
+      AlertRule.parse({
+        id: 'load_high',
+        match: { name: 'load' },
+        condition: { type: 'threshold', op: '>', value: 10 },
+        severity: 'warning',
+      }),
+    ];
+    const load = defineSeries({ name: 'load', labels: {}, kind: 'gauge' });
+    const T0 = Date.now() - 600_000;
+    clock = 1_000_000;
+    const options = { rules, events, host, logger: silentLogger, tickMs: 3_600_000, now: () => clock };
+    const first = createAlertManager(options);
+    await first.start();
+    await events.append('samples-src', [batchEvent(batchOf('src', 0, [[up, T0, 1]]))], {
+      expectedRevision: 'noStream',
+    });
+    // A later alert moves where evaluation resumes past the last sample of `up`.
+    await events.append('samples-src', [batchEvent(batchOf('src', 1, [[load, T0 + 1000, 50]]))], {
+      expectedRevision: 0n,
+    });
+    await first.waitFor();
+    await first.stop(); // the series goes silent, and the manager restarts
+
+    clock += 10_000;
+    const second = createAlertManager(options);
+    await second.start();
+    await second.waitFor();
+    await second.tick();
+    const absence = async (m: typeof second) =>
+      Object.values((await m.context()).alerts).filter((a) => a.rule === 'api_silent');
+    expect(await absence(second)).toEqual([]); // silent 10 s since the restart: not yet
+    clock += 60_000; // silent for forMs since the restart
+    await second.tick();
+    expect(await absence(second)).toMatchObject([{ status: 'firing', labels: { job: 'api' } }]);
+    const types = (await streamOf(events, 'alertmanager-main')).map((e) => e.type);
+    expect(types.filter((t) => t === 'seriesWatched')).toHaveLength(1); // recorded once, not per restart
+    await second.stop();
+  });
 });
