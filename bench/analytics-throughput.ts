@@ -5,8 +5,13 @@
  */
 import { createEnsemble } from '../src/domain/analytics/ensemble.js';
 import { createTemplateBank } from '../src/domain/analytics/patterns.js';
+import {
+  createPeriodicityBank,
+  type PeriodicityOptions,
+  type PeriodicitySink,
+} from '../src/domain/analytics/periodicity.js';
 import { createTrendBank } from '../src/domain/analytics/trend.js';
-import { createWindowBank } from '../src/domain/analytics/windows.js';
+import { createWindowBank, type WindowSpec } from '../src/domain/analytics/windows.js';
 import { defineSeries } from '../src/domain/metrics/identity.js';
 import type { PipelineDefinition } from '../src/domain/pipeline/definition.js';
 import { PipelineEngine } from '../src/domain/pipeline/engine.js';
@@ -80,6 +85,10 @@ export function throughput(definition: PipelineDefinition) {
     sink += bank.mean(0, 0);
   });
 
+  // Periodicity on its own schedule, over the long window (the windows' own cost is the part above).
+  const periodicity = analytics.periodicity;
+  const periodic = periodicity ? measurePeriodicity(periodicity, analytics.windows, values) : null;
+
   // The headline: the engine's analysis entry point, in columnar batches of one step (1,000 samples).
   const headline = measure(() => {
     const engine = new PipelineEngine(definition);
@@ -109,7 +118,15 @@ export function throughput(definition: PipelineDefinition) {
     ['detector ensemble alone', ensemble],
     ['trends + stored shapes alone', trendsAndShapes],
     [`sliding windows alone (${analytics.windows.map((w) => w.name).join(', ')})`, windows],
-    ['analyseBatch (ensemble + trends + shapes + windows), headline', headline],
+    ...(periodic
+      ? [
+          [
+            `periodicity alone (one analysis per ${periodicity ? periodicity.every : 0} samples), per sample`,
+            periodic,
+          ] as [string, Rate],
+        ]
+      : []),
+    ['analyseBatch (ensemble + trends + shapes + windows + periodicity), headline', headline],
     ['engine overall (acceptAt + tick)', engineOverall],
   ];
   return {
@@ -120,7 +137,40 @@ export function throughput(definition: PipelineDefinition) {
       ensembleSamplesPerSecond: Math.round(ensemble.median),
       trendsPatternsSamplesPerSecond: Math.round(trendsAndShapes.median),
       windowsSamplesPerSecond: Math.round(windows.median),
+      periodicitySamplesPerSecond: periodic ? Math.round(periodic.median) : 0,
       engineSamplesPerSecond: Math.round(engineOverall.median),
     },
   };
+}
+
+/**
+ * Periodicity as the pipeline runs it, amortised per sample: every series analysed once per `every`
+ * of its samples over its full window (filled before timing: the windows' own cost is a part of its own).
+ */
+function measurePeriodicity(
+  periodicity: PeriodicityOptions & { window: string },
+  specs: readonly WindowSpec[],
+  values: Float64Array,
+): Rate {
+  const bank = createWindowBank(specs);
+  const w = specs.findIndex((x) => x.name === periodicity.window);
+  for (let step = 0; step < STEPS; step++)
+    for (let s = 0; s < SERIES; s++) bank.push(s, T0 + step * 1000, values[step * SERIES + s]!);
+  let reported = 0;
+  const reports: PeriodicitySink = {
+    seasonalityDetected: () => reported++,
+    seasonalityLost: () => reported++,
+    frequenciesChanged: () => reported++,
+    recurringAnomalyDetected: () => reported++,
+  };
+  const analyses = Math.round((SERIES * STEPS) / periodicity.every);
+  const rate = measure(() => {
+    const due = createPeriodicityBank(periodicity);
+    for (let a = 0; a < analyses; a++) {
+      const slot = a % SERIES;
+      due.analyse(slot, T0, bank.values(slot, w), bank.times(slot, w), reports);
+    }
+  });
+  if (reported < 0) throw new Error('unreachable');
+  return rate;
 }

@@ -34,7 +34,18 @@ export function detectSeasonality(
   minStrength = 0.3,
 ): Seasonality | null {
   if (values.length < 2 * minPeriod + 1) return null;
-  const acf = autocorrelation(values, maxPeriod + 1);
+  return seasonalityFromAcf(autocorrelation(values, maxPeriod + 1), minPeriod, minStrength);
+}
+
+/**
+ * The seasonality an autocorrelation function (lags 0..maxPeriod + 1) shows: the highest local peak
+ * at or past `minPeriod` that reaches `minStrength`.
+ */
+export function seasonalityFromAcf(
+  acf: ArrayLike<number>,
+  minPeriod: number,
+  minStrength: number,
+): Seasonality | null {
   let best: Seasonality | null = null;
   for (let lag = Math.max(minPeriod, 1); lag < acf.length - 1; lag++) {
     const r = acf[lag]!;

@@ -330,6 +330,13 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
       windows[w]!.copyValues(slot, out);
       return out;
     },
+    /** The times of window `w` of a slot, oldest first, for a time window (a fresh array); null for a count window. */
+    times(slot: number, w: number): Float64Array | null {
+      if (!('ms' in specs[w]!)) return null;
+      const out = new Float64Array(windows[w]!.size(slot));
+      windows[w]!.copyValues(slot, out, true);
+      return out;
+    },
     /** Window `w` of a slot; all zero while it is empty. */
     stats(slot: number, w: number): WindowStats {
       const window = windows[w]!;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_PERIODICITY } from '../analytics/periodicity.js';
 
 /** A name or label pattern: `*` matches any run of characters; `/regex/` is a regular expression. */
 const Pattern = z
@@ -157,7 +158,41 @@ export const PipelineDefinition = z
           .refine((ws) => new Set(ws.map((w) => w.name)).size === ws.length, {
             message: 'window names must be unique',
           }),
+        /**
+         * Seasonality (autocorrelation), dominant frequencies (FFT) and recurring anomalies per series,
+         * analysed over `window` every `every` samples and reported only when they change; `false`: off.
+         */
+        periodicity: z
+          .union([
+            z.literal(false),
+            z
+              .object({
+                window: z.string().default('long'),
+                every: z.number().int().min(16).max(1_000_000).default(720),
+                minSamples: z.number().int().min(16).default(64),
+                minPeriod: z.number().int().min(2).default(2),
+                minStrength: z.number().gt(0).lt(1).default(0.3),
+                frequencies: z.number().int().min(1).max(16).default(3),
+                minPower: z.number().gt(0).lt(1).default(0.2),
+                recurrence: z
+                  .object({
+                    minOccurrences: z.number().int().min(3).default(3),
+                    tolerance: z.number().gt(0).lt(1).default(0.1),
+                    keep: z.number().int().min(3).max(256).default(32),
+                  })
+                  .default({ minOccurrences: 3, tolerance: 0.1, keep: 32 }),
+              })
+              .strict(),
+          ])
+          .default({ ...DEFAULT_PERIODICITY, window: 'long' }),
       })
+      .refine(
+        (a) => a.periodicity === false || a.windows.some((w) => w.name === (a.periodicity || null)?.window),
+        {
+          message: 'periodicity.window must name one of the windows',
+          path: ['periodicity', 'window'],
+        },
+      )
       .optional(),
   })
   .refine(

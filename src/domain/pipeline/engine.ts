@@ -1,6 +1,7 @@
 import { DDSketch } from '@datadog/sketches-js';
 import { quantileSorted } from 'simple-statistics';
 import { grown } from '../analytics/columns.js';
+import type { Frequency } from '../analytics/patterns.js';
 import type { TrendState } from '../analytics/trend.js';
 import type { WindowStats } from '../analytics/windows.js';
 import { defineSeries, seriesKey } from '../metrics/identity.js';
@@ -48,6 +49,21 @@ export interface PatternFinding {
   readonly distance: number;
 }
 
+/** A change of a series' seasonality, dominant frequencies or anomaly recurrence. */
+export type PeriodicityFinding = { readonly def: SeriesDef; readonly ts: number } & (
+  | {
+      readonly type: 'seasonalityDetected';
+      /** In samples; `periodMs` from the window's times (null over a count window). */
+      readonly period: number;
+      readonly periodMs: number | null;
+      readonly strength: number;
+      readonly previousPeriod: number | null;
+    }
+  | { readonly type: 'seasonalityLost'; readonly previousPeriod: number }
+  | { readonly type: 'frequenciesChanged'; readonly frequencies: Frequency[] }
+  | { readonly type: 'recurringAnomalyDetected'; readonly intervalMs: number; readonly occurrences: number }
+);
+
 export interface TrendFinding extends TrendState {
   readonly def: SeriesDef;
   readonly ts: number;
@@ -57,6 +73,7 @@ export interface TickResult {
   readonly anomalies: AnomalyFinding[];
   readonly patterns: PatternFinding[];
   readonly trends: TrendFinding[];
+  readonly periodicity: PeriodicityFinding[];
   readonly derived: Sample[];
   readonly late: Sample[];
   readonly findings: Findings;
@@ -380,6 +397,7 @@ export class PipelineEngine {
   private anomalies: AnomalyFinding[] = [];
   private patterns: PatternFinding[] = [];
   private trends: TrendFinding[] = [];
+  private periodicity: PeriodicityFinding[] = [];
   private readonly analytics: SeriesAnalytics | null;
   private readonly sink: AnalyticsSink;
   private findings = emptyFindings();
@@ -406,7 +424,12 @@ export class PipelineEngine {
       }
     });
     const config = definition.analytics;
-    this.analytics = config ? new SeriesAnalytics(config, snapshot?.analytics) : null;
+    this.analytics = config
+      ? new SeriesAnalytics(
+          { ...config, periodicity: config.periodicity === false ? undefined : config.periodicity },
+          snapshot?.analytics,
+        )
+      : null;
     const defs = () => this.slots.defs;
     this.sink = {
       anomaly: (slot, ts, value, score, detector, expectedLow, expectedHigh, context) =>
@@ -424,6 +447,22 @@ export class PipelineEngine {
       trend: (slot, ts, state) => this.trends.push({ ...state, def: defs()[slot]!, ts }),
       pattern: (slot, ts, pattern, distance) =>
         this.patterns.push({ pattern, distance, def: defs()[slot]!, ts }),
+      seasonalityDetected: (slot, ts, season, periodMs, previousPeriod) =>
+        this.periodicity.push({
+          type: 'seasonalityDetected',
+          def: defs()[slot]!,
+          ts,
+          period: season.period,
+          periodMs,
+          strength: season.strength,
+          previousPeriod,
+        }),
+      seasonalityLost: (slot, ts, previousPeriod) =>
+        this.periodicity.push({ type: 'seasonalityLost', def: defs()[slot]!, ts, previousPeriod }),
+      frequenciesChanged: (slot, ts, frequencies) =>
+        this.periodicity.push({ type: 'frequenciesChanged', def: defs()[slot]!, ts, frequencies }),
+      recurringAnomalyDetected: (slot, ts, recurrence) =>
+        this.periodicity.push({ type: 'recurringAnomalyDetected', def: defs()[slot]!, ts, ...recurrence }),
     };
     this.slots = new SeriesSlots(snapshot?.series);
     if (snapshot) {
@@ -531,6 +570,7 @@ export class PipelineEngine {
       anomalies: this.anomalies,
       patterns: this.patterns,
       trends: this.trends,
+      periodicity: this.periodicity,
       derived: this.derived,
       late: this.late,
       findings: this.findings,
@@ -539,6 +579,7 @@ export class PipelineEngine {
     this.anomalies = [];
     this.patterns = [];
     this.trends = [];
+    this.periodicity = [];
     this.derived = [];
     this.late = [];
     this.findings = emptyFindings();

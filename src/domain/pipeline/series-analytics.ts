@@ -1,6 +1,12 @@
 import { createEnsemble } from '../analytics/ensemble.js';
 import { createTemplateBank, type TemplateBankSnapshot, type TemplateSpec } from '../analytics/patterns.js';
 import {
+  createPeriodicityBank,
+  type PeriodicityBankSnapshot,
+  type PeriodicityOptions,
+  type PeriodicitySink,
+} from '../analytics/periodicity.js';
+import {
   createTrendBank,
   type TrendBankSnapshot,
   type TrendState,
@@ -21,6 +27,8 @@ export interface AnalyticsConfig {
   readonly trends: TrendTrackerOptions;
   readonly patterns: readonly TemplateSpec[];
   readonly windows: readonly WindowSpec[];
+  /** Seasonality, frequencies and recurring anomalies, over the named window; absent: off. */
+  readonly periodicity?: PeriodicityOptions & { readonly window: string };
 }
 
 /** An anomaly's context: every window's statistics before the sample, and the one it departs from most. */
@@ -31,7 +39,7 @@ export interface WindowContext {
 }
 
 /** What one batch found, by slot and time; `PipelineEngine` turns these into findings with series. */
-export interface AnalyticsSink {
+export interface AnalyticsSink extends PeriodicitySink {
   anomaly(
     slot: number,
     ts: number,
@@ -52,6 +60,7 @@ export interface SeriesAnalyticsSnapshot {
   readonly trends: TrendBankSnapshot;
   readonly patterns: TemplateBankSnapshot;
   readonly windows: WindowBankSnapshot;
+  readonly periodicity?: PeriodicityBankSnapshot;
 }
 
 /**
@@ -65,6 +74,9 @@ export class SeriesAnalytics {
   private readonly trends;
   private readonly patterns;
   private readonly windows;
+  private readonly periodicity;
+  /** The window periodicity is analysed over (an index into the windows). */
+  private readonly periodicWindow: number;
 
   constructor(
     private readonly config: AnalyticsConfig,
@@ -73,6 +85,11 @@ export class SeriesAnalytics {
     this.trends = createTrendBank(config.trends);
     this.patterns = createTemplateBank(config.patterns);
     this.windows = createWindowBank(config.windows);
+    this.periodicity = config.periodicity ? createPeriodicityBank(config.periodicity) : null;
+    this.periodicWindow = Math.max(
+      0,
+      config.windows.findIndex((w) => w.name === config.periodicity?.window),
+    );
     if (!snapshot) return;
     for (const [slot, saved] of snapshot.ensembles.entries()) {
       if (!saved) continue;
@@ -83,6 +100,7 @@ export class SeriesAnalytics {
     this.trends.restore(snapshot.trends);
     this.patterns.restore(snapshot.patterns);
     this.windows.restore(snapshot.windows);
+    if (snapshot.periodicity) this.periodicity?.restore(snapshot.periodicity);
   }
 
   /**
@@ -121,6 +139,8 @@ export class SeriesAnalytics {
     const patterns = this.patterns;
     const templates = patterns.templates;
     const windows = this.windows;
+    const periodicity = this.periodicity;
+    const pw = this.periodicWindow;
     for (let i = 0; i < length; i++) {
       const slot = slots[i]!;
       const t = ts[i]!;
@@ -145,6 +165,11 @@ export class SeriesAnalytics {
           this.windowContext(slot, value),
         );
       windows.push(slot, t, value);
+      if (periodicity) {
+        if (strongest && detection.score >= minScore) periodicity.anomaly(slot, t, sink);
+        if (periodicity.sample(slot, windows.count(slot, pw)))
+          periodicity.analyse(slot, t, windows.values(slot, pw), windows.times(slot, pw), sink);
+      }
       const trend = trends.update(slot, t, value);
       if (trend) sink.trend(slot, t, trend);
       const matches = patterns.update(slot, value);
@@ -159,6 +184,7 @@ export class SeriesAnalytics {
       trends: this.trends.snapshot(),
       patterns: this.patterns.snapshot(),
       windows: this.windows.snapshot(),
+      ...(this.periodicity ? { periodicity: this.periodicity.snapshot() } : {}),
     };
   }
 }

@@ -1,5 +1,12 @@
 import { decodeBatch } from '../../domain/metrics/batch.js';
-import type { AnomalyDetected } from '../../domain/pipeline/findings.js';
+import {
+  type AnomalyDetected,
+  type FrequenciesChanged,
+  PERIODICITY_EVENT_TYPES,
+  type RecurringAnomalyDetected,
+  type SeasonalityDetected,
+  type SeriesFindingData,
+} from '../../domain/pipeline/findings.js';
 import type { RecordedEvent } from '../../stores/event-store/port.js';
 import { clickhouseTime } from '../audit-index/mapping.js';
 import type { Row } from '../projection.js';
@@ -9,6 +16,7 @@ export const LATE_TABLE = 'late_samples';
 export const ANOMALIES_TABLE = 'anomalies';
 export const TRENDS_TABLE = 'trends';
 export const PATTERNS_TABLE = 'patterns';
+export const PERIODICITY_TABLE = 'periodicity';
 
 interface FindingsData {
   sourcePosition: string;
@@ -40,6 +48,25 @@ function seriesColumns(pipelineId: string, d: SeriesFinding, position: string): 
   };
 }
 
+/** A periodicity finding as a row: the columns a finding does not have are 0, empty or null. */
+function periodicityRow(pipelineId: string, event: RecordedEvent, position: string): Row {
+  const d = event.data as unknown as SeriesFindingData &
+    Partial<SeasonalityDetected & FrequenciesChanged & RecurringAnomalyDetected>;
+  return {
+    ...seriesColumns(pipelineId, d, position),
+    finding: event.type,
+    period: d.period ?? 0,
+    period_ms: d.periodMs ?? null,
+    strength: d.strength ?? 0,
+    previous_period: d.previousPeriod ?? null,
+    frequencies: (d.frequencies ?? []).map((f) => f.frequency) as unknown as string,
+    powers: (d.frequencies ?? []).map((f) => f.power) as unknown as string,
+    interval_ms: d.intervalMs ?? 0,
+    occurrences: d.occurrences ?? 0,
+    position,
+  };
+}
+
 /** Rows for the findings tables from `findings-<pipeline>` events. Pure. */
 export function findingRows(events: readonly RecordedEvent[]): Record<string, Row[]> {
   const findings: Row[] = [];
@@ -47,6 +74,7 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
   const anomalies: Row[] = [];
   const trends: Row[] = [];
   const patterns: Row[] = [];
+  const periodicity: Row[] = [];
   for (const event of events) {
     const pipelineId = event.streamId.slice('findings-'.length);
     const position = event.position.toString();
@@ -77,6 +105,8 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
         distance: d.distance,
         position,
       });
+    } else if ((PERIODICITY_EVENT_TYPES as readonly string[]).includes(event.type)) {
+      periodicity.push(periodicityRow(pipelineId, event, position));
     } else if (event.type === 'trendChanged') {
       const d = event.data as unknown as SeriesFinding &
         Record<'direction' | 'strength', string> &
@@ -131,5 +161,6 @@ export function findingRows(events: readonly RecordedEvent[]): Record<string, Ro
     [ANOMALIES_TABLE]: anomalies,
     [TRENDS_TABLE]: trends,
     [PATTERNS_TABLE]: patterns,
+    [PERIODICITY_TABLE]: periodicity,
   };
 }

@@ -86,3 +86,46 @@ export async function findTrends(
   );
   return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
 }
+
+export interface PeriodicityRow {
+  readonly pipelineId: string;
+  readonly seriesId: string;
+  readonly ts: number;
+  /** `seasonalityDetected`, `seasonalityLost`, `frequenciesChanged` or `recurringAnomalyDetected`. */
+  readonly finding: string;
+  readonly period: number;
+  readonly periodMs: number | null;
+  readonly strength: number;
+  readonly previousPeriod: number | null;
+  /** Cycles per sample, strongest first, and each one's share of the power. */
+  readonly frequencies: number[];
+  readonly powers: number[];
+  readonly intervalMs: number;
+  readonly occurrences: number;
+}
+
+/** Periodicity changes in a time range, by series or pipeline; oldest first. */
+export async function findPeriodicity(
+  store: AnalyticsStore,
+  query: TimeRange & { seriesId?: string; pipelineId?: string; limit?: number },
+): Promise<PeriodicityRow[]> {
+  const rows = await queryRows<Omit<PeriodicityRow, 'ts'> & { tsMs: string }>(
+    store,
+    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, toUnixTimestamp64Milli(ts) AS tsMs,
+            finding, period, period_ms AS periodMs, strength, previous_period AS previousPeriod,
+            frequencies, powers, interval_ms AS intervalMs, occurrences
+       FROM ${store.table('periodicity')}
+      WHERE ${RANGE}
+        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
+        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
+      ORDER BY ts, series_id, position LIMIT {limit:UInt32}`,
+    {
+      from: query.from.getTime(),
+      to: query.to.getTime(),
+      seriesId: query.seriesId,
+      pipelineId: query.pipelineId,
+      limit: query.limit ?? 10_000,
+    },
+  );
+  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+}

@@ -8,6 +8,7 @@ import { migration0005 } from './migrations/0005_anomalies_trends.js';
 import { migration0006 } from './migrations/0006_alerts.js';
 import { migration0007 } from './migrations/0007_patterns.js';
 import { migration0008 } from './migrations/0008_anomaly_windows.js';
+import { migration0009 } from './migrations/0009_periodicity.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
@@ -29,6 +30,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
 ];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */

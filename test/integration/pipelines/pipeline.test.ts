@@ -12,7 +12,11 @@ import { createPipelineRuntime } from '../../../src/pipelines/runtime.js';
 import { metricSeriesProjection } from '../../../src/projections/metric-series/index.js';
 import { rawRange } from '../../../src/projections/metric-series/queries.js';
 import { pipelineFindingsProjection } from '../../../src/projections/pipeline-findings/index.js';
-import { findAnomalies, findTrends } from '../../../src/projections/pipeline-findings/queries.js';
+import {
+  findAnomalies,
+  findPeriodicity,
+  findTrends,
+} from '../../../src/projections/pipeline-findings/queries.js';
 import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
 import { type AnalyticsStore, openAnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
 import { migrate } from '../../../src/stores/clickhouse/migrations.js';
@@ -290,6 +294,89 @@ describe('streaming pipeline on the log', () => {
     const trends = await findTrends(analytics, { ...range, pipelineId: 'watch' });
     expect(trends.at(-1)).toMatchObject({ direction: 'rising', strength: 'strong' });
     const findings = await streamOf(events, 'findings-watch');
+    expect(new Set(findings.map((e) => e.id)).size).toBe(findings.length);
+    expect(findings.map((e) => Number(e.revision))).toEqual(findings.map((_, i) => i));
+  });
+
+  it('reports a planted seasonality and its frequency once each, as events and rows, exactly once across a crash', async () => {
+    const def = definition({
+      id: 'season',
+      quality: { allowedLatenessMs: 0, requiredLabels: [] },
+      stages: [],
+      analytics: {
+        minAnomalyScore: 0.9,
+        windows: [{ name: 'long', ms: 600_000, maxSamples: 256 }],
+        periodicity: { window: 'long', every: 64, minSamples: 64 },
+      },
+    });
+    // A period of 16 samples (16 s) with a little noise, in 12 batches of 50; the pipeline dies after 7.
+    const sampleAt = (i: number) => 20 + 5 * Math.sin((2 * Math.PI * i) / 16) + 0.3 * Math.sin(i * 2.3);
+    const batches = Array.from({ length: 12 }, (_, b) =>
+      Array.from({ length: 50 }, (_, s): [SeriesDef, number, number] => {
+        const i = b * 50 + s;
+        return [cpu('a'), T0 + i * 1000, sampleAt(i)];
+      }),
+    );
+    const first = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 2,
+    });
+    await first.start();
+    for (const [b, batch] of batches.entries()) {
+      await append(batch);
+      if (b === 6) {
+        await first.waitFor();
+        await first.stop({ checkpoint: false });
+      }
+    }
+    const second = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 2,
+    });
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    for (const r of runners) await r.start();
+    for (const r of runners) await r.waitFor();
+
+    // What an uninterrupted engine finds from the same batches.
+    const engine = new PipelineEngine(def);
+    const expected: string[] = [];
+    for (const batch of batches) {
+      for (const [d, ts, v] of batch) engine.accept(d, ts, v);
+      for (const p of engine.tick().periodicity) expected.push(`${p.type}@${p.ts - T0}`);
+    }
+    // The first series is due at its 64th sample; two analyses in a row must agree (the 128th).
+    expect(expected).toEqual(['seasonalityDetected@127000', 'frequenciesChanged@127000']);
+    const findings = await streamOf(events, 'findings-season');
+    const periodic = findings.filter(
+      (e) => e.type === 'seasonalityDetected' || e.type === 'frequenciesChanged',
+    );
+    expect(periodic.map((e) => `${e.type}@${(e.data as { ts: number }).ts - T0}`)).toEqual(expected);
+    expect(periodic[0]!.data).toMatchObject({
+      seriesId: cpu('a').id,
+      period: 16,
+      periodMs: 16_000,
+      previousPeriod: null,
+    });
+    const rows = await findPeriodicity(analytics, {
+      from: new Date(T0 - 1),
+      to: new Date(T0 + 600_000),
+      pipelineId: 'season',
+    });
+    expect(rows.map((r) => [r.finding, r.ts - T0, r.period, r.periodMs])).toEqual([
+      ['seasonalityDetected', 127_000, 16, 16_000],
+      ['frequenciesChanged', 127_000, 0, null],
+    ]);
+    expect(rows[0]!.strength).toBeGreaterThan(0.8);
+    expect(rows[1]!.frequencies).toEqual([1 / 16]);
+    expect(rows[1]!.powers[0]).toBeGreaterThan(0.9);
     expect(new Set(findings.map((e) => e.id)).size).toBe(findings.length);
     expect(findings.map((e) => Number(e.revision))).toEqual(findings.map((_, i) => i));
   });
