@@ -61,6 +61,8 @@ export class SeasonalDetector implements Detector {
   private readonly o: SeasonalOptions;
   private readonly ring: Float64Array;
   private count = 0;
+  /** The sample count at which the period is next looked for. */
+  private nextEstimate: number;
   private period = 0;
   private residuals: RollingStats;
   private readonly samePhase: Float64Array;
@@ -72,6 +74,7 @@ export class SeasonalDetector implements Detector {
     this.ring = new Float64Array(this.o.history);
     this.residuals = new RollingStats(this.o.window);
     this.samePhase = new Float64Array(this.o.cycles);
+    this.nextEstimate = this.o.firstEstimate;
   }
 
   /** The period in use (0: none found). */
@@ -83,11 +86,13 @@ export class SeasonalDetector implements Detector {
     const { history, cycles } = this.o;
     let out: Detection | null = null;
     const p = this.period;
+    const at = this.count % history;
     if (p > 0 && this.count >= cycles * p) {
       const same = this.samePhase;
       for (let c = 1; c <= cycles; c++) {
-        // Insertion sort of the few same-phase values (no allocation).
-        const v = this.ring[(this.count - c * p) % history]!;
+        // Insertion sort of the few same-phase values (no allocation). c·p < history.
+        const back = at - c * p;
+        const v = this.ring[back < 0 ? back + history : back]!;
         let j = c - 1;
         for (; j > 0 && same[j - 1]! > v; j--) same[j] = same[j - 1]!;
         same[j] = v;
@@ -106,13 +111,12 @@ export class SeasonalDetector implements Detector {
       }
       this.residuals.push(residual);
     }
-    this.ring[this.count % history] = value;
+    this.ring[at] = value;
     this.count++;
-    if (
-      this.count === this.o.firstEstimate ||
-      (this.count > this.o.firstEstimate && (this.count - this.o.firstEstimate) % this.o.every === 0)
-    )
+    if (this.count === this.nextEstimate) {
       this.estimate();
+      this.nextEstimate += this.o.every;
+    }
     return out;
   }
 
@@ -177,6 +181,11 @@ export class SeasonalDetector implements Detector {
     const state = raw as SeasonalState;
     new Uint8Array(this.ring.buffer).set(Buffer.from(state.ring, 'base64'));
     this.count = state.count;
+    const { firstEstimate, every } = this.o;
+    this.nextEstimate =
+      state.count < firstEstimate
+        ? firstEstimate
+        : firstEstimate + (Math.floor((state.count - firstEstimate) / every) + 1) * every;
     this.period = state.period;
     this.residuals = new RollingStats(this.o.window);
     this.residuals.restore(state.residuals);

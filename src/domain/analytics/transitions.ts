@@ -61,10 +61,18 @@ export class TransitionDetector implements Detector {
     this.reached = new Int32Array(2 * this.levels).fill(-1);
   }
 
+  /** Width of a level over the current range (set with the range). */
+  private step = 1;
+
+  private setRange(min: number, max: number): void {
+    this.min = min;
+    this.max = max;
+    this.step = (max - min || this.levels - 1) / (this.levels - 1);
+  }
+
   private level(value: number): number {
     const top = this.levels - 1;
-    const width = this.max! - this.min! || top;
-    return Math.min(top, Math.max(0, Math.trunc((value - this.min!) / (width / top))));
+    return Math.min(top, Math.max(0, Math.trunc((value - this.min!) / this.step)));
   }
 
   /** Rebuilds the transition counts from the kept samples, binned over the current range. */
@@ -94,8 +102,10 @@ export class TransitionDetector implements Detector {
 
   update(value: number): Detection | null {
     if (this.min === null || this.max === null || value < this.min || value > this.max) {
-      this.min = this.min === null ? value : Math.min(this.min, value);
-      this.max = this.max === null ? value : Math.max(this.max, value);
+      this.setRange(
+        this.min === null ? value : Math.min(this.min, value),
+        this.max === null ? value : Math.max(this.max, value),
+      );
       this.relearnCounts();
     }
     const level = this.level(value);
@@ -120,12 +130,13 @@ export class TransitionDetector implements Detector {
     if (this.o.relearn > 0) this.recent[this.count % this.o.relearn] = value;
     this.count++;
     if (this.count <= this.o.restPeriod) return null; // an initial rest, as CAD OSE's
-    const step = (this.max - this.min || this.levels - 1) / (this.levels - 1);
+    const min = this.min!;
+    const max = this.max!;
     return {
       score,
       detector: this.name,
-      expectedLow: low === -1 ? this.min : this.min + low * step,
-      expectedHigh: high === -1 ? this.max : Math.min(this.max, this.min + (high + 1) * step),
+      expectedLow: low === -1 ? min : min + low * this.step,
+      expectedHigh: high === -1 ? max : Math.min(max, min + (high + 1) * this.step),
     };
   }
 
@@ -148,8 +159,7 @@ export class TransitionDetector implements Detector {
 
   restore(raw: unknown): void {
     const state = raw as TransitionState;
-    this.min = state.min;
-    this.max = state.max;
+    if (state.min !== null && state.max !== null) this.setRange(state.min, state.max);
     this.count = state.count;
     this.previous = state.previous;
     this.sinceHigh = state.sinceHigh;

@@ -38,14 +38,17 @@ describe('seasonal detector', () => {
     expect(scores.every((s) => s === null)).toBe(true);
   });
 
-  it('continues identically after a snapshot through JSON', () => {
-    const values = seasonal(1500);
-    values[1100] = 130;
-    const a = new SeasonalDetector(options);
-    for (const v of values.slice(0, 800)) a.update(v);
-    const b = new SeasonalDetector(options);
-    b.restore(JSON.parse(JSON.stringify(a.snapshot())));
-    const rest = values.slice(800);
-    expect(rest.map((v) => b.update(v))).toEqual(rest.map((v) => a.update(v)));
-  });
+  for (const at of [300, 800]) {
+    it(`continues identically after a snapshot through JSON (taken at ${at}, around the first estimate)`, () => {
+      const values = seasonal(1500);
+      values[1100] = 130;
+      const a = new SeasonalDetector(options);
+      for (const v of values.slice(0, at)) a.update(v);
+      const b = new SeasonalDetector(options);
+      b.restore(JSON.parse(JSON.stringify(a.snapshot())));
+      const rest = values.slice(at);
+      expect(rest.map((v) => b.update(v))).toEqual(rest.map((v) => a.update(v)));
+      expect(b.currentPeriod).toBe(50);
+    });
+  }
 });
