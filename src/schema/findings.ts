@@ -1,35 +1,45 @@
 import { z } from 'zod';
-import { findAnomalies, findTrends } from '../projections/pipeline-findings/queries.js';
+import {
+  type AnomalyRow,
+  findAnomalies,
+  findTrends,
+  type TrendRow,
+} from '../projections/pipeline-findings/queries.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
 import { limitOf, rangeOf, seriesIdArg } from './arguments.js';
 import { builder, Label, labelList } from './builder.js';
+import type { GraphQLContext } from './context.js';
 import { tailLog } from './log-tail.js';
 
-/** The pipeline findings as the API shows them: from ClickHouse (queries) or the live log (subscriptions). */
-interface AnomalyShape {
-  readonly pipelineId: string;
-  readonly seriesId: string;
+/**
+ * The pipeline findings as the API shows them: rows from ClickHouse (queries; no log position) or
+ * facts from the live log (subscriptions; with the position to resume after).
+ */
+type AnomalyShape = AnomalyRow & { readonly position: Position | null };
+/** Statistics of an empty window are NaN in the domain, null in JSON and in the API. */
+interface WindowShape {
   readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly ts: number;
-  readonly value: number;
-  readonly score: number;
-  readonly detector: string;
-  readonly expectedLow: number;
-  readonly expectedHigh: number;
-  /** The log position of the finding (live) — null from the tables. */
-  readonly position: Position | null;
+  readonly count: number;
+  readonly mean: number | null;
+  readonly std: number | null;
+  readonly min: number | null;
+  readonly max: number | null;
 }
-interface TrendShape {
-  readonly pipelineId: string;
-  readonly seriesId: string;
-  readonly ts: number;
-  readonly direction: string;
-  readonly strength: string;
-  readonly slope: number;
-  readonly pValue: number;
-  readonly position: Position | null;
-}
+const finite = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? null : v;
+
+const WindowStats = builder.objectRef<WindowShape>('WindowStats').implement({
+  description: "A sliding window's statistics just before the sample.",
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    count: t.exposeInt('count'),
+    mean: t.float({ nullable: true, resolve: (w) => finite(w.mean) }),
+    std: t.float({ nullable: true, resolve: (w) => finite(w.std) }),
+    min: t.float({ nullable: true, resolve: (w) => finite(w.min) }),
+    max: t.float({ nullable: true, resolve: (w) => finite(w.max) }),
+  }),
+});
+type TrendShape = TrendRow & { readonly position: Position | null };
 interface PatternShape {
   readonly pipelineId: string;
   readonly seriesId: string;
@@ -54,6 +64,23 @@ const Anomaly = builder.objectRef<AnomalyShape>('Anomaly').implement({
     detector: t.exposeString('detector', { description: 'The detector that fired.' }),
     expectedLow: t.exposeFloat('expectedLow'),
     expectedHigh: t.exposeFloat('expectedHigh'),
+    window: t.field({
+      type: WindowStats,
+      nullable: true,
+      description:
+        'The sliding window the value departs from most, as it stood before the sample (null on facts older than windows).',
+      resolve: (a) =>
+        !a.window
+          ? null
+          : {
+              name: a.window,
+              count: a.windowCount,
+              mean: a.windowMean,
+              std: a.windowStd,
+              min: a.windowMin,
+              max: a.windowMax,
+            },
+    }),
     position: t.field({ type: 'Position', nullable: true, resolve: (a) => a.position }),
   }),
 });
@@ -92,12 +119,34 @@ const SeriesFinding = z.object({
   labels: z.record(z.string(), z.string()),
   ts: z.number(),
 });
+const Window = z.object({
+  name: z.string(),
+  count: z.number(),
+  mean: z.number().nullable(),
+  std: z.number().nullable(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+});
+/** An anomaly fact as the API shows it: its chosen window's statistics flattened as in the table. */
 const AnomalyData = SeriesFinding.extend({
   value: z.number(),
   score: z.number(),
   detector: z.string(),
   expectedLow: z.number(),
   expectedHigh: z.number(),
+  // Facts recorded before windows were part of anomalies have neither.
+  window: z.string().default(''),
+  windows: z.array(Window).default([]),
+}).transform(({ windows, ...d }) => {
+  const w = windows.find((x) => x.name === d.window);
+  return {
+    ...d,
+    windowCount: w?.count ?? 0,
+    windowMean: w?.mean ?? Number.NaN,
+    windowStd: w?.std ?? Number.NaN,
+    windowMin: w?.min ?? Number.NaN,
+    windowMax: w?.max ?? Number.NaN,
+  };
 });
 const TrendData = SeriesFinding.extend({
   direction: z.string(),
@@ -160,12 +209,34 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const FINDINGS = (type: string) => ({ categories: ['findings'], eventTypes: [type] });
-const matches = (
-  d: { pipelineId: string; seriesId: string },
-  args: { pipelineId?: string | null; seriesId?: string | null },
-) =>
-  (!args.pipelineId || d.pipelineId === args.pipelineId) && (!args.seriesId || d.seriesId === args.seriesId);
+interface FeedArgs {
+  readonly pipelineId?: string | null;
+  readonly seriesId?: string | null;
+  readonly after?: Position | null;
+}
+
+/** A live feed of one kind of finding, from the log, for the pipeline and series asked for. */
+function findingsFeed<T extends { seriesId: string }>(
+  ctx: GraphQLContext,
+  type: string,
+  schema: z.ZodType<Omit<T, 'pipelineId' | 'position'>, unknown>,
+  args: FeedArgs,
+  keep: (finding: T) => boolean = () => true,
+) {
+  return tailLog<T>(ctx.events, {
+    after: args.after,
+    filter: { categories: ['findings'], eventTypes: [type] },
+    map: (event) => {
+      const data = read(schema, event);
+      if (!data) return [];
+      const finding = { ...data, pipelineId: pipelineOf(event), position: event.position } as unknown as T;
+      const wanted =
+        (!args.pipelineId || args.pipelineId === pipelineOf(event)) &&
+        (!args.seriesId || finding.seriesId === args.seriesId);
+      return wanted && keep(finding) ? [finding] : [];
+    },
+  });
+}
 
 builder.subscriptionFields((t) => ({
   anomalyDetected: t.field({
@@ -179,50 +250,27 @@ builder.subscriptionFields((t) => ({
       after: t.arg({ type: 'Position' }),
     },
     subscribe: (_root, args, ctx) =>
-      tailLog<AnomalyShape>(ctx.events, {
-        after: args.after,
-        filter: FINDINGS('anomalyDetected'),
-        map: (event) => {
-          const d = read(AnomalyData, event);
-          if (!d) return [];
-          const anomaly = { ...d, pipelineId: pipelineOf(event), position: event.position };
-          return matches(anomaly, args) && anomaly.score >= (args.minScore ?? 0) ? [anomaly] : [];
-        },
-      }),
+      findingsFeed<AnomalyShape>(
+        ctx,
+        'anomalyDetected',
+        AnomalyData,
+        args,
+        (a) => a.score >= (args.minScore ?? 0),
+      ),
     resolve: (anomaly) => anomaly,
   }),
   trendChanged: t.field({
     type: Trend,
     description: 'Trend changes as they are recorded in the log.',
     args: { pipelineId: t.arg.string(), seriesId: t.arg.string(), after: t.arg({ type: 'Position' }) },
-    subscribe: (_root, args, ctx) =>
-      tailLog<TrendShape>(ctx.events, {
-        after: args.after,
-        filter: FINDINGS('trendChanged'),
-        map: (event) => {
-          const d = read(TrendData, event);
-          if (!d) return [];
-          const trend = { ...d, pipelineId: pipelineOf(event), position: event.position };
-          return matches(trend, args) ? [trend] : [];
-        },
-      }),
+    subscribe: (_root, args, ctx) => findingsFeed<TrendShape>(ctx, 'trendChanged', TrendData, args),
     resolve: (trend) => trend,
   }),
   patternMatched: t.field({
     type: PatternMatch,
     description: 'Stored shapes found in series, as they are recorded in the log.',
     args: { pipelineId: t.arg.string(), seriesId: t.arg.string(), after: t.arg({ type: 'Position' }) },
-    subscribe: (_root, args, ctx) =>
-      tailLog<PatternShape>(ctx.events, {
-        after: args.after,
-        filter: FINDINGS('patternMatched'),
-        map: (event) => {
-          const d = read(PatternData, event);
-          if (!d) return [];
-          const match = { ...d, pipelineId: pipelineOf(event), position: event.position };
-          return matches(match, args) ? [match] : [];
-        },
-      }),
+    subscribe: (_root, args, ctx) => findingsFeed<PatternShape>(ctx, 'patternMatched', PatternData, args),
     resolve: (match) => match,
   }),
 }));

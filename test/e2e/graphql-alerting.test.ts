@@ -13,6 +13,7 @@ interface Anomaly {
   detector: string;
   position: string;
   labels: { name: string; value: string }[];
+  window?: { name: string; count: number; mean: number | null };
 }
 interface Transition {
   key: string;
@@ -60,7 +61,7 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
           id: 'detect',
           route: [{ name: 'cpu' }],
           quality: { allowedLatenessMs: 0, requiredLabels: [] },
-          analytics: { minAnomalyScore: 0.9 },
+          analytics: { minAnomalyScore: 0.5 },
         },
       ]),
     );
@@ -70,7 +71,7 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
         {
           id: 'cpu_anomaly',
           match: { name: 'cpu' },
-          condition: { type: 'anomalyScore', min: 0.9 },
+          condition: { type: 'anomalyScore', min: 0.5 },
           severity: 'warning',
           groupBy: ['host'],
           escalation: { afterMs: 1500, to: 'critical' },
@@ -95,7 +96,7 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     // From the start of the log: nothing can slip past between subscribing and ingesting.
     const anomalies = collect<Anomaly>(
       client,
-      `subscription { anomalyDetected(after: "0", minScore: 0.5) { name value score detector position labels { name value } } }`,
+      `subscription { anomalyDetected(after: "0", minScore: 0.5) { name value score detector position labels { name value } window { name count mean } } }`,
     );
     const transitions = collect<Transition>(
       client,
@@ -113,6 +114,8 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     const [anomaly] = await anomalies.until((a) => a.length >= 1);
     expect(anomaly).toMatchObject({ name: 'cpu', value: 99, labels: [{ name: 'host', value: 'a' }] });
     expect(anomaly!.score).toBeGreaterThanOrEqual(0.9);
+    expect(anomaly!.window!.count).toBeGreaterThan(0); // which window it departed from, and its statistics
+    expect(anomaly!.window!.mean).toBeCloseTo(40, -1);
     await transitions.until((t) => t.some((x) => x.transition === 'fired'));
     await notifications.until((n) => n.length >= 1);
     expect(notifications.items[0]).toMatchObject({
@@ -176,10 +179,14 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     const window = { from: new Date(T0).toISOString(), to: new Date().toISOString() };
     const rows = await gql<{ anomalies: Anomaly[] }>(
       service.url,
-      'query ($from: DateTime!, $to: DateTime!) { anomalies(from: $from, to: $to, minScore: 0.9) { name value detector } }',
+      'query ($from: DateTime!, $to: DateTime!) { anomalies(from: $from, to: $to, minScore: 0.5) { name value detector window { name count } } }',
       window,
     );
     expect(rows.data?.anomalies.map((a) => a.value)).toEqual([99, 99]);
+    expect(rows.data?.anomalies[0]?.window).toEqual({
+      name: anomaly!.window!.name,
+      count: anomaly!.window!.count,
+    });
     const critical = await gql<{ alertTransitions: { transition: string }[] }>(
       service.url,
       'query ($from: DateTime!, $to: DateTime!) { alertTransitions(from: $from, to: $to, severity: critical) { transition } }',

@@ -71,7 +71,7 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
         id: 'detect',
         route: [{ name: 'cpu' }],
         quality: { allowedLatenessMs: 0, requiredLabels: [] },
-        analytics: { minAnomalyScore: 0.9 },
+        analytics: { minAnomalyScore: 0.5 },
       }),
       events,
       host,
@@ -81,7 +81,7 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       AlertRule.parse({
         id: 'cpu_anomaly',
         match: { name: 'cpu' },
-        condition: { type: 'anomalyScore', min: 0.9 },
+        condition: { type: 'anomalyScore', min: 0.5 },
         severity: 'warning',
         groupBy: ['host'],
         escalation: { afterMs: 60_000, to: 'critical' },
