@@ -13,7 +13,7 @@ describe('sliding windows', () => {
       { name: 'medium', samples: 5 },
     ]);
     const values = [5, 1, 4, 1, 5, 9, 2, 6];
-    values.forEach((v, i) => bank.push(0, i * 1000, v));
+    for (const [i, v] of values.entries()) bank.push(0, i * 1000, v);
     // short: the last 3 are 9, 2, 6: mean 17/3, sample variance ((9-17/3)² + (2-17/3)² + (6-17/3)²)/2 = 37/3
     expect(stats(bank, 0, 0)).toEqual([3, 17 / 3, Number(Math.sqrt(37 / 3).toFixed(12)), 2, 9]);
     // medium: 1, 5, 9, 2, 6: mean 23/5 = 4.6, variance (12.96+0.16+19.36+6.76+1.96)/4 = 10.3
