@@ -1,11 +1,54 @@
 import { grown } from '../analytics/columns.js';
 import type { SeriesDef } from '../metrics/kinds.js';
 
-/** A slot's samples waiting for the watermark, in timestamp order, from `head` on. */
-interface Pending {
-  ts: number[];
-  values: number[];
-  head: number;
+/** A slot's samples waiting for the watermark, in timestamp order, at [head, end) of two typed arrays. */
+class Pending {
+  ts = new Float64Array(2);
+  values = new Float64Array(2);
+  head = 0;
+  end = 0;
+
+  /** Room for one more at `end` (moving the waiting samples to the front, or doubling). */
+  private room(): void {
+    if (this.end < this.ts.length) return;
+    if (this.head > 0) {
+      this.ts.copyWithin(0, this.head, this.end);
+      this.values.copyWithin(0, this.head, this.end);
+      this.end -= this.head;
+      this.head = 0;
+      return;
+    }
+    const ts = new Float64Array(this.ts.length * 2);
+    const values = new Float64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    values.set(this.values);
+    this.ts = ts;
+    this.values = values;
+  }
+
+  push(t: number, v: number): void {
+    this.room();
+    this.ts[this.end] = t;
+    this.values[this.end] = v;
+    this.end++;
+  }
+
+  /** Inserts in timestamp order (`t` is not waiting yet). */
+  insert(t: number, v: number): void {
+    this.room();
+    let at = this.head;
+    while (at < this.end && this.ts[at]! <= t) at++;
+    this.ts.copyWithin(at + 1, at, this.end);
+    this.values.copyWithin(at + 1, at, this.end);
+    this.ts[at] = t;
+    this.values[at] = v;
+    this.end++;
+  }
+
+  includes(t: number): boolean {
+    for (let i = this.head; i < this.end; i++) if (this.ts[i] === t) return true;
+    return false;
+  }
 }
 
 export interface SeriesSlotSnapshot {
@@ -51,7 +94,7 @@ export class SeriesSlots {
     values: new Float64Array(0),
     length: 0,
   };
-  private order: number[] = [];
+  private order = new Int32Array(0);
   private scratch = { slots: new Int32Array(0), ts: new Float64Array(0), values: new Float64Array(0) };
 
   constructor(saved?: readonly SeriesSlotSnapshot[]) {
@@ -61,10 +104,7 @@ export class SeriesSlots {
       this.released[slot] = num(entry.released);
       this.newest[slot] = num(entry.newest);
       const p = this.pending[slot]!;
-      for (const [t, v] of entry.pending) {
-        p.ts.push(t);
-        p.values.push(v);
-      }
+      for (const [t, v] of entry.pending) p.push(t, v);
       if (entry.pending.length) this.markDirty(slot);
     }
   }
@@ -87,7 +127,7 @@ export class SeriesSlots {
     this.dirty = grown(this.dirty, n, Int32Array);
     this.released[slot] = Number.NEGATIVE_INFINITY;
     this.newest[slot] = Number.NEGATIVE_INFINITY;
-    this.pending.push({ ts: [], values: [], head: 0 });
+    this.pending.push(new Pending());
     return slot;
   }
 
@@ -97,18 +137,14 @@ export class SeriesSlots {
     const newest = this.newest[slot]!;
     const released = this.released[slot]!;
     // Every waiting sample is at or before `newest`, so a newer one cannot duplicate any of them.
-    if (ts === released || (ts <= newest && p.ts.indexOf(ts, p.head) !== -1)) return 'duplicate';
+    if (ts === released || (ts <= newest && p.includes(ts))) return 'duplicate';
     if (ts < released || ts < watermark) return 'late';
     this.markDirty(slot);
     if (ts < newest) {
-      let at = p.head;
-      while (at < p.ts.length && p.ts[at]! <= ts) at++;
-      p.ts.splice(at, 0, ts);
-      p.values.splice(at, 0, value);
+      p.insert(ts, value);
       return 'outOfOrder';
     }
-    p.ts.push(ts);
-    p.values.push(value);
+    p.push(ts, value);
     this.newest[slot] = ts;
     return 'accepted';
   }
@@ -155,7 +191,7 @@ export class SeriesSlots {
     for (const slot of slots) {
       const p = this.pending[slot]!;
       let end = p.head;
-      while (end < p.ts.length && p.ts[end]! <= watermark) end++;
+      while (end < p.end && p.ts[end]! <= watermark) end++;
       total += end - p.head;
     }
     const s = this.scratch;
@@ -168,7 +204,7 @@ export class SeriesSlots {
       const p = this.pending[slot]!;
       let prev = this.released[slot]!;
       let i = p.head;
-      for (; i < p.ts.length && p.ts[i]! <= watermark; i++) {
+      for (; i < p.end && p.ts[i]! <= watermark; i++) {
         const t = p.ts[i]!;
         if (expectedIntervalMs !== undefined && Number.isFinite(prev) && t - prev > 2 * expectedIntervalMs)
           gaps.push([slot, prev, t]);
@@ -179,31 +215,29 @@ export class SeriesSlots {
         n++;
       }
       this.released[slot] = prev;
-      if (i === p.ts.length) {
-        p.ts.length = 0;
-        p.values.length = 0;
+      if (i === p.end) {
         p.head = 0;
+        p.end = 0;
         this.isDirty[slot] = 0;
       } else {
         p.head = i;
-        if (p.head > 1024 && p.head * 2 > p.ts.length) {
-          p.ts.splice(0, p.head);
-          p.values.splice(0, p.head);
-          p.head = 0;
-        }
         this.dirty[remaining++] = slot;
       }
     }
     this.dirtyCount = remaining;
     gaps.sort((a, b) => a[0] - b[0]);
     for (const [slot, from, to] of gaps) gap(slot, from, to);
-    // Order by time, ties by series id. (TimSort: linear when the gathered runs are already in order.)
-    const order = this.order;
-    order.length = n;
+    // Order by time, ties by series id.
+    this.order = grown(this.order, n, Int32Array);
+    const order = this.order.subarray(0, n);
     for (let i = 0; i < n; i++) order[i] = i;
     const ts = s.ts;
     const ss = s.slots;
-    order.sort((a, b) => ts[a]! - ts[b]! || rank[ss[a]!]! - rank[ss[b]!]!);
+    // Skip the sort when the gathered order is already the release order (one sample a series).
+    let sorted = true;
+    for (let i = 1; i < n && sorted; i++)
+      sorted = ts[i - 1]! < ts[i]! || (ts[i - 1] === ts[i] && rank[ss[i - 1]!]! < rank[ss[i]!]!);
+    if (!sorted) order.sort((a, b) => ts[a]! - ts[b]! || rank[ss[a]!]! - rank[ss[b]!]!);
     const out = this.out;
     out.slots = grown(out.slots, n, Int32Array);
     out.ts = grown(out.ts, n, Float64Array);
@@ -239,7 +273,7 @@ export class SeriesSlots {
     return this.defs.map((def, slot) => {
       const p = this.pending[slot]!;
       const pending: [number, number][] = [];
-      for (let i = p.head; i < p.ts.length; i++) pending.push([p.ts[i]!, p.values[i]!]);
+      for (let i = p.head; i < p.end; i++) pending.push([p.ts[i]!, p.values[i]!]);
       return { def, released: this.released[slot]!, newest: this.newest[slot]!, pending };
     });
   }
