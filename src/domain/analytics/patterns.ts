@@ -192,27 +192,31 @@ export interface TemplateBankSnapshot {
 /**
  * Watches many series (dense slots) for stored shapes as samples arrive, state in typed arrays: after
  * each sample, a slot's last `shape.length` values are compared with each shape (z-normalised
- * distance, as `matchTemplate`, with the same arithmetic but no allocation); a match is reported once,
+ * distance, as `matchTemplate`, equal up to rounding, without allocation); a match is reported once,
  * then that shape rests for its own length on that slot so one occurrence is one match.
  *
- * Each slot's ring is written twice (at i and i + L), so the last m values are always contiguous, and
- * the distance sum stops as soon as it passes the shape's threshold (its terms are squares): most
- * windows are far from every shape.
+ * Each slot's ring is written twice (at i and i + L), so the last m values are always contiguous; mean
+ * and variance take one pass (values shifted by the window's first); and the distance sum stops as
+ * soon as it passes the shape's threshold (its terms are squares): most windows are far from every
+ * shape.
  */
 export function createTemplateBank(templates: readonly TemplateSpec[]) {
   const k = templates.length;
   const L = Math.max(1, ...templates.map((t) => t.shape.length));
-  const stride = 2 * L;
   const shapes = templates.map((t) => zNormalise(t.shape));
   const lengths = Int32Array.from(templates, (t) => t.shape.length);
   const maxDistance = Float64Array.from(templates, (t) => t.maxDistance);
   /** The largest sum of squares a match can have: (maxDistance² · m), a hair over to keep ties. */
   const maxSum = Float64Array.from(templates, (t) => t.maxDistance ** 2 * t.shape.length * (1 + 1e-12));
-  let ring = new Float64Array(0);
-  let count = new Float64Array(0);
-  /** Where each slot's ring is written next (count mod L, kept apart: a float modulo per sample is slow). */
-  let next = new Int32Array(0);
-  let resting = new Int32Array(0);
+  // Each slot's block: its sample count, where its ring is written next (count mod L, kept apart: a
+  // float modulo per sample is slow), each shape's rest, then the ring twice over — record and recent
+  // values share cache lines.
+  const COUNT = 0;
+  const NEXT = 1;
+  const REST = 2;
+  const RING = REST + k;
+  const stride = RING + 2 * L;
+  let block = new Float64Array(0);
   let slots = 0;
   /** The matches of the last `update`: template indexes and distances (the first `matches` entries). */
   const matchedTemplate = new Int32Array(k);
@@ -221,10 +225,7 @@ export function createTemplateBank(templates: readonly TemplateSpec[]) {
   function ensure(n: number): void {
     if (n <= slots) return;
     slots = n;
-    ring = grown(ring, n * stride, Float64Array);
-    count = grown(count, n, Float64Array);
-    next = grown(next, n, Int32Array);
-    resting = grown(resting, n * k, Int32Array);
+    block = grown(block, n * stride, Float64Array);
   }
 
   return {
@@ -235,69 +236,83 @@ export function createTemplateBank(templates: readonly TemplateSpec[]) {
     update(slot: number, value: number): number {
       if (k === 0) return 0;
       if (slot >= slots) ensure(slot + 1);
-      const n = count[slot]! + 1;
-      count[slot] = n;
-      const p = next[slot]!;
-      next[slot] = p + 1 === L ? 0 : p + 1;
-      const o = slot * stride;
-      ring[o + p] = value;
-      ring[o + p + L] = value;
+      const b = slot * stride;
+      const n = block[b + COUNT]! + 1;
+      block[b + COUNT] = n;
+      const p = block[b + NEXT]!;
+      block[b + NEXT] = p + 1 === L ? 0 : p + 1;
+      const o = b + RING;
+      block[o + p] = value;
+      block[o + p + L] = value;
       /** The newest value is at `end` − 1; the m before it are contiguous. */
       const end = o + p + L + 1;
       let matches = 0;
       for (let t = 0; t < k; t++) {
-        const r = slot * k + t;
-        if (resting[r]! > 0) {
-          resting[r]!--;
+        const r = b + REST + t;
+        if (block[r]! > 0) {
+          block[r]!--;
           continue;
         }
         const m = lengths[t]!;
         if (n < m) continue;
         const start = end - m;
-        let mean = 0;
-        for (let j = 0; j < m; j++) mean += ring[start + j]!;
-        mean /= m;
-        let variance = 0;
-        for (let j = 0; j < m; j++) variance += (ring[start + j]! - mean) ** 2;
-        const std = Math.sqrt(variance / m) || 1;
+        // Mean and variance in one pass over values shifted by the first (no cancellation to speak of).
+        const first = block[start]!;
+        let sum1 = 0;
+        let sum2 = 0;
+        for (let j = 1; j < m; j++) {
+          const d = block[start + j]! - first;
+          sum1 += d;
+          sum2 += d * d;
+        }
+        const mean = first + sum1 / m;
+        const variance = sum2 - (sum1 * sum1) / m;
+        const std = variance > 0 ? Math.sqrt(variance / m) : 1;
         const shape = shapes[t]!;
         const limit = maxSum[t]!;
         let sum = 0;
         let j = 0;
-        for (; j < m && sum <= limit; j++) sum += ((ring[start + j]! - mean) / std - shape[j]!) ** 2;
+        for (; j < m && sum <= limit; j++) sum += ((block[start + j]! - mean) / std - shape[j]!) ** 2;
         if (j < m) continue;
         const distance = Math.sqrt(sum / m);
         if (distance <= maxDistance[t]!) {
           matchedTemplate[matches] = t;
           matchedDistance[matches] = distance;
           matches++;
-          resting[r] = m - 1;
+          block[r] = m - 1;
         }
       }
       return matches;
     },
     snapshot(): TemplateBankSnapshot {
-      const logical = new Float64Array(slots * L);
-      for (let s = 0; s < slots; s++) logical.set(ring.subarray(s * stride, s * stride + L), s * L);
-      return {
-        slots,
-        ring: toB64(logical),
-        count: toB64(count, slots),
-        resting: toB64(resting, slots * k),
-      };
+      const ring = new Float64Array(slots * L);
+      const count = new Float64Array(slots);
+      const resting = new Int32Array(slots * k);
+      for (let s = 0; s < slots; s++) {
+        const b = s * stride;
+        ring.set(block.subarray(b + RING, b + RING + L), s * L);
+        count[s] = block[b + COUNT]!;
+        for (let t = 0; t < k; t++) resting[s * k + t] = block[b + REST + t]!;
+      }
+      return { slots, ring: toB64(ring), count: toB64(count), resting: toB64(resting) };
     },
     restore(state: TemplateBankSnapshot): void {
       ensure(state.slots);
-      const logical = new Float64Array(state.slots * L);
-      fromB64(state.ring, logical);
-      for (let s = 0; s < state.slots; s++) {
-        const values = logical.subarray(s * L, (s + 1) * L);
-        ring.set(values, s * stride);
-        ring.set(values, s * stride + L);
-      }
+      const ring = new Float64Array(state.slots * L);
+      const count = new Float64Array(state.slots);
+      const resting = new Int32Array(state.slots * k);
+      fromB64(state.ring, ring);
       fromB64(state.count, count);
-      for (let s = 0; s < state.slots; s++) next[s] = count[s]! % L;
       fromB64(state.resting, resting);
+      for (let s = 0; s < state.slots; s++) {
+        const b = s * stride;
+        const values = ring.subarray(s * L, (s + 1) * L);
+        block.set(values, b + RING);
+        block.set(values, b + RING + L);
+        block[b + COUNT] = count[s]!;
+        block[b + NEXT] = count[s]! % L;
+        for (let t = 0; t < k; t++) block[b + REST + t] = resting[s * k + t]!;
+      }
     },
   };
 }

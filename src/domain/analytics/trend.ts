@@ -98,21 +98,28 @@ const STRENGTHS: readonly Strength[] = ['weak', 'moderate', 'strong'];
 
 export interface TrendBankSnapshot {
   readonly slots: number;
-  /** Each slot's ring of the last `window` (x, y), base64 Float64. */
-  readonly xs: string;
-  readonly ys: string;
-  /** Samples seen per slot. */
-  readonly count: string;
-  /** The current state per slot (has, direction, strength as codes; the numbers as Float64). */
-  readonly has: string;
-  readonly direction: string;
-  readonly strength: string;
-  readonly slope: string;
-  readonly slopeLow: string;
-  readonly slopeHigh: string;
-  readonly pValue: string;
-  readonly momentum: string;
+  /** Each slot's ring of its last `window` (x, y) pairs, base64 Float64. */
+  readonly xy: string;
+  /** Each slot's record (see the field offsets in `createTrendBank`), base64 Float64. */
+  readonly state: string;
 }
+
+// A slot's record, side by side in one Float64Array: one or two cache lines a slot, not one per field.
+const COUNT = 0;
+/** count mod window and count mod every, kept apart: a float modulo per sample is slow. */
+const NEXT = 1;
+const PHASE = 2;
+const HAS = 3;
+const DIRECTION = 4;
+const STRENGTH = 5;
+const SLOPE = 6;
+const SLOPE_LOW = 7;
+const SLOPE_HIGH = 8;
+/** NaN: not computed yet (see T_STAT). */
+const P_VALUE = 9;
+const T_STAT = 10;
+const MOMENTUM = 11;
+const FIELDS = 12;
 
 /**
  * Streaming trends over many series at once, one dense slot per series, state in typed arrays: for
@@ -129,75 +136,51 @@ export function createTrendBank(options: TrendTrackerOptions = { window: 60, eve
   const df = w - 2;
   const t95 = studentTCritical(0.95, df);
   const tAlpha = studentTCritical(1 - options.alpha, df);
-  let xs = new Float64Array(0);
-  let ys = new Float64Array(0);
-  let count = new Float64Array(0);
-  /** count mod window and count mod every, kept apart: a float modulo per sample is slow. */
-  let next = new Int32Array(0);
-  let phase = new Int32Array(0);
-  let has = new Uint8Array(0);
-  let direction = new Uint8Array(0);
-  let strength = new Uint8Array(0);
-  let slope = new Float64Array(0);
-  let slopeLow = new Float64Array(0);
-  let slopeHigh = new Float64Array(0);
-  /** NaN: not computed yet, see `tStat`. */
-  let pValue = new Float64Array(0);
-  let tStat = new Float64Array(0);
-  let momentum = new Float64Array(0);
+  /** Per slot: `w` (x, y) pairs. */
+  let xy = new Float64Array(0);
+  let st = new Float64Array(0);
   let slots = 0;
 
   function ensure(n: number): void {
     if (n <= slots) return;
     slots = n;
-    xs = grown(xs, n * w, Float64Array);
-    ys = grown(ys, n * w, Float64Array);
-    count = grown(count, n, Float64Array);
-    next = grown(next, n, Int32Array);
-    phase = grown(phase, n, Int32Array);
-    has = grown(has, n, Uint8Array);
-    direction = grown(direction, n, Uint8Array);
-    strength = grown(strength, n, Uint8Array);
-    slope = grown(slope, n, Float64Array);
-    slopeLow = grown(slopeLow, n, Float64Array);
-    slopeHigh = grown(slopeHigh, n, Float64Array);
-    pValue = grown(pValue, n, Float64Array);
-    tStat = grown(tStat, n, Float64Array);
-    momentum = grown(momentum, n, Float64Array);
+    xy = grown(xy, n * w * 2, Float64Array);
+    st = grown(st, n * FIELDS, Float64Array);
   }
 
   const pOf = (t: number) => 2 * (1 - studentTCdf(Math.abs(t), df));
 
   function stateOf(slot: number): TrendState | null {
-    if (slot >= slots || !has[slot]) return null;
-    if (Number.isNaN(pValue[slot]!)) pValue[slot] = pOf(tStat[slot]!);
+    const f = slot * FIELDS;
+    if (slot >= slots || !st[f + HAS]) return null;
+    if (Number.isNaN(st[f + P_VALUE]!)) st[f + P_VALUE] = pOf(st[f + T_STAT]!);
     return {
-      direction: DIRECTIONS[direction[slot]!]!,
-      strength: STRENGTHS[strength[slot]!]!,
-      slope: slope[slot]!,
-      slopeLow: slopeLow[slot]!,
-      slopeHigh: slopeHigh[slot]!,
-      pValue: pValue[slot]!,
-      momentum: momentum[slot]!,
+      direction: DIRECTIONS[st[f + DIRECTION]!]!,
+      strength: STRENGTHS[st[f + STRENGTH]!]!,
+      slope: st[f + SLOPE]!,
+      slopeLow: st[f + SLOPE_LOW]!,
+      slopeHigh: st[f + SLOPE_HIGH]!,
+      pValue: st[f + P_VALUE]!,
+      momentum: st[f + MOMENTUM]!,
     };
   }
 
   /** Fits the line over one slot's ring and updates its state; true when direction or strength changed. */
   function fitSlot(slot: number): boolean {
-    const o = slot * w;
+    const o = slot * w * 2;
     let mx = 0;
     let my = 0;
     for (let i = 0; i < w; i++) {
-      mx += xs[o + i]!;
-      my += ys[o + i]!;
+      mx += xy[o + 2 * i]!;
+      my += xy[o + 2 * i + 1]!;
     }
     mx /= w;
     my /= w;
     let sxx = 0;
     let sxy = 0;
     for (let i = 0; i < w; i++) {
-      sxx += (xs[o + i]! - mx) ** 2;
-      sxy += (xs[o + i]! - mx) * (ys[o + i]! - my);
+      sxx += (xy[o + 2 * i]! - mx) ** 2;
+      sxy += (xy[o + 2 * i]! - mx) * (xy[o + 2 * i + 1]! - my);
     }
     const b = sxx === 0 ? 0 : sxy / sxx;
     const a = my - b * mx;
@@ -205,8 +188,8 @@ export function createTrendBank(options: TrendTrackerOptions = { window: 60, eve
     let minX = Number.POSITIVE_INFINITY;
     let maxX = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < w; i++) {
-      const x = xs[o + i]!;
-      sse += (ys[o + i]! - (a + b * x)) ** 2;
+      const x = xy[o + 2 * i]!;
+      sse += (xy[o + 2 * i + 1]! - (a + b * x)) ** 2;
       if (x < minX) minX = x;
       if (x > maxX) maxX = x;
     }
@@ -232,16 +215,18 @@ export function createTrendBank(options: TrendTrackerOptions = { window: 60, eve
     const ratio = Math.abs(b * (maxX - minX)) / spread;
     const dir = significant ? (b > 0 ? 1 : 2) : 0;
     const str = dir === 0 ? 0 : ratio < 2 ? 0 : ratio < 5 ? 1 : 2;
-    const changed = !has[slot] || direction[slot] !== dir || strength[slot] !== str;
-    momentum[slot] = has[slot] ? b - slope[slot]! : 0;
-    has[slot] = 1;
-    direction[slot] = dir;
-    strength[slot] = str;
-    slope[slot] = b;
-    slopeLow[slot] = b - margin;
-    slopeHigh[slot] = b + margin;
-    pValue[slot] = p;
-    tStat[slot] = t;
+    const f = slot * FIELDS;
+    const had = st[f + HAS] === 1;
+    const changed = !had || st[f + DIRECTION] !== dir || st[f + STRENGTH] !== str;
+    st[f + MOMENTUM] = had ? b - st[f + SLOPE]! : 0;
+    st[f + HAS] = 1;
+    st[f + DIRECTION] = dir;
+    st[f + STRENGTH] = str;
+    st[f + SLOPE] = b;
+    st[f + SLOPE_LOW] = b - margin;
+    st[f + SLOPE_HIGH] = b + margin;
+    st[f + P_VALUE] = p;
+    st[f + T_STAT] = t;
     return changed;
   }
 
@@ -250,53 +235,31 @@ export function createTrendBank(options: TrendTrackerOptions = { window: 60, eve
     /** Takes one sample of a slot; returns the slot's new trend state when it changed, else null. */
     update(slot: number, x: number, y: number): TrendState | null {
       if (slot >= slots) ensure(slot + 1);
-      const n = count[slot]! + 1;
-      const p = next[slot]!;
-      const at = slot * w + p;
-      xs[at] = x;
-      ys[at] = y;
-      count[slot] = n;
-      next[slot] = p + 1 === w ? 0 : p + 1;
-      const f = phase[slot]! + 1;
-      phase[slot] = f === options.every ? 0 : f;
-      if (f !== options.every || n < w) return null;
+      const f = slot * FIELDS;
+      const n = st[f + COUNT]! + 1;
+      const p = st[f + NEXT]!;
+      const at = (slot * w + p) * 2;
+      xy[at] = x;
+      xy[at + 1] = y;
+      st[f + COUNT] = n;
+      st[f + NEXT] = p + 1 === w ? 0 : p + 1;
+      const ph = st[f + PHASE]! + 1;
+      st[f + PHASE] = ph === options.every ? 0 : ph;
+      if (ph !== options.every || n < w) return null;
       return fitSlot(slot) ? stateOf(slot) : null;
     },
     state: stateOf,
     snapshot(): TrendBankSnapshot {
-      for (let s = 0; s < slots; s++) if (has[s] && Number.isNaN(pValue[s]!)) pValue[s] = pOf(tStat[s]!);
-      return {
-        slots,
-        xs: toB64(xs, slots * w),
-        ys: toB64(ys, slots * w),
-        count: toB64(count, slots),
-        has: toB64(has, slots),
-        direction: toB64(direction, slots),
-        strength: toB64(strength, slots),
-        slope: toB64(slope, slots),
-        slopeLow: toB64(slopeLow, slots),
-        slopeHigh: toB64(slopeHigh, slots),
-        pValue: toB64(pValue, slots),
-        momentum: toB64(momentum, slots),
-      };
+      for (let s = 0; s < slots; s++) {
+        const f = s * FIELDS;
+        if (st[f + HAS] && Number.isNaN(st[f + P_VALUE]!)) st[f + P_VALUE] = pOf(st[f + T_STAT]!);
+      }
+      return { slots, xy: toB64(xy, slots * w * 2), state: toB64(st, slots * FIELDS) };
     },
     restore(state: TrendBankSnapshot): void {
       ensure(state.slots);
-      fromB64(state.xs, xs);
-      fromB64(state.ys, ys);
-      fromB64(state.count, count);
-      for (let s = 0; s < state.slots; s++) {
-        next[s] = count[s]! % w;
-        phase[s] = count[s]! % options.every;
-      }
-      fromB64(state.has, has);
-      fromB64(state.direction, direction);
-      fromB64(state.strength, strength);
-      fromB64(state.slope, slope);
-      fromB64(state.slopeLow, slopeLow);
-      fromB64(state.slopeHigh, slopeHigh);
-      fromB64(state.pValue, pValue);
-      fromB64(state.momentum, momentum);
+      fromB64(state.xy, xy);
+      fromB64(state.state, st);
     },
   };
 }
