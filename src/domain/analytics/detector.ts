@@ -6,6 +6,11 @@ export interface Detection {
   /** The range the detector expected the value in. */
   readonly expectedLow: number;
   readonly expectedHigh: number;
+  /**
+   * For detectors that score a standardised deviation: its size, uncapped (`score` is
+   * `zToScore(sigmas)`, which saturates at `FULL_SCALE_SIGMAS`).
+   */
+  readonly sigmas?: number;
 }
 
 /** A streaming detector over one series: it sees each sample once, in order, and never looks ahead. */
@@ -36,3 +41,5 @@ export function erf(x: number): number {
  */
 export const SURPRISE_SCALE = 8;
 export const zToScore = (z: number) => Math.min(1, (z * z) / 2 / Math.LN10 / SURPRISE_SCALE);
+/** The deviation at which `zToScore` reaches 1 (≈ 6.07). */
+export const FULL_SCALE_SIGMAS = Math.sqrt(2 * Math.LN10 * SURPRISE_SCALE);

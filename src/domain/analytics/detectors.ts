@@ -95,6 +95,7 @@ export function zScoreDetector(window = 288, warmup = 30): Detector {
         const z = (value - stats.mean) / std;
         out = {
           score: zToScore(z),
+          sigmas: Math.abs(z),
           detector: 'zscore',
           expectedLow: stats.mean - 3 * std,
           expectedHigh: stats.mean + 3 * std,
@@ -127,6 +128,7 @@ export function madDetector(window = 288, warmup = 30): Detector {
         const z = (value - median) / mad;
         out = {
           score: zToScore(z / 1.5),
+          sigmas: Math.abs(z / 1.5),
           detector: 'mad',
           expectedLow: median - 4.5 * mad,
           expectedHigh: median + 4.5 * mad,
@@ -154,6 +156,7 @@ export function ewmaDetector(alpha = 0.05, warmup = 30): Detector {
         const z = (value - mean) / (std || 1e-9);
         out = {
           score: zToScore(z),
+          sigmas: Math.abs(z),
           detector: 'ewma',
           expectedLow: mean - 3 * std,
           expectedHigh: mean + 3 * std,

@@ -102,8 +102,10 @@ export class SeasonalDetector implements Detector {
       if (this.residuals.length >= this.o.warmup) {
         const mean = this.residuals.mean;
         const std = this.residuals.std || 1e-9;
+        const z = (residual - mean) / std;
         out = {
-          score: zToScore((residual - mean) / std),
+          score: zToScore(z),
+          sigmas: Math.abs(z),
           detector: this.name,
           expectedLow: expected + mean - 3 * std,
           expectedHigh: expected + mean + 3 * std,

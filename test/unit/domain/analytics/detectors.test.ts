@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Detector } from '../../../../src/domain/analytics/detector.js';
-import { zToScore } from '../../../../src/domain/analytics/detector.js';
+import { FULL_SCALE_SIGMAS, zToScore } from '../../../../src/domain/analytics/detector.js';
 import {
   cusumDetector,
   ewmaDetector,
@@ -8,7 +8,8 @@ import {
   RollingStats,
   zScoreDetector,
 } from '../../../../src/domain/analytics/detectors.js';
-import { createEnsemble } from '../../../../src/domain/analytics/ensemble.js';
+import { createEnsemble, DEFAULT_ENSEMBLE } from '../../../../src/domain/analytics/ensemble.js';
+import { seasonalDetector } from '../../../../src/domain/analytics/seasonal.js';
 import { transitionDetector } from '../../../../src/domain/analytics/transitions.js';
 
 /** Deterministic noise in [-1, 1]. */
@@ -83,6 +84,70 @@ describe('detectors on planted anomalies', () => {
     expect(out[400]!.detections.map((d) => d.detector)).toEqual(['transition', 'zscore']);
     expect(out[410]!.score).toBeLessThanOrEqual(0.5);
     expect(Math.max(...out.slice(100, 400).map((d) => d.score))).toBeLessThan(0.5);
+  });
+});
+
+describe('far-beyond-normal excursions (default ensemble)', () => {
+  /** 40 ± 2, with a spike of 99 at each of `spikes`. */
+  const series = (length: number, spikes: number[]) =>
+    Array.from({ length }, (_, i) => (spikes.includes(i) ? 99 : 40 + Math.sin(i) * 2));
+
+  it('reports a repeated spike: the first near 1, the same again 200 samples later at 0.5 at least', () => {
+    const ensemble = createEnsemble();
+    const out = series(700, [300, 500]).map((v) => ensemble.update(v).score);
+    expect(out[300]).toBeGreaterThanOrEqual(0.9);
+    expect(out[500]).toBeGreaterThanOrEqual(0.5); // not novel any more, still far beyond normal
+    expect(out[299]).toBeLessThan(0.3);
+    expect(Math.max(...out.slice(301, 500), ...out.slice(501))).toBeLessThan(0.3);
+  });
+
+  it('scores the first excursion after a calm by its distance, whether or not the step is new', () => {
+    const ensemble = createEnsemble();
+    const out = series(1300, [300, 500, 1100]).map((v) => ensemble.update(v));
+    const { sigmas } = out[1100]!.strongest!;
+    expect(sigmas).toBeGreaterThan(FULL_SCALE_SIGMAS);
+    expect(out[1100]!.score).toBeCloseTo((1 + Math.log10(sigmas! / FULL_SCALE_SIGMAS)) / 2, 12);
+    expect(out[1100]!.score).toBeGreaterThan(0.75);
+    // Without the excursion rule the same spike is only as strong as its half of the mean.
+    const plain = createEnsemble({ ...DEFAULT_ENSEMBLE, excursions: undefined });
+    expect(series(1101, [300, 500, 1100]).map((v) => plain.update(v).score)[1100]).toBe(0.5);
+  });
+
+  it('continues identically after a snapshot through JSON between two excursions', () => {
+    const values = series(1300, [300, 500, 1100]);
+    const a = createEnsemble();
+    for (const v of values.slice(0, 450)) a.update(v);
+    const state = JSON.parse(JSON.stringify(a.snapshot()));
+    expect(state.sinceExcursion).toBe(149);
+    const b = createEnsemble();
+    b.restore(state);
+    const rest = values.slice(450);
+    expect(rest.map((v) => b.update(v))).toEqual(rest.map((v) => a.update(v)));
+    // A checkpoint from before excursions were tracked restores as after a long calm.
+    const older = createEnsemble();
+    older.restore({ ...state, sinceExcursion: undefined });
+    const next = older.update(99);
+    expect(next.score).toBeGreaterThan(0.5);
+  });
+
+  it('level detectors say how far the value is, uncapped: score = zToScore(sigmas)', () => {
+    const z = zScoreDetector(6400);
+    const s = seasonalDetector({ history: 256, firstEstimate: 256, maxPeriod: 64, minPeriod: 4 });
+    const values = Array.from(
+      { length: 600 },
+      (_, i) => 10 + 5 * Math.sin((2 * Math.PI * i) / 24) + noise(i),
+    );
+    values[500] = 200;
+    const atSpike: number[] = [];
+    for (const [i, v] of values.entries()) {
+      for (const d of [z.update(v), s.update(v)]) {
+        if (!d) continue;
+        expect(d.score).toBe(zToScore(d.sigmas!));
+        if (i === 500) atSpike.push(d.sigmas!);
+      }
+    }
+    expect(atSpike).toHaveLength(2); // both detectors, each far past their full scale
+    for (const sigmas of atSpike) expect(sigmas).toBeGreaterThan(5 * FULL_SCALE_SIGMAS);
   });
 });
 
