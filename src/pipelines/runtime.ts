@@ -5,7 +5,13 @@ import type { ActorHost } from '../actors/host.js';
 import { decodeBatch, encodeBatch } from '../domain/metrics/batch.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
 import type { PipelineDefinition } from '../domain/pipeline/definition.js';
-import { type EngineSnapshot, hasFindings, PipelineEngine, type Sample } from '../domain/pipeline/engine.js';
+import {
+  ENGINE_SNAPSHOT_FORMAT,
+  type EngineSnapshot,
+  hasFindings,
+  PipelineEngine,
+  type Sample,
+} from '../domain/pipeline/engine.js';
 import { seriesFindingEvents } from '../domain/pipeline/findings.js';
 import { createProgress } from '../runtime/progress.js';
 import { supervise, wakeableSleep } from '../runtime/supervise.js';
@@ -245,15 +251,16 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     processed = BigInt(saved.sourcePosition);
     checkpointed = processed;
     emissions = saved.emissions;
-    if (saved.definitionHash === definitionHash) {
+    if (saved.definitionHash === definitionHash && saved.engine.format === ENGINE_SNAPSHOT_FORMAT) {
       engine = new PipelineEngine(definition, saved.engine);
       mode = saved.mode;
       rate = saved.rate;
       lastCreatedAt = saved.lastCreatedAt;
       micro = { ...saved.micro };
     } else {
-      // A new definition starts with fresh state from where the old one stopped.
-      log.info('definition changed since the last checkpoint: starting with fresh state');
+      // A new definition (or a checkpoint of an older layout) starts with fresh state from where the
+      // old one stopped.
+      log.info('definition or state layout changed since the last checkpoint: starting with fresh state');
     }
   }
 

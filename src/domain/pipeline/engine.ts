@@ -355,7 +355,12 @@ function joinStage(
   };
 }
 
+/** The layout of `EngineSnapshot`; a checkpoint of another layout cannot be restored (start fresh). */
+export const ENGINE_SNAPSHOT_FORMAT = 2;
+
 export interface EngineSnapshot {
+  /** `ENGINE_SNAPSHOT_FORMAT` when it was taken (absent: the first layout, series keyed by id). */
+  readonly format?: number;
   /** Late samples and quality counts gathered since the last tick (emitted with the next one). */
   readonly pendingLate?: Sample[];
   readonly pendingFindings?: Findings;
@@ -588,6 +593,7 @@ export class PipelineEngine {
 
   snapshot(): EngineSnapshot {
     return {
+      format: ENGINE_SNAPSHOT_FORMAT,
       pendingLate: [...this.late],
       pendingFindings: { ...this.findings, gaps: [...this.findings.gaps] },
       ...(this.analytics ? { analytics: this.analytics.snapshot() } : {}),

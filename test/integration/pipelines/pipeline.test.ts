@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentKind } from '../../../src/actors/agent.kind.js';
@@ -379,6 +380,39 @@ describe('streaming pipeline on the log', () => {
     expect(rows[1]!.powers[0]).toBeGreaterThan(0.9);
     expect(new Set(findings.map((e) => e.id)).size).toBe(findings.length);
     expect(findings.map((e) => Number(e.revision))).toEqual(findings.map((_, i) => i));
+  });
+
+  it('starts fresh, rather than failing, from a checkpoint of an older state layout', async () => {
+    const def = definition({ id: 'older' });
+    // A checkpoint as the first layout wrote it (series keyed by id, no format), before any source batch.
+    await events.append('pipelinestate-older', [
+      {
+        id: '6f1c2a4e-3b5d-4e6f-8a9b-0c1d2e3f4a5b',
+        type: 'pipelineCheckpointed',
+        data: {
+          sourcePosition: '0',
+          definitionHash: createHash('sha256').update(JSON.stringify(def)).digest('hex'),
+          counters: { out: 0, quality: 0, state: 1 },
+          mode: 'realtime',
+          rate: 0,
+          lastCreatedAt: null,
+          micro: { samples: 0, openedAt: null },
+          emissions: 0,
+          engine: {
+            maxTs: null,
+            series: { '1': { def: cpu('a'), q: { released: null, newest: null, pending: [] } } },
+            stages: [],
+          },
+        },
+      },
+    ]);
+    const pipeline = createPipelineRuntime({ definition: def, events, host, logger: silentLogger });
+    await pipeline.start();
+    await feed();
+    await pipeline.waitFor();
+    await pipeline.stop();
+    expect(pipeline.status().lastError).toBeNull();
+    expect(await outputsIn(events, 'older')).toEqual(expectedOutputs(def));
   });
 
   it('switches a hybrid pipeline to micro-batches under load and back when it calms down', async () => {
