@@ -18,9 +18,6 @@ export interface WindowStats {
 export interface WindowColumnsSnapshot {
   /** Values held per slot, base64 Int32. */
   readonly counts: string;
-  /** Every slot's values (then times, for a time window), oldest first, slot after slot; base64 Float64. */
-  readonly values: string;
-  readonly ts?: string;
   /** Per slot: origin, sum and sum of squares (relative to the origin), base64 Float64. */
   readonly sums: string;
   /** Per slot: 1 once it has an origin, base64 Uint8. */
@@ -29,10 +26,23 @@ export interface WindowColumnsSnapshot {
   readonly until: string;
 }
 
+/**
+ * Every window holds a suffix of its series' samples (the last n, or those since a time), so the
+ * values are kept once a slot: the longest window's, and the times of the longest time window's.
+ */
 export interface WindowBankSnapshot {
   readonly slots: number;
   readonly windows: WindowColumnsSnapshot[];
+  /** Per slot: how many recent values and times follow, base64 Int32. */
+  readonly valueCounts: string;
+  readonly timeCounts: string;
+  /** Every slot's recent values (then times), oldest first, slot after slot; base64 Float64. */
+  readonly values: string;
+  readonly times: string;
 }
+
+/** A slot's recent values and times (oldest first) to restore windows from. */
+type Recent = (slot: number) => { values: Float64Array; times: Float64Array };
 
 // A slot's scalars, side by side in one Float64Array (one or two cache lines a slot, not one per field).
 const START = 0;
@@ -234,11 +244,9 @@ class WindowColumns {
     const sums = new Float64Array(3 * this.slots);
     const hasOrigin = new Uint8Array(this.slots);
     const until = new Int32Array(this.slots);
-    let total = 0;
     for (let s = 0; s < this.slots; s++) {
       const f = s * FIELDS;
       counts[s] = this.state[f + COUNT]!;
-      total += counts[s]!;
       const origin = this.state[f + ORIGIN]!;
       hasOrigin[s] = Number.isNaN(origin) ? 0 : 1;
       sums[3 * s] = hasOrigin[s] ? origin : 0;
@@ -246,59 +254,48 @@ class WindowColumns {
       sums[3 * s + 2] = this.state[f + SUM_SQ]!;
       until[s] = this.state[f + UNTIL]!;
     }
-    const values = new Float64Array(total);
-    const ts = new Float64Array(this.timed ? total : 0);
-    let at = 0;
-    for (let s = 0; s < this.slots; s++) {
-      this.copyValues(s, values.subarray(at));
-      if (this.timed) this.copyValues(s, ts.subarray(at), true);
-      at += counts[s]!;
-    }
-    return {
-      counts: toB64(counts),
-      values: toB64(values),
-      ...(this.timed ? { ts: toB64(ts) } : {}),
-      sums: toB64(sums),
-      hasOrigin: toB64(hasOrigin),
-      until: toB64(until),
-    };
+    return { counts: toB64(counts), sums: toB64(sums), hasOrigin: toB64(hasOrigin), until: toB64(until) };
   }
 
   /**
-   * Restores every slot's values oldest first from ring position 0 (minima and maxima are functions
-   * of the values alone, so rebuilding them gives the same answers), and the sums as they were.
+   * Restores every slot's last `count` values (from `recent`) oldest first from ring position 0
+   * (minima and maxima are functions of the values alone, so rebuilding them gives the same answers),
+   * and the sums as they were.
    */
-  restore(slots: number, state: WindowColumnsSnapshot): void {
+  restore(slots: number, state: WindowColumnsSnapshot, recent: Recent): void {
     this.ensure(slots);
     const counts = new Int32Array(slots);
     fromB64(state.counts, counts);
-    const total = counts.reduce((a, b) => a + b, 0);
-    const values = new Float64Array(total);
-    fromB64(state.values, values);
-    const ts = new Float64Array(this.timed ? total : 0);
-    if (this.timed && state.ts) fromB64(state.ts, ts);
     const sums = new Float64Array(3 * slots);
     fromB64(state.sums, sums);
     const hasOrigin = new Uint8Array(slots);
     fromB64(state.hasOrigin, hasOrigin);
     const until = new Int32Array(slots);
     fromB64(state.until, until);
-    let at = 0;
     for (let s = 0; s < slots; s++) {
       const f = s * FIELDS;
+      const n = counts[s]!;
       this.clear(s);
       this.state[f + ORIGIN] = sums[3 * s]!;
+      const { values, times } = recent(s);
+      const v0 = values.length - n;
+      const t0 = times.length - n;
+      if (v0 < 0 || (this.timed && t0 < 0))
+        throw new Error('window snapshot: fewer recent values than the window held');
       // Re-pushing rebuilds the ring (never reaching a recompute); the sums are then set back.
-      for (let i = 0; i < counts[s]!; i++) {
+      for (let i = 0; i < n; i++) {
         this.state[f + UNTIL] = 2;
-        this.push(s, this.timed ? ts[at + i]! : 0, values[at + i]!);
+        this.push(s, this.timed ? times[t0 + i]! : 0, values[v0 + i]!);
       }
-      at += counts[s]!;
       if (!hasOrigin[s]) this.state[f + ORIGIN] = Number.NaN;
       this.state[f + SUM] = sums[3 * s + 1]!;
       this.state[f + SUM_SQ] = sums[3 * s + 2]!;
       this.state[f + UNTIL] = until[s]!;
     }
+  }
+
+  get isTimed(): boolean {
+    return this.timed;
   }
 }
 
@@ -350,12 +347,62 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
         max: window.max(slot),
       };
     },
-    snapshot: (): WindowBankSnapshot => ({ slots, windows: windows.map((w) => w.snapshot()) }),
+    snapshot(): WindowBankSnapshot {
+      const valueCounts = new Int32Array(slots);
+      const timeCounts = new Int32Array(slots);
+      const longest: number[] = [];
+      const longestTimed: number[] = [];
+      for (let s = 0; s < slots; s++) {
+        let best = 0;
+        let bestTimed = -1;
+        for (const [w, window] of windows.entries()) {
+          if (window.size(s) > windows[best]!.size(s)) best = w;
+          if (window.isTimed && (bestTimed < 0 || window.size(s) > windows[bestTimed]!.size(s)))
+            bestTimed = w;
+        }
+        longest.push(best);
+        longestTimed.push(bestTimed);
+        valueCounts[s] = windows[best]!.size(s);
+        timeCounts[s] = bestTimed < 0 ? 0 : windows[bestTimed]!.size(s);
+      }
+      const values = new Float64Array(valueCounts.reduce((a, b) => a + b, 0));
+      const times = new Float64Array(timeCounts.reduce((a, b) => a + b, 0));
+      for (let s = 0, v = 0, t = 0; s < slots; s++) {
+        v += windows[longest[s]!]!.copyValues(s, values.subarray(v));
+        if (longestTimed[s]! >= 0) t += windows[longestTimed[s]!]!.copyValues(s, times.subarray(t), true);
+      }
+      return {
+        slots,
+        windows: windows.map((w) => w.snapshot()),
+        valueCounts: toB64(valueCounts),
+        timeCounts: toB64(timeCounts),
+        values: toB64(values),
+        times: toB64(times),
+      };
+    },
     restore(state: WindowBankSnapshot): void {
       slots = Math.max(slots, state.slots);
+      const valueCounts = new Int32Array(state.slots);
+      const timeCounts = new Int32Array(state.slots);
+      fromB64(state.valueCounts, valueCounts);
+      fromB64(state.timeCounts, timeCounts);
+      const values = new Float64Array(valueCounts.reduce((a, b) => a + b, 0));
+      const times = new Float64Array(timeCounts.reduce((a, b) => a + b, 0));
+      fromB64(state.values, values);
+      fromB64(state.times, times);
+      const valueAt = new Int32Array(state.slots + 1);
+      const timeAt = new Int32Array(state.slots + 1);
+      for (let s = 0; s < state.slots; s++) {
+        valueAt[s + 1] = valueAt[s]! + valueCounts[s]!;
+        timeAt[s + 1] = timeAt[s]! + timeCounts[s]!;
+      }
+      const recent: Recent = (s) => ({
+        values: values.subarray(valueAt[s]!, valueAt[s + 1]!),
+        times: times.subarray(timeAt[s]!, timeAt[s + 1]!),
+      });
       for (const [i, w] of windows.entries()) {
         w.ensure(slots);
-        w.restore(state.slots, state.windows[i]!);
+        w.restore(state.slots, state.windows[i]!, recent);
       }
     },
   };

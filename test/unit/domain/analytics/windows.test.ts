@@ -58,9 +58,12 @@ describe('sliding windows', () => {
   });
 
   it('keeps slots apart, stays precise on large steady values, and restores exactly from a snapshot', () => {
+    // (The count window of 60 is the longest: the snapshot keeps its values once, and the time
+    // window's times.)
     const specs = [
       { name: 'short', samples: 7 },
       { name: 'long', ms: 50_000, maxSamples: 40 },
+      { name: 'medium', samples: 60 },
     ];
     const whole = createWindowBank(specs);
     let first = createWindowBank(specs);
@@ -76,9 +79,21 @@ describe('sliding windows', () => {
       for (const slot of [1, 0]) {
         whole.push(slot, i * 1000, value(slot, i));
         first.push(slot, i * 1000, value(slot, i));
-        for (const w of [0, 1]) {
-          expected.push([whole.count(slot, w), whole.mean(slot, w), whole.std(slot, w), whole.min(slot, w)]);
-          trace.push([first.count(slot, w), first.mean(slot, w), first.std(slot, w), first.min(slot, w)]);
+        for (const w of [0, 1, 2]) {
+          expected.push([
+            whole.count(slot, w),
+            whole.mean(slot, w),
+            whole.std(slot, w),
+            whole.min(slot, w),
+            whole.max(slot, w),
+          ]);
+          trace.push([
+            first.count(slot, w),
+            first.mean(slot, w),
+            first.std(slot, w),
+            first.min(slot, w),
+            first.max(slot, w),
+          ]);
         }
       }
     }

@@ -121,10 +121,10 @@ describe('the engine analysis path', () => {
     const json = JSON.stringify(first.snapshot());
     const second = new PipelineEngine(definition, JSON.parse(json) as EngineSnapshot);
     expect([...before, ...run(second, 180, 400)]).toEqual(expected);
-    // Three series, 180 samples each; leaving out the ensembles (their own format), the windows (30 +
-    // 180 + 180 values and 180 times) dominate, at about 10.7 characters a value in base64.
+    // Three series, 180 samples each; leaving out the ensembles (their own format), the windows' recent
+    // values (kept once: 180) and times (180) dominate, at about 10.7 characters a number in base64.
     const saved = JSON.parse(json) as EngineSnapshot;
     const withoutEnsembles = JSON.stringify({ ...saved, analytics: { ...saved.analytics, ensembles: [] } });
-    expect(withoutEnsembles.length).toBeLessThan(3 * 570 * 11 + 6000);
+    expect(withoutEnsembles.length).toBeLessThan(3 * 360 * 11 + 6000);
   });
 });
