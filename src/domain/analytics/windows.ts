@@ -36,9 +36,15 @@ export interface WindowBankSnapshot {
   /** Per slot: how many recent values and times follow, base64 Int32. */
   readonly valueCounts: string;
   readonly timeCounts: string;
-  /** Every slot's recent values (then times), oldest first, slot after slot; base64 Float64. */
+  /** Every slot's recent values, oldest first, slot after slot; base64 Float64. */
   readonly values: string;
-  readonly times: string;
+  /**
+   * Their times: each slot's first (base64 Float64) and the steps from it (base64 Int32, the first 0)
+   * when every step is a whole number of milliseconds that fits; else `times`, base64 Float64.
+   */
+  readonly timeStarts?: string;
+  readonly timeSteps?: string;
+  readonly times?: string;
 }
 
 /** A slot's recent values and times (oldest first) to restore windows from. */
@@ -299,6 +305,38 @@ class WindowColumns {
   }
 }
 
+/** Times as each slot's first and whole-millisecond steps from it (half the size), when they are. */
+function encodeTimes(
+  times: Float64Array,
+  counts: Int32Array,
+): { timeStarts: string; timeSteps: string } | { times: string } {
+  const starts = new Float64Array(counts.length);
+  const steps = new Int32Array(times.length);
+  for (let s = 0, at = 0; s < counts.length; at += counts[s]!, s++) {
+    starts[s] = counts[s]! > 0 ? times[at]! : 0;
+    for (let i = 0; i < counts[s]!; i++) {
+      const step = times[at + i]! - starts[s]!;
+      if (!Number.isInteger(step) || step > 2_147_483_647 || step < -2_147_483_648)
+        return { times: toB64(times) };
+      steps[at + i] = step;
+    }
+  }
+  return { timeStarts: toB64(starts), timeSteps: toB64(steps) };
+}
+
+function decodeTimes(state: WindowBankSnapshot, counts: Int32Array, out: Float64Array): void {
+  if (state.times !== undefined || state.timeStarts === undefined || state.timeSteps === undefined) {
+    fromB64(state.times ?? '', out);
+    return;
+  }
+  const starts = new Float64Array(counts.length);
+  const steps = new Int32Array(out.length);
+  fromB64(state.timeStarts, starts);
+  fromB64(state.timeSteps, steps);
+  for (let s = 0, at = 0; s < counts.length; at += counts[s]!, s++)
+    for (let i = 0; i < counts[s]!; i++) out[at + i] = starts[s]! + steps[at + i]!;
+}
+
 /**
  * Several sliding windows (short, medium, long; by count or by time) over every slot of a pipeline,
  * kept incrementally: O(1) per sample and window (amortised), bounded at each window's capacity per
@@ -377,7 +415,7 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
         valueCounts: toB64(valueCounts),
         timeCounts: toB64(timeCounts),
         values: toB64(values),
-        times: toB64(times),
+        ...encodeTimes(times, timeCounts),
       };
     },
     restore(state: WindowBankSnapshot): void {
@@ -389,7 +427,7 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
       const values = new Float64Array(valueCounts.reduce((a, b) => a + b, 0));
       const times = new Float64Array(timeCounts.reduce((a, b) => a + b, 0));
       fromB64(state.values, values);
-      fromB64(state.times, times);
+      decodeTimes(state, timeCounts, times);
       const valueAt = new Int32Array(state.slots + 1);
       const timeAt = new Int32Array(state.slots + 1);
       for (let s = 0; s < state.slots; s++) {

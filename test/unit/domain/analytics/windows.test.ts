@@ -134,4 +134,18 @@ describe('sliding windows', () => {
       }
     }
   });
+
+  it('restores times exactly, whole milliseconds (kept as steps) or not', () => {
+    for (const step of [1000, 0.25]) {
+      const specs = [{ name: 'recent', ms: 10 * step, maxSamples: 64 }];
+      const bank = createWindowBank(specs);
+      for (let i = 0; i < 30; i++) bank.push(0, 1_700_000_000_000 + i * step, i);
+      const saved = JSON.parse(JSON.stringify(bank.snapshot()));
+      expect(saved.times === undefined).toBe(step === 1000);
+      const restored = createWindowBank(specs);
+      restored.restore(saved);
+      expect(Array.from(restored.times(0, 0)!)).toEqual(Array.from(bank.times(0, 0)!));
+      expect(Array.from(restored.values(0, 0))).toEqual(Array.from({ length: 10 }, (_, k) => 20 + k));
+    }
+  });
 });
