@@ -37,8 +37,9 @@ function synthetic(): Float64Array {
   return values;
 }
 
-/** Runs `body` RUNS times on fresh state; samples per second of each run. */
+/** Runs `body` once to warm up, then RUNS times on fresh state; samples per second of each run. */
 function measure(body: () => void): Rate {
+  body();
   const rates: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const started = performance.now();

@@ -5,7 +5,7 @@
  * runs per sample (ensemble, trends, shapes, windows), fed in columnar batches of 1,000 samples as the engine feeds it; and the engine path
  * overall (`acceptAt` + `tick`: quality checks, reorder buffer, release order, analysis, and the
  * pass-through samples a pipeline without stages emits). 1,000 series × 1,000 steps, each part the
- * median of 3 runs. (2) Latency from a sample's ingest (the agent's `record`) to its `anomalyDetected`
+ * median of 3 runs after a warm-up run. (2) Latency from a sample's ingest (the agent's `record`) to its `anomalyDetected`
  * event in the log, through agent → log → pipeline, for planted spikes. Prints a table; the last line
  * is JSON with `samplesPerSecondPerCore` (the headline), `latencyP50Ms`, `latencyP99Ms` and the parts.
  */
