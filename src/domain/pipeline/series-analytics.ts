@@ -77,6 +77,14 @@ export class SeriesAnalytics {
   private readonly periodicity;
   /** The window periodicity is analysed over (an index into the windows). */
   private readonly periodicWindow: number;
+  /** Anomalies of the batch in hand, by sample index (reused). */
+  private readonly found: {
+    index: number;
+    score: number;
+    detector: string;
+    expectedLow: number;
+    expectedHigh: number;
+  }[] = [];
 
   constructor(
     private readonly config: AnalyticsConfig,
@@ -126,6 +134,11 @@ export class SeriesAnalytics {
   /**
    * Analyses samples given as columns (slot, time, value), in the order given — which must be each
    * slot's time order — reporting what they found to `sink`.
+   *
+   * One pass over the batch per part (ensembles, trends, shapes, windows and periodicity): each pass
+   * keeps only its own state hot, which across thousands of series is what the time goes on. Every
+   * kind of finding still comes out in sample order, and an anomaly's window context is taken in the
+   * windows pass just before its own sample enters the windows, as if sample by sample.
    */
   analyseBatch(
     slots: Int32Array,
@@ -135,46 +148,77 @@ export class SeriesAnalytics {
     length = slots.length,
   ): void {
     const minScore = this.config.minAnomalyScore;
-    const trends = this.trends;
-    const patterns = this.patterns;
-    const templates = patterns.templates;
-    const windows = this.windows;
-    const periodicity = this.periodicity;
-    const pw = this.periodicWindow;
+    // Pass 1: the ensembles; anomalies are held (by sample index) for the windows pass.
+    const found = this.found;
+    found.length = 0;
     for (let i = 0; i < length; i++) {
       const slot = slots[i]!;
-      const t = ts[i]!;
-      const value = values[i]!;
       let ensemble = this.ensembles[slot];
       if (!ensemble) {
         while (this.ensembles.length < slot) this.ensembles.push(null);
         ensemble = createEnsemble();
         this.ensembles[slot] = ensemble;
       }
-      const detection = ensemble.update(value);
+      const detection = ensemble.update(values[i]!);
       const strongest = detection.strongest;
+      // (Copied out: a detector may reuse its result object on the next update.)
       if (strongest && detection.score >= minScore)
+        found.push({
+          index: i,
+          score: detection.score,
+          detector: strongest.detector,
+          expectedLow: strongest.expectedLow,
+          expectedHigh: strongest.expectedHigh,
+        });
+    }
+    // Pass 2: trends.
+    const trends = this.trends;
+    for (let i = 0; i < length; i++) {
+      const trend = trends.update(slots[i]!, ts[i]!, values[i]!);
+      if (trend) sink.trend(slots[i]!, ts[i]!, trend);
+    }
+    // Pass 3: stored shapes.
+    const patterns = this.patterns;
+    if (patterns.templates.length) {
+      const templates = patterns.templates;
+      for (let i = 0; i < length; i++) {
+        const matches = patterns.update(slots[i]!, values[i]!);
+        for (let m = 0; m < matches; m++)
+          sink.pattern(
+            slots[i]!,
+            ts[i]!,
+            templates[patterns.matchedTemplate[m]!]!.name,
+            patterns.matchedDistance[m]!,
+          );
+      }
+    }
+    // Pass 4: windows (with the anomalies' context) and periodicity.
+    const windows = this.windows;
+    const periodicity = this.periodicity;
+    const pw = this.periodicWindow;
+    let next = 0;
+    for (let i = 0; i < length; i++) {
+      const slot = slots[i]!;
+      const t = ts[i]!;
+      const value = values[i]!;
+      const anomaly = next < found.length && found[next]!.index === i ? found[next++]! : null;
+      if (anomaly)
         sink.anomaly(
           slot,
           t,
           value,
-          detection.score,
-          strongest.detector,
-          strongest.expectedLow,
-          strongest.expectedHigh,
+          anomaly.score,
+          anomaly.detector,
+          anomaly.expectedLow,
+          anomaly.expectedHigh,
           this.windowContext(slot, value),
         );
       windows.push(slot, t, value);
       if (periodicity) {
-        if (strongest && detection.score >= minScore) periodicity.anomaly(slot, t, sink);
+        if (anomaly) periodicity.anomaly(slot, t, sink);
         if (periodicity.sample(slot, windows.count(slot, pw)))
           periodicity.analyse(slot, t, windows.values(slot, pw), windows.times(slot, pw), sink);
       }
-      const trend = trends.update(slot, t, value);
-      if (trend) sink.trend(slot, t, trend);
-      const matches = patterns.update(slot, value);
-      for (let m = 0; m < matches; m++)
-        sink.pattern(slot, t, templates[patterns.matchedTemplate[m]!]!.name, patterns.matchedDistance[m]!);
     }
   }
 
