@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
+import { findPeriodicity, type PeriodicityRow } from '../projections/pipeline-findings/queries.js';
+import type { Position } from '../stores/event-store/port.js';
+import { limitOf, rangeOf, seriesIdArg } from './arguments.js';
+import { builder } from './builder.js';
+import { tailLog } from './log-tail.js';
+
+type PeriodicityShape = PeriodicityRow & { readonly position: Position | null };
+
+const Periodicity = builder.objectRef<PeriodicityShape>('PeriodicityChange').implement({
+  description:
+    "A change in a series' periodicity: seasonality found, moved or lost, dominant frequencies changed, or anomalies recurring at an interval. Fields a kind of change does not have are null.",
+  fields: (t) => ({
+    pipelineId: t.exposeString('pipelineId'),
+    seriesId: t.exposeString('seriesId'),
+    ts: t.field({ type: 'DateTime', resolve: (p) => p.ts }),
+    finding: t.exposeString('finding', {
+      description: 'seasonalityDetected | seasonalityLost | frequenciesChanged | recurringAnomalyDetected',
+    }),
+    period: t.float({
+      nullable: true,
+      description: 'Samples per season (seasonalityDetected).',
+      resolve: (p) => (p.finding === 'seasonalityDetected' ? p.period : null),
+    }),
+    periodMs: t.float({ nullable: true, resolve: (p) => p.periodMs }),
+    strength: t.float({
+      nullable: true,
+      description: 'The autocorrelation at the period.',
+      resolve: (p) => (p.finding === 'seasonalityDetected' ? p.strength : null),
+    }),
+    previousPeriod: t.float({ nullable: true, resolve: (p) => p.previousPeriod }),
+    frequencies: t.floatList({
+      description: 'Dominant frequencies in cycles per sample, strongest first (frequenciesChanged).',
+      resolve: (p) => p.frequencies,
+    }),
+    powers: t.floatList({ description: "Each frequency's share of the power.", resolve: (p) => p.powers }),
+    intervalMs: t.float({
+      nullable: true,
+      description: 'How far apart the anomalies recur (recurringAnomalyDetected).',
+      resolve: (p) => (p.finding === 'recurringAnomalyDetected' ? p.intervalMs : null),
+    }),
+    occurrences: t.int({
+      nullable: true,
+      resolve: (p) => (p.finding === 'recurringAnomalyDetected' ? p.occurrences : null),
+    }),
+    position: t.field({ type: 'Position', nullable: true, resolve: (p) => p.position }),
+  }),
+});
+
+/** A periodicity fact flattened as the table keeps it. */
+const PeriodicityData = z
+  .object({
+    seriesId: z.string(),
+    ts: z.number(),
+    period: z.number().optional(),
+    periodMs: z.number().nullable().optional(),
+    strength: z.number().optional(),
+    previousPeriod: z.number().nullable().optional(),
+    frequencies: z.array(z.object({ frequency: z.number(), power: z.number() })).optional(),
+    intervalMs: z.number().optional(),
+    occurrences: z.number().optional(),
+  })
+  .transform((d) => ({
+    seriesId: d.seriesId,
+    ts: d.ts,
+    period: d.period ?? 0,
+    periodMs: d.periodMs ?? null,
+    strength: d.strength ?? 0,
+    previousPeriod: d.previousPeriod ?? null,
+    frequencies: (d.frequencies ?? []).map((f) => f.frequency),
+    powers: (d.frequencies ?? []).map((f) => f.power),
+    intervalMs: d.intervalMs ?? 0,
+    occurrences: d.occurrences ?? 0,
+  }));
+
+builder.queryFields((t) => ({
+  periodicity: t.field({
+    type: [Periodicity],
+    description: "Periodicity changes whose sample's time is in [from, to), oldest first.",
+    args: {
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      seriesId: t.arg.string(),
+      pipelineId: t.arg.string(),
+      limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
+    },
+    resolve: async (_root, args, ctx) =>
+      (
+        await findPeriodicity(ctx.analytics, {
+          ...rangeOf(args.from, args.to),
+          seriesId: seriesIdArg(args.seriesId),
+          pipelineId: args.pipelineId ?? undefined,
+          limit: limitOf(args.limit),
+        })
+      ).map((row) => ({ ...row, position: null })),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  periodicityChanged: t.field({
+    type: Periodicity,
+    description: 'Periodicity changes as they are recorded in the log; resume with `after`.',
+    args: { pipelineId: t.arg.string(), seriesId: t.arg.string(), after: t.arg({ type: 'Position' }) },
+    subscribe: (_root, args, ctx) =>
+      tailLog<PeriodicityShape>(ctx.events, {
+        after: args.after,
+        filter: { categories: ['findings'], eventTypes: [...PERIODICITY_EVENT_TYPES] },
+        map: (event) => {
+          const parsed = PeriodicityData.safeParse(event.data);
+          if (!parsed.success) return [];
+          const pipelineId = event.streamId.slice('findings-'.length);
+          if (
+            (args.pipelineId && pipelineId !== args.pipelineId) ||
+            (args.seriesId && parsed.data.seriesId !== args.seriesId)
+          )
+            return [];
+          return [{ ...parsed.data, pipelineId, finding: event.type, position: event.position }];
+        },
+      }),
+    resolve: (p) => p,
+  }),
+}));
