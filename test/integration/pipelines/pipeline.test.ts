@@ -21,7 +21,7 @@ import {
 import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
 import { type AnalyticsStore, openAnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
 import { migrate } from '../../../src/stores/clickhouse/migrations.js';
-import type { EventStore, RecordedEvent } from '../../../src/stores/event-store/port.js';
+import type { EventStore, JsonValue, RecordedEvent } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 import { batchEvent, batchOf } from '../../support/batches.js';
 import { silentLogger, tempDir } from '../../support/fixtures.js';
@@ -403,7 +403,7 @@ describe('streaming pipeline on the log', () => {
             series: { '1': { def: cpu('a'), q: { released: null, newest: null, pending: [] } } },
             stages: [],
           },
-        },
+        } as unknown as JsonValue,
       },
     ]);
     const pipeline = createPipelineRuntime({ definition: def, events, host, logger: silentLogger });
