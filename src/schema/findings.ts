@@ -2,7 +2,9 @@ import { z } from 'zod';
 import {
   type AnomalyRow,
   findAnomalies,
+  findPatterns,
   findTrends,
+  type PatternRow,
   type TrendRow,
 } from '../projections/pipeline-findings/queries.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
@@ -40,16 +42,7 @@ const WindowStats = builder.objectRef<WindowShape>('WindowStats').implement({
   }),
 });
 type TrendShape = TrendRow & { readonly position: Position | null };
-interface PatternShape {
-  readonly pipelineId: string;
-  readonly seriesId: string;
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly ts: number;
-  readonly pattern: string;
-  readonly distance: number;
-  readonly position: Position;
-}
+type PatternShape = PatternRow & { readonly position: Position | null };
 
 const Anomaly = builder.objectRef<AnomalyShape>('Anomaly').implement({
   description: 'A sample the detector ensemble found anomalous.',
@@ -109,7 +102,7 @@ const PatternMatch = builder.objectRef<PatternShape>('PatternMatch').implement({
     ts: t.field({ type: 'DateTime', resolve: (a) => a.ts }),
     pattern: t.exposeString('pattern'),
     distance: t.exposeFloat('distance'),
-    position: t.field({ type: 'Position', resolve: (a) => a.position }),
+    position: t.field({ type: 'Position', nullable: true, resolve: (a) => a.position }),
   }),
 });
 
@@ -203,6 +196,28 @@ builder.queryFields((t) => ({
           ...rangeOf(args.from, args.to),
           seriesId: seriesIdArg(args.seriesId),
           pipelineId: args.pipelineId ?? undefined,
+          limit: limitOf(args.limit),
+        })
+      ).map((row) => ({ ...row, position: null })),
+  }),
+  patterns: t.field({
+    type: [PatternMatch],
+    description: "Stored-shape matches whose sample's time is in [from, to), oldest first.",
+    args: {
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      seriesId: t.arg.string(),
+      pipelineId: t.arg.string(),
+      pattern: t.arg.string(),
+      limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
+    },
+    resolve: async (_root, args, ctx) =>
+      (
+        await findPatterns(ctx.analytics, {
+          ...rangeOf(args.from, args.to),
+          seriesId: seriesIdArg(args.seriesId),
+          pipelineId: args.pipelineId ?? undefined,
+          pattern: args.pattern ?? undefined,
           limit: limitOf(args.limit),
         })
       ).map((row) => ({ ...row, position: null })),

@@ -246,6 +246,11 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     );
     expect(sample.data?.ingestMetrics.accepted).toBe(1);
     expect(sample.data?.ingestMetrics.rejected).toMatchObject([{ index: 1, field: 'name' }]);
+    const none = await gql(
+      service.url,
+      'query { patterns(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", pattern: "x") { pattern } }',
+    );
+    expect(none).toEqual({ data: { patterns: [] } });
     const unknownKey = await gql(service.url, 'mutation { acknowledgeAlert(key: "nope|1") }');
     expect(unknownKey).toEqual({ data: { acknowledgeAlert: false } });
     const health = await fetch(`${service.url}/healthz`);

@@ -127,8 +127,11 @@ export const PipelineDefinition = z
     /** Anomaly detection and trends on every routed series (after the quality checks). */
     analytics: z
       .object({
-        /** Anomaly findings are emitted at or above this ensemble score. */
-        minAnomalyScore: z.number().min(0).max(1).default(0.9),
+        /**
+         * Anomaly findings are emitted at or above this ensemble score. 0.5 reports every value far beyond normal (|z| ≥ 6 in the ensemble's level view), repeated or
+         * not, and every novel step with some deviation; 0.9 keeps only the novel and the extreme.
+         */
+        minAnomalyScore: z.number().min(0).max(1).default(0.5),
         trends: z
           .object({
             window: z.number().int().min(3).default(60),

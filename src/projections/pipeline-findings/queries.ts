@@ -129,3 +129,40 @@ export async function findPeriodicity(
   );
   return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
 }
+
+export interface PatternRow {
+  readonly pipelineId: string;
+  readonly seriesId: string;
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly ts: number;
+  readonly pattern: string;
+  readonly distance: number;
+}
+
+/** Stored-shape matches in a time range, by series, pipeline or pattern; oldest first. */
+export async function findPatterns(
+  store: AnalyticsStore,
+  query: TimeRange & { seriesId?: string; pipelineId?: string; pattern?: string; limit?: number },
+): Promise<PatternRow[]> {
+  const rows = await queryRows<Omit<PatternRow, 'ts'> & { tsMs: string }>(
+    store,
+    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, name, labels,
+            toUnixTimestamp64Milli(ts) AS tsMs, pattern, distance
+       FROM ${store.table('patterns')}
+      WHERE ${RANGE}
+        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
+        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
+        ${query.pattern ? 'AND pattern = {pattern:String}' : ''}
+      ORDER BY ts, series_id, position LIMIT {limit:UInt32}`,
+    {
+      from: query.from.getTime(),
+      to: query.to.getTime(),
+      seriesId: query.seriesId,
+      pipelineId: query.pipelineId,
+      pattern: query.pattern,
+      limit: query.limit ?? 10_000,
+    },
+  );
+  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+}

@@ -15,6 +15,7 @@ import { rawRange } from '../../../src/projections/metric-series/queries.js';
 import { pipelineFindingsProjection } from '../../../src/projections/pipeline-findings/index.js';
 import {
   findAnomalies,
+  findPatterns,
   findPeriodicity,
   findTrends,
 } from '../../../src/projections/pipeline-findings/queries.js';
@@ -287,11 +288,9 @@ describe('streaming pipeline on the log', () => {
       'medium',
       'long',
     ]);
-    const [pattern] = await queryRows<{ pattern: string; at: string }>(
-      analytics,
-      "SELECT pattern, toString(toUnixTimestamp64Milli(ts)) AS at FROM pipe.patterns WHERE pipeline_id = 'watch'",
-    );
-    expect(pattern).toEqual({ pattern: 'square_wave', at: String(T0 + 107_000) });
+    const patterns = await findPatterns(analytics, { ...range, pipelineId: 'watch', pattern: 'square_wave' });
+    expect(patterns.map((p) => [p.pattern, p.ts])).toEqual([['square_wave', T0 + 107_000]]);
+    expect(await findPatterns(analytics, { ...range, pattern: 'other' })).toEqual([]);
     const trends = await findTrends(analytics, { ...range, pipelineId: 'watch' });
     expect(trends.at(-1)).toMatchObject({ direction: 'rising', strength: 'strong' });
     const findings = await streamOf(events, 'findings-watch');
