@@ -29,7 +29,7 @@ const definition = PipelineDefinition.parse({
   route: [{ name: '*' }],
   quality: { allowedLatenessMs: 0, requiredLabels: [] },
   analytics: {
-    minAnomalyScore: 0.9,
+    minAnomalyScore: 0.5, // the default: every far-beyond-normal spike is reported, repeated or not
     // Two stored shapes, as a pipeline watching for known failure signatures would have.
     patterns: [
       { name: 'square_wave', shape: [0, 0, 10, 10, 0, 0, 10, 10], maxDistance: 0.2 },
