@@ -1,3 +1,4 @@
+import type { builder } from './builder.js';
 import { badInput } from './errors.js';
 
 /** A query's `limit`: default 1,000, at most 10,000. */
@@ -20,4 +21,31 @@ export function seriesIdArg(seriesId: string | null | undefined): string | undef
 export function rangeOf(from: number, to: number): { from: Date; to: Date } {
   if (!(from < to)) throw badInput('to', 'must be after from');
   return { from: new Date(from), to: new Date(to) };
+}
+
+type QueryFieldBuilder = Parameters<Parameters<typeof builder.queryFields>[0]>[0];
+
+/** The arguments every findings query takes: a time range, a series or pipeline, a limit. */
+export const findingsArgs = (t: QueryFieldBuilder) => ({
+  from: t.arg({ type: 'DateTime', required: true }),
+  to: t.arg({ type: 'DateTime', required: true }),
+  seriesId: t.arg.string(),
+  pipelineId: t.arg.string(),
+  limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
+});
+
+/** Those arguments checked, as the findings queries take them. */
+export function findingsQuery(args: {
+  from: number;
+  to: number;
+  seriesId?: string | null;
+  pipelineId?: string | null;
+  limit?: number | null;
+}) {
+  return {
+    ...rangeOf(args.from, args.to),
+    seriesId: seriesIdArg(args.seriesId),
+    pipelineId: args.pipelineId ?? undefined,
+    limit: limitOf(args.limit),
+  };
 }

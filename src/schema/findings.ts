@@ -8,7 +8,7 @@ import {
   type TrendRow,
 } from '../projections/pipeline-findings/queries.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
-import { limitOf, rangeOf, seriesIdArg } from './arguments.js';
+import { findingsArgs, findingsQuery } from './arguments.js';
 import { builder, Label, labelList } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { tailLog } from './log-tail.js';
@@ -161,64 +161,31 @@ builder.queryFields((t) => ({
   anomalies: t.field({
     type: [Anomaly],
     description: "Anomalies whose sample's time is in [from, to), oldest first.",
-    args: {
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      seriesId: t.arg.string(),
-      pipelineId: t.arg.string(),
-      minScore: t.arg.float(),
-      limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
-    },
+    args: { ...findingsArgs(t), minScore: t.arg.float() },
     resolve: async (_root, args, ctx) =>
       (
         await findAnomalies(ctx.analytics, {
-          ...rangeOf(args.from, args.to),
-          seriesId: seriesIdArg(args.seriesId),
-          pipelineId: args.pipelineId ?? undefined,
+          ...findingsQuery(args),
           minScore: args.minScore ?? undefined,
-          limit: limitOf(args.limit),
         })
       ).map((row) => ({ ...row, position: null })),
   }),
   trends: t.field({
     type: [Trend],
     description: "Trend changes whose sample's time is in [from, to), oldest first.",
-    args: {
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      seriesId: t.arg.string(),
-      pipelineId: t.arg.string(),
-      limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
-    },
+    args: findingsArgs(t),
     resolve: async (_root, args, ctx) =>
-      (
-        await findTrends(ctx.analytics, {
-          ...rangeOf(args.from, args.to),
-          seriesId: seriesIdArg(args.seriesId),
-          pipelineId: args.pipelineId ?? undefined,
-          limit: limitOf(args.limit),
-        })
-      ).map((row) => ({ ...row, position: null })),
+      (await findTrends(ctx.analytics, findingsQuery(args))).map((row) => ({ ...row, position: null })),
   }),
   patterns: t.field({
     type: [PatternMatch],
     description: "Stored-shape matches whose sample's time is in [from, to), oldest first.",
-    args: {
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      seriesId: t.arg.string(),
-      pipelineId: t.arg.string(),
-      pattern: t.arg.string(),
-      limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
-    },
+    args: { ...findingsArgs(t), pattern: t.arg.string() },
     resolve: async (_root, args, ctx) =>
       (
         await findPatterns(ctx.analytics, {
-          ...rangeOf(args.from, args.to),
-          seriesId: seriesIdArg(args.seriesId),
-          pipelineId: args.pipelineId ?? undefined,
+          ...findingsQuery(args),
           pattern: args.pattern ?? undefined,
-          limit: limitOf(args.limit),
         })
       ).map((row) => ({ ...row, position: null })),
   }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
 import { findPeriodicity, type PeriodicityRow } from '../projections/pipeline-findings/queries.js';
 import type { Position } from '../stores/event-store/port.js';
-import { limitOf, rangeOf, seriesIdArg } from './arguments.js';
+import { findingsArgs, findingsQuery } from './arguments.js';
 import { builder } from './builder.js';
 import { tailLog } from './log-tail.js';
 
@@ -78,22 +78,9 @@ builder.queryFields((t) => ({
   periodicity: t.field({
     type: [Periodicity],
     description: "Periodicity changes whose sample's time is in [from, to), oldest first.",
-    args: {
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      seriesId: t.arg.string(),
-      pipelineId: t.arg.string(),
-      limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
-    },
+    args: findingsArgs(t),
     resolve: async (_root, args, ctx) =>
-      (
-        await findPeriodicity(ctx.analytics, {
-          ...rangeOf(args.from, args.to),
-          seriesId: seriesIdArg(args.seriesId),
-          pipelineId: args.pipelineId ?? undefined,
-          limit: limitOf(args.limit),
-        })
-      ).map((row) => ({ ...row, position: null })),
+      (await findPeriodicity(ctx.analytics, findingsQuery(args))).map((row) => ({ ...row, position: null })),
   }),
 }));
 

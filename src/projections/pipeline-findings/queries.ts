@@ -31,60 +31,61 @@ export interface TrendRow {
   readonly pValue: number;
 }
 
-const RANGE =
-  "ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')";
+export type FindingsQuery = TimeRange & { seriesId?: string; pipelineId?: string; limit?: number };
 
-/** Anomalies in a time range, by series or pipeline, at or above a score; oldest first. */
-export async function findAnomalies(
+/**
+ * One findings table's rows in a time range (by the sample's time), by series or pipeline and any
+ * `extra` conditions; oldest first (ties by series, then log position). `columns` are the table's own
+ * columns after the shared leading ones (pipeline, series, time).
+ */
+async function findingsIn<Row extends { ts: number }>(
   store: AnalyticsStore,
-  query: TimeRange & { seriesId?: string; pipelineId?: string; minScore?: number; limit?: number },
-): Promise<AnomalyRow[]> {
-  const rows = await queryRows<Omit<AnomalyRow, 'ts'> & { tsMs: string }>(
+  table: string,
+  columns: string,
+  query: FindingsQuery,
+  extra: { where?: string; params?: Record<string, unknown> } = {},
+): Promise<Row[]> {
+  const rows = await queryRows<Omit<Row, 'ts'> & { tsMs: string }>(
     store,
-    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, name, labels, toUnixTimestamp64Milli(ts) AS tsMs,
-            value, score, detector, expected_low AS expectedLow, expected_high AS expectedHigh,
-            window, window_count AS windowCount, window_mean AS windowMean, window_std AS windowStd,
-            window_min AS windowMin, window_max AS windowMax
-       FROM ${store.table('anomalies')}
-      WHERE ${RANGE} AND score >= {minScore:Float64}
+    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, toUnixTimestamp64Milli(ts) AS tsMs,
+            ${columns}
+       FROM ${store.table(table)}
+      WHERE ts >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND ts < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
         ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
         ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
-      ORDER BY ts, series_id LIMIT {limit:UInt32}`,
+        ${extra.where ?? ''}
+      ORDER BY ts, series_id, position LIMIT {limit:UInt32}`,
     {
       from: query.from.getTime(),
       to: query.to.getTime(),
-      minScore: query.minScore ?? 0,
       seriesId: query.seriesId,
       pipelineId: query.pipelineId,
       limit: query.limit ?? 10_000,
+      ...extra.params,
     },
   );
-  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }) as unknown as Row);
+}
+
+/** Anomalies in a time range, by series or pipeline, at or above a score; oldest first. */
+export function findAnomalies(
+  store: AnalyticsStore,
+  query: FindingsQuery & { minScore?: number },
+): Promise<AnomalyRow[]> {
+  return findingsIn<AnomalyRow>(
+    store,
+    'anomalies',
+    `name, labels, value, score, detector, expected_low AS expectedLow, expected_high AS expectedHigh,
+     window, window_count AS windowCount, window_mean AS windowMean, window_std AS windowStd,
+     window_min AS windowMin, window_max AS windowMax`,
+    query,
+    { where: 'AND score >= {minScore:Float64}', params: { minScore: query.minScore ?? 0 } },
+  );
 }
 
 /** Trend changes in a time range, by series or pipeline; oldest first. */
-export async function findTrends(
-  store: AnalyticsStore,
-  query: TimeRange & { seriesId?: string; pipelineId?: string; limit?: number },
-): Promise<TrendRow[]> {
-  const rows = await queryRows<Omit<TrendRow, 'ts'> & { tsMs: string }>(
-    store,
-    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, toUnixTimestamp64Milli(ts) AS tsMs,
-            direction, strength, slope, p_value AS pValue
-       FROM ${store.table('trends')}
-      WHERE ${RANGE}
-        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
-        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
-      ORDER BY ts, series_id LIMIT {limit:UInt32}`,
-    {
-      from: query.from.getTime(),
-      to: query.to.getTime(),
-      seriesId: query.seriesId,
-      pipelineId: query.pipelineId,
-      limit: query.limit ?? 10_000,
-    },
-  );
-  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+export function findTrends(store: AnalyticsStore, query: FindingsQuery): Promise<TrendRow[]> {
+  return findingsIn<TrendRow>(store, 'trends', 'direction, strength, slope, p_value AS pValue', query);
 }
 
 export interface PeriodicityRow {
@@ -105,29 +106,14 @@ export interface PeriodicityRow {
 }
 
 /** Periodicity changes in a time range, by series or pipeline; oldest first. */
-export async function findPeriodicity(
-  store: AnalyticsStore,
-  query: TimeRange & { seriesId?: string; pipelineId?: string; limit?: number },
-): Promise<PeriodicityRow[]> {
-  const rows = await queryRows<Omit<PeriodicityRow, 'ts'> & { tsMs: string }>(
+export function findPeriodicity(store: AnalyticsStore, query: FindingsQuery): Promise<PeriodicityRow[]> {
+  return findingsIn<PeriodicityRow>(
     store,
-    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, toUnixTimestamp64Milli(ts) AS tsMs,
-            finding, period, period_ms AS periodMs, strength, previous_period AS previousPeriod,
-            frequencies, powers, interval_ms AS intervalMs, occurrences
-       FROM ${store.table('periodicity')}
-      WHERE ${RANGE}
-        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
-        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
-      ORDER BY ts, series_id, position LIMIT {limit:UInt32}`,
-    {
-      from: query.from.getTime(),
-      to: query.to.getTime(),
-      seriesId: query.seriesId,
-      pipelineId: query.pipelineId,
-      limit: query.limit ?? 10_000,
-    },
+    'periodicity',
+    `finding, period, period_ms AS periodMs, strength, previous_period AS previousPeriod,
+     frequencies, powers, interval_ms AS intervalMs, occurrences`,
+    query,
   );
-  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
 }
 
 export interface PatternRow {
@@ -141,28 +127,12 @@ export interface PatternRow {
 }
 
 /** Stored-shape matches in a time range, by series, pipeline or pattern; oldest first. */
-export async function findPatterns(
+export function findPatterns(
   store: AnalyticsStore,
-  query: TimeRange & { seriesId?: string; pipelineId?: string; pattern?: string; limit?: number },
+  query: FindingsQuery & { pattern?: string },
 ): Promise<PatternRow[]> {
-  const rows = await queryRows<Omit<PatternRow, 'ts'> & { tsMs: string }>(
-    store,
-    `SELECT pipeline_id AS pipelineId, toString(series_id) AS seriesId, name, labels,
-            toUnixTimestamp64Milli(ts) AS tsMs, pattern, distance
-       FROM ${store.table('patterns')}
-      WHERE ${RANGE}
-        ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
-        ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
-        ${query.pattern ? 'AND pattern = {pattern:String}' : ''}
-      ORDER BY ts, series_id, position LIMIT {limit:UInt32}`,
-    {
-      from: query.from.getTime(),
-      to: query.to.getTime(),
-      seriesId: query.seriesId,
-      pipelineId: query.pipelineId,
-      pattern: query.pattern,
-      limit: query.limit ?? 10_000,
-    },
-  );
-  return rows.map(({ tsMs, ...row }) => ({ ...row, ts: Number(tsMs) }));
+  return findingsIn<PatternRow>(store, 'patterns', 'name, labels, pattern, distance', query, {
+    where: query.pattern ? 'AND pattern = {pattern:String}' : '',
+    params: { pattern: query.pattern },
+  });
 }
