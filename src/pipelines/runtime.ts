@@ -24,6 +24,8 @@ export interface PipelineRuntimeOptions {
   readonly logger: Logger;
   /** A checkpoint of the pipeline's state is recorded every this many emissions (default 20). */
   readonly checkpointEvery?: number;
+  /** Checkpoints larger than this many characters of JSON are written in parts (tests make it small). */
+  readonly checkpointPartChars?: number;
   readonly now?: () => number;
 }
 
@@ -69,6 +71,12 @@ interface Checkpoint {
 const NAMESPACE = '2d7c6f0b-8a4e-4c1d-9b3f-5e6a7d8c9b01';
 const RATE_SMOOTHING = 0.3;
 const CHECKPOINT_EVERY_SOURCE_BATCHES = 1000;
+/**
+ * A checkpoint larger than this (characters of JSON) is written as parts of this size, each its own
+ * append, then a `pipelineCheckpointed` marker naming how many parts precede it: a store's limit on
+ * one event or one append (EventStoreDB: 1 MiB per append by default) never stops a checkpoint.
+ */
+export const CHECKPOINT_PART_CHARS = 512 * 1024;
 
 /**
  * Runs one streaming pipeline on the log. It reads `batchFlushed` events from every `samples-*`
@@ -95,6 +103,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   const streams = { out: `samples-pipeline_${id}`, quality: `findings-${id}`, state: `pipelinestate-${id}` };
   const definitionHash = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
   const checkpointEvery = options.checkpointEvery ?? 20;
+  const partChars = options.checkpointPartChars ?? CHECKPOINT_PART_CHARS;
   const now = options.now ?? Date.now;
 
   let engine = new PipelineEngine(definition);
@@ -216,7 +225,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const data: Checkpoint = {
       sourcePosition: position.toString(),
       definitionHash,
-      counters: { ...counters, state: counters.state + 1 },
+      counters: { ...counters },
       mode,
       rate,
       lastCreatedAt,
@@ -224,16 +233,77 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       emissions,
       engine: engine.snapshot(),
     };
-    await appendTo('state', 'pipelineCheckpointed', position, data as unknown as JsonValue);
+    const first = counters.state;
+    const json = JSON.stringify(data);
+    if (json.length <= partChars) {
+      await appendTo('state', 'pipelineCheckpointed', position, data as unknown as JsonValue);
+    } else {
+      const parts = Math.ceil(json.length / partChars);
+      for (let index = 0; index < parts; index++) {
+        await events.append(
+          streams.state,
+          [
+            {
+              id: eventId(`state:pipelineCheckpointPart:${index}`, position),
+              type: 'pipelineCheckpointPart',
+              data: {
+                sourcePosition: data.sourcePosition,
+                index,
+                parts,
+                json: json.slice(index * partChars, (index + 1) * partChars),
+              },
+              metadata: {
+                principal: `actor:pipeline-${id}`,
+                causationId: position.toString(),
+                schemaVersion: 1,
+              },
+            },
+          ],
+          { expectedRevision: expected(counters.state) },
+        );
+        counters.state++;
+      }
+      await appendTo('state', 'pipelineCheckpointed', position, {
+        sourcePosition: data.sourcePosition,
+        parts,
+      });
+    }
     checkpointed = position;
     sinceCheckpoint = 0;
+    // Only the newest complete checkpoint is ever read: the older ones (and parts a crash left behind) go.
+    if (first > 0)
+      await events
+        .truncateStream(streams.state, BigInt(first))
+        .catch((error: unknown) => log.warn({ err: error }, 'older checkpoints not removed'));
+  }
+
+  /** The newest complete checkpoint, and the revision of its last event; null when there is none. */
+  async function latestCheckpoint(): Promise<{ saved: Checkpoint; revision: bigint } | null> {
+    for await (const event of events.readStream(streams.state, { direction: 'backwards' })) {
+      if (event.type !== 'pipelineCheckpointed') continue; // parts of a checkpoint a crash interrupted
+      const marker = event.data as unknown as Partial<{ parts: number }> & Checkpoint;
+      if (marker.parts === undefined) return { saved: marker, revision: event.revision };
+      let json = '';
+      const from = event.revision - BigInt(marker.parts);
+      for await (const part of events.readStream(streams.state, {
+        fromRevision: from,
+        maxCount: marker.parts,
+      })) {
+        const d = part.data as { index: number; json: string };
+        if (part.type !== 'pipelineCheckpointPart' || part.revision !== from + BigInt(d.index))
+          throw new Error(
+            `checkpoint at revision ${event.revision} of ${streams.state} is missing part ${part.revision - from}`,
+          );
+        json += d.json;
+      }
+      return { saved: JSON.parse(json) as Checkpoint, revision: event.revision };
+    }
+    return null;
   }
 
   async function restore(): Promise<void> {
-    let saved: Checkpoint | null = null;
-    for await (const event of events.readStream(streams.state, { direction: 'backwards', maxCount: 1 })) {
-      saved = event.data as unknown as Checkpoint;
-    }
+    const latest = await latestCheckpoint();
+    const saved = latest?.saved ?? null;
     routed.clear();
     // Everything starts from the checkpoint (or from nothing): no value of a failed run survives.
     engine = new PipelineEngine(definition);
@@ -246,8 +316,9 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     sinceCheckpoint = 0;
     processed = null;
     checkpointed = null;
-    if (!saved) return;
-    counters = saved.counters;
+    if (!saved || !latest) return;
+    // The state stream goes on after the checkpoint's own last event.
+    counters = { ...saved.counters, state: Number(latest.revision) + 1 };
     processed = BigInt(saved.sourcePosition);
     checkpointed = processed;
     emissions = saved.emissions;

@@ -34,6 +34,7 @@ export function switchable(store: EventStore): EventStore & { down: boolean; cal
       return store.setStreamMaxAge(...args);
     },
     scavenge: (...args: Parameters<EventStore['scavenge']>) => store.scavenge(...args),
+    truncateStream: (...args: Parameters<EventStore['truncateStream']>) => store.truncateStream(...args),
     close: () => store.close(),
   };
   return wrapper;

@@ -129,6 +129,18 @@ async function headOf(client: EventStoreDBClient): Promise<Position | null> {
 
 /** The EventStoreDB / KurrentDB adapter. The client is owned by the caller (the composition root). */
 export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
+  /** Stream metadata is set whole: keep what is there and change only the given settings. */
+  async function updateMetadata(streamId: string, changes: { maxAge?: number; truncateBefore?: number }) {
+    try {
+      const current = (await client.getStreamMetadata(streamId)).metadata ?? {};
+      const next: Record<string, unknown> = { ...current, ...changes };
+      for (const key of Object.keys(next)) if (next[key] === undefined) delete next[key];
+      await client.setStreamMetadata(streamId, next);
+    } catch (error) {
+      throw translate(error, streamId);
+    }
+  }
+
   return {
     kind: 'eventstoredb',
 
@@ -295,15 +307,14 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
     },
 
     async setStreamMaxAge(streamId, maxAgeMs) {
-      try {
-        // EventStoreDB keeps $maxAge in whole seconds.
-        await client.setStreamMetadata(
-          streamId,
-          maxAgeMs === null ? {} : { maxAge: Math.max(1, Math.round(maxAgeMs / 1000)) },
-        );
-      } catch (error) {
-        throw translate(error, streamId);
-      }
+      // EventStoreDB keeps $maxAge in whole seconds.
+      await updateMetadata(streamId, {
+        maxAge: maxAgeMs === null ? undefined : Math.max(1, Math.round(maxAgeMs / 1000)),
+      });
+    },
+
+    async truncateStream(streamId, before) {
+      await updateMetadata(streamId, { truncateBefore: Number(before) });
     },
 
     async scavenge() {

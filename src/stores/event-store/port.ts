@@ -103,6 +103,12 @@ export interface EventStore {
    */
   setStreamMaxAge(streamId: string, maxAgeMs: number | null): Promise<void>;
   /**
+   * Stops keeping this stream's events before revision `before` (EventStoreDB's `$tb`): reads of the
+   * stream start there, and revisions and expected revisions go on unchanged. For caches kept in a
+   * stream (checkpoints), never for facts.
+   */
+  truncateStream(streamId: string, before: StreamRevision): Promise<void>;
+  /**
    * Deletes events past their stream's max age, but none after `upTo` (so that nothing a reader has
    * not yet read disappears). The embedded store needs this called; EventStoreDB scavenges itself and
    * hides expired events at once. Returns how many events were removed.

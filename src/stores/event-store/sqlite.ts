@@ -132,6 +132,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   );
   const head = db.prepare<[], { position: bigint | null }>('SELECT max(position) AS position FROM events');
   const setMaxAge = db.prepare('UPDATE streams SET max_age_ms = ? WHERE stream_id = ?');
+  const truncate = db.prepare('DELETE FROM events WHERE stream_id = ? AND revision < ?');
   const insertStreamWithAge = db.prepare(
     'INSERT OR IGNORE INTO streams (stream_id, revision, max_age_ms) VALUES (?, -1, ?)',
   );
@@ -340,6 +341,11 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         insertStreamWithAge.run(streamId, age);
         setMaxAge.run(age, streamId);
       })();
+    },
+
+    async truncateStream(streamId, before) {
+      assertOpen();
+      truncate.run(streamId, before);
     },
 
     async scavenge(upTo) {

@@ -202,6 +202,68 @@ describe('streaming pipeline on the log', () => {
     expect(revisions).toEqual(revisions.map((_, i) => i));
   });
 
+  it('writes a large checkpoint in parts, survives a crash between parts, and keeps only the newest checkpoint', async () => {
+    const def = definition();
+    let failPart: number | null = null;
+    // The store a process sees: it dies while writing part `failPart` of a checkpoint.
+    const dying: EventStore = {
+      ...events,
+      append: (streamId, batch, options) => {
+        const part =
+          batch[0]?.type === 'pipelineCheckpointPart' ? (batch[0].data as { index: number }).index : -1;
+        if (part === failPart) return Promise.reject(new Error('process died'));
+        return events.append(streamId, batch, options);
+      },
+    };
+    const first = createPipelineRuntime({
+      definition: def,
+      events: dying,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 2,
+      checkpointPartChars: 300,
+    });
+    await first.start();
+    for (let b = 0; b < 4; b++) {
+      const samples: [SeriesDef, number, number][] = [];
+      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, b * 10 + s]);
+      if (b === 3) failPart = 1; // the checkpoint after the 4th emission dies after its first part
+      await append(samples);
+      if (b < 3) await first.waitFor();
+    }
+    while (first.status().lastError === null) await new Promise((r) => setTimeout(r, 10));
+    await first.stop({ checkpoint: false });
+    const state = await streamOf(events, 'pipelinestate-cpu_stats');
+    const markers = state.filter((e) => e.type === 'pipelineCheckpointed');
+    expect(markers).toHaveLength(1); // the complete checkpoint after emission 2 (older ones truncated)
+    expect(state.at(-1)?.type).toBe('pipelineCheckpointPart'); // and the part the crash left behind
+    expect((markers[0]!.data as { parts: number }).parts).toBeGreaterThan(1);
+
+    for (let b = 4; b < 6; b++) {
+      const samples: [SeriesDef, number, number][] = [];
+      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, b * 10 + s]);
+      await append(samples);
+    }
+    const second = createPipelineRuntime({
+      definition: def,
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 2,
+      checkpointPartChars: 300,
+    });
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    expect(second.status().lastError).toBeNull();
+    expect(await outputsIn(events, 'cpu_stats')).toEqual(expectedOutputs(def));
+    const kept = await streamOf(events, 'pipelinestate-cpu_stats');
+    expect(kept.filter((e) => e.type === 'pipelineCheckpointed')).toHaveLength(1);
+    expect(kept.at(-1)?.type).toBe('pipelineCheckpointed');
+    // Only the newest checkpoint remains: its parts, then its marker.
+    expect(kept).toHaveLength((kept.at(-1)!.data as { parts: number }).parts + 1);
+  });
+
   it('detects a planted spike and a trend on routed series, as events and as rows, exactly once across a crash', async () => {
     const def = definition({
       id: 'watch',

@@ -259,5 +259,29 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       await store.setStreamMaxAge(empty, 60_000);
       await store.append(empty, [ev('first')], { expectedRevision: 'noStream' });
     });
+
+    it('truncates a stream before a revision, keeping its revisions', async () => {
+      const stream = fresh('truncated');
+      await store.append(
+        stream,
+        [1, 2, 3, 4, 5].map((n) => ev('cached', { n })),
+        {
+          expectedRevision: 'noStream',
+        },
+      );
+      await store.truncateStream(stream, 3n);
+      expect((await collect(store.readStream(stream))).map((e) => [e.revision, e.data])).toEqual([
+        [3n, { n: 4 }],
+        [4n, { n: 5 }],
+      ]);
+      const [last] = await collect(store.readStream(stream, { direction: 'backwards', maxCount: 1 }));
+      expect(last?.revision).toBe(4n);
+      await expect(store.append(stream, [ev('cached', { n: 6 })], { expectedRevision: 2n })).rejects.toThrow(
+        WrongExpectedVersionError,
+      );
+      const next = await store.append(stream, [ev('cached', { n: 6 })], { expectedRevision: 4n });
+      expect(next.nextExpectedRevision).toBe(5n);
+      expect((await collect(store.readStream(stream))).map((e) => e.revision)).toEqual([3n, 4n, 5n]);
+    });
   });
 }
