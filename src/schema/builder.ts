@@ -14,8 +14,11 @@ export const builder = new SchemaBuilder<{
   };
 }>({});
 
+/** A date, or a date and time with a time zone (`Z` or an offset): nothing left to the server's zone. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
 function parseDateTime(value: unknown): number {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  const ms = typeof value === 'string' && ISO_8601.test(value) ? Date.parse(value) : Number.NaN;
   if (!Number.isFinite(ms))
     throw new GraphQLError(`DateTime must be an ISO-8601 string, got ${JSON.stringify(value)}`);
   return ms;
@@ -28,9 +31,14 @@ builder.scalarType('DateTime', {
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
+const MAX_POSITION = 2n ** 63n - 1n;
+
 function parsePosition(value: unknown): bigint {
-  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return BigInt(value);
-  throw new GraphQLError(`Position must be a decimal string of digits, got ${JSON.stringify(value)}`);
+  if (typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= MAX_POSITION)
+    return BigInt(value);
+  throw new GraphQLError(
+    `Position must be a decimal string of digits up to ${MAX_POSITION}, got ${JSON.stringify(value)}`,
+  );
 }
 
 builder.scalarType('Position', {

@@ -1,13 +1,23 @@
-import type { EventFilter, EventStore, Position, RecordedEvent } from '../stores/event-store/port.js';
+import type {
+  EventFilter,
+  EventStore,
+  Position,
+  RecordedEvent,
+  Subscription,
+  SubscriptionMessage,
+} from '../stores/event-store/port.js';
 
 /**
  * A live subscription's feed: the log itself, tailed from `after` (a client resuming where it left
  * off) or from the head at subscribe time, filtered and mapped. Every subscriber pulls from its own
- * log subscription, so a slow subscriber slows only itself and nothing piles up in memory (an
- * in-memory pub/sub would queue for it, then overflow): the log is the buffer. Ends — and releases
- * the log subscription — when the client unsubscribes.
+ * log subscription at its own pace, so nothing is queued for it here: the log is the buffer.
+ *
+ * An explicit iterator rather than an async generator: a generator waiting on the log cannot be
+ * returned until it next yields (which, for a selective filter, may be never), so a disconnected
+ * client would keep its log subscription open. Here `return()` closes the log subscription at once,
+ * which also ends a pending `next()`.
  */
-export async function* tailLog<T>(
+export function tailLog<T>(
   events: EventStore,
   options: {
     readonly after?: Position | null;
@@ -15,15 +25,49 @@ export async function* tailLog<T>(
     /** Maps an event to the payload(s) to deliver; empty: skip it. */
     readonly map: (event: RecordedEvent) => readonly T[];
   },
-): AsyncGenerator<T> {
-  const after = options.after ?? (await events.headPosition()) ?? undefined;
-  const subscription = events.subscribeToAll({ after, filter: options.filter });
-  try {
-    for await (const message of subscription) {
-      if (message.kind !== 'event') continue;
-      for (const payload of options.map(message.event)) yield payload;
-    }
-  } finally {
-    await subscription.close();
+): AsyncIterableIterator<T> {
+  let subscription: Subscription | null = null;
+  let messages: AsyncIterator<SubscriptionMessage> | null = null;
+  let closed = false;
+  const ready: T[] = [];
+  const done = (): IteratorResult<T> => ({ value: undefined, done: true });
+
+  async function close(): Promise<void> {
+    closed = true;
+    ready.length = 0;
+    const open = subscription;
+    subscription = null;
+    await open?.close();
   }
+
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      while (!closed) {
+        const payload = ready.shift();
+        if (payload !== undefined) return { value: payload, done: false };
+        if (!messages) {
+          const after = options.after ?? (await events.headPosition()) ?? undefined;
+          if (closed) break;
+          subscription = events.subscribeToAll({ after, filter: options.filter });
+          messages = subscription[Symbol.asyncIterator]();
+        }
+        const message = await messages.next();
+        if (message.done) break;
+        if (message.value.kind === 'event') ready.push(...options.map(message.value.event));
+      }
+      await close();
+      return done();
+    },
+    async return() {
+      await close();
+      return done();
+    },
+    async throw(error?: unknown) {
+      await close();
+      throw error;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { ExecutionArgs } from 'graphql';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, maskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
@@ -73,11 +73,26 @@ export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLS
               req: request,
               socket: ctx.extra.socket,
               params,
+              // Browsers cannot set headers on a WebSocket: the principal may come in the connection parameters.
               request: {
-                headers: new Headers({ [PRINCIPAL_HEADER]: String(request.headers[PRINCIPAL_HEADER] ?? '') }),
+                headers: new Headers({
+                  [PRINCIPAL_HEADER]: String(
+                    request.headers[PRINCIPAL_HEADER] ??
+                      (ctx.connectionParams as { principal?: unknown } | undefined)?.principal ??
+                      '',
+                  ),
+                }),
               },
             });
-            const document = enveloped.parse(params.query);
+            let document: ExecutionArgs['document'];
+            try {
+              document = enveloped.parse(params.query);
+            } catch (error) {
+              // A syntax error ends this operation with an error message, not the whole socket.
+              return [
+                error instanceof GraphQLError ? error : new GraphQLError('the query could not be parsed'),
+              ];
+            }
             const args: ExecutionArgs = {
               schema: enveloped.schema,
               operationName: params.operationName,

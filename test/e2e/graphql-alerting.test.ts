@@ -234,6 +234,53 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     expect(date.errors?.[0]?.message).toContain('DateTime must be an ISO-8601 string');
     const position = await gql(service.url, 'subscription { anomalyDetected(after: "-1") { value } }');
     expect(position.errors?.[0]?.message).toContain('Position must be a decimal string');
+    const huge = await gql(
+      service.url,
+      'subscription { anomalyDetected(after: "99999999999999999999") { value } }',
+    );
+    expect(huge.errors?.[0]?.message).toContain('Position must be a decimal string');
+    const vague = await gql(service.url, 'query { anomalies(from: "1", to: "March 7") { value } }');
+    expect(vague.errors?.[0]?.message).toContain('DateTime must be an ISO-8601 string');
+
+    // Over one WebSocket: a broken subscription gets its error, the others carry on.
+    const socket = wsClient(service.url);
+    const broken = collect(socket, 'subscription { anomalyDetected( { score } }');
+    const working = collect<{ value: number }>(
+      socket,
+      'subscription { anomalyDetected(after: "0") { value } }',
+    );
+    await service.events.append('findings-probe', [
+      {
+        id: crypto.randomUUID(),
+        type: 'anomalyDetected',
+        data: {
+          seriesId: '1',
+          name: 'probe',
+          labels: {},
+          ts: 1,
+          value: 7,
+          score: 1,
+          detector: 'zscore',
+          expectedLow: 0,
+          expectedHigh: 1,
+        },
+      },
+    ]);
+    await working.until((items) => items.some((a) => a.value === 7));
+    expect(JSON.stringify(broken.errors)).toContain('Syntax Error');
+    broken.dispose();
+    working.dispose();
+    await socket.dispose();
+
+    // A browser cannot set headers on a WebSocket: it names itself in the connection parameters.
+    const browser = wsClient(service.url, {}, { principal: 'user:web' });
+    const created = collect<{ createdBy: string }>(
+      browser,
+      `mutation { createSilence(input: { matchers: [{ name: "alertname", value: "x" }], endsAt: "2099-01-01T00:00:00Z" }) { createdBy } }`,
+    );
+    expect(await created.until((items) => items.length === 1)).toEqual([{ createdBy: 'user:web' }]);
+    created.dispose();
+    await browser.dispose();
     const sample = await gql<{ ingestMetrics: { accepted: number; rejected: unknown[] } }>(
       service.url,
       INGEST,

@@ -22,8 +22,13 @@ export async function gql<T = Record<string, unknown>>(
 }
 
 /** A graphql-ws client on the service's `/graphql`. */
-export function wsClient(baseUrl: string, headers: Record<string, string> = {}): Client {
+export function wsClient(
+  baseUrl: string,
+  headers: Record<string, string> = {},
+  connectionParams?: Record<string, unknown>,
+): Client {
   return createClient({
+    ...(connectionParams ? { connectionParams } : {}),
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: class extends WebSocket {
       constructor(address: string, protocols?: string | string[]) {
