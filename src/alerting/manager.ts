@@ -82,11 +82,13 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     return next;
   };
 
-  async function send(event: Record<string, unknown>, commandId?: string): Promise<void> {
-    await host.send(address, event, {
+  /** Records a fact; false when its command id shows it was recorded before (a re-evaluation). */
+  async function send(event: Record<string, unknown>, commandId?: string): Promise<boolean> {
+    const result = await host.send(address, event, {
       principal: `actor:alertmanager-${id}`,
       ...(commandId ? { commandId } : {}),
     });
+    return !result.duplicate;
   }
 
   async function record(
@@ -117,16 +119,36 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     }
   }
 
-  /** A notification's stable id: a receiver (and a re-evaluation after a restart) can tell it again. */
-  const notificationId = (n: Notification) => `${n.rule}|${JSON.stringify(n.group)}|${n.reason}|${n.at}`;
+  /**
+   * A notification's stable id, what a receiver deduplicates on: named after the source event that
+   * caused it (so re-evaluating that event after a restart raises the same one), or after the clock
+   * time of the tick that caused it.
+   */
+  const notificationId = (n: Notification, sourcePosition: Position | null) =>
+    `${n.rule}|${JSON.stringify(n.group)}|${n.reason}|${sourcePosition === null ? n.at : `@${sourcePosition}`}`;
 
-  /** Records each decided notification (the live subscription's feed), then hands it to delivery. */
-  async function raise(notifications: readonly Notification[]): Promise<void> {
+  interface Outgoing {
+    readonly notification: Notification;
+    readonly id: string;
+  }
+
+  /**
+   * Records each decided notification (the live subscription's feed), before the transitions that
+   * caused it: a crash in between re-evaluates the source event after the restart, and the same
+   * notification is answered as already recorded. Returns the newly raised ones for delivery, which
+   * starts once the transitions are recorded too.
+   */
+  async function raise(
+    notifications: readonly Notification[],
+    sourcePosition: Position | null,
+  ): Promise<Outgoing[]> {
+    const outgoing: Outgoing[] = [];
     for (const n of notifications) {
-      await send(
+      const notification = notificationId(n, sourcePosition);
+      const raised = await send(
         {
           type: 'notificationRaised',
-          id: notificationId(n),
+          id: notification,
           delivery: options.webhookUrl !== undefined,
           rule: n.rule,
           reason: n.reason,
@@ -136,10 +158,12 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
           rootCause: n.rootCause,
           at: n.at,
         },
-        `notify:${notificationId(n)}`,
+        `notify:${notification}`,
       );
+      // One raised before a failure is delivered by the restart's redelivery, not twice.
+      if (raised) outgoing.push({ notification: n, id: notification });
     }
-    dispatch(notifications);
+    return outgoing;
   }
 
   /**
@@ -147,21 +171,21 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
    * backoff) never holds up evaluation, ticks or acknowledgements.
    */
   let deliveries: Promise<void> = Promise.resolve();
-  function dispatch(notifications: readonly Notification[]): void {
-    if (!notifications.length) return;
+  function dispatch(outgoing: readonly Outgoing[]): void {
+    if (!outgoing.length) return;
     deliveries = deliveries
-      .then(() => deliver(notifications))
+      .then(() => deliver(outgoing))
       .catch((error: unknown) => log.error({ err: error }, 'alert delivery failed'));
   }
 
-  async function deliver(notifications: readonly Notification[]): Promise<void> {
-    for (const n of notifications) {
+  async function deliver(outgoing: readonly Outgoing[]): Promise<void> {
+    for (const { notification: n, id } of outgoing) {
       options.onNotification?.(n);
       if (!options.webhookUrl) continue;
-      // A stable id lets a receiver drop a notification delivered twice (a retry after a lost reply).
-      const result = await postWebhook(options.webhookUrl, { ...n, id: notificationId(n) });
+      // The stable id lets a receiver drop a notification delivered twice (a retry after a lost reply).
+      const result = await postWebhook(options.webhookUrl, { ...n, id });
       const common = {
-        id: notificationId(n),
+        id,
         rule: n.rule,
         reason: n.reason,
         receiver: 'webhook',
@@ -284,13 +308,16 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     log.info({ count: pending.length }, 'delivering notifications raised before a restart');
     dispatch(
       pending.map((raised) => ({
-        rule: raised.rule,
-        group: raised.group,
-        severity: raised.severity,
-        reason: raised.reason,
-        alerts: raised.alerts.flatMap((key) => (state.alerts[key] ? [state.alerts[key]] : [])),
-        rootCause: raised.rootCause,
-        at: raised.at,
+        id: raised.id,
+        notification: {
+          rule: raised.rule,
+          group: raised.group,
+          severity: raised.severity,
+          reason: raised.reason,
+          alerts: raised.alerts.flatMap((key) => (state.alerts[key] ? [state.alerts[key]] : [])),
+          rootCause: raised.rootCause,
+          at: raised.at,
+        },
       })),
     );
   }
@@ -317,7 +344,11 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       })),
       now(),
     );
-    processed = state?.sourcePosition ? BigInt(state.sourcePosition) : null;
+    // The newest source event with a recorded fact is evaluated again: if only some of its facts were
+    // recorded before a failure, the rest are recorded now (those already there are answered as
+    // duplicates by their command ids; the restored state makes the others come out unchanged).
+    processed = state?.sourcePosition ? BigInt(state.sourcePosition) - 1n : null;
+    progress.advanced(); // a wait from before the failure may already be satisfied
     const subscription = events.subscribeToAll({
       ...(processed === null ? {} : { after: processed }),
       filter: FILTER,
@@ -331,9 +362,10 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         await serial(async () => {
           const observations = observationsOf(event);
           const { transitions, notifications } = engine.observeAll(observations, now());
+          const outgoing = await raise(notifications, event.position);
           await record(transitions, event.position);
           await watch(observations);
-          await raise(notifications);
+          dispatch(outgoing);
         });
         processed = event.position;
         progress.advanced();
@@ -376,8 +408,9 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     tick: async () => {
       await serial(async () => {
         const { transitions, notifications } = engine.tick(now());
+        const outgoing = await raise(notifications, null);
         await record(transitions, null);
-        await raise(notifications);
+        dispatch(outgoing);
       });
       await deliveries;
     },

@@ -149,15 +149,15 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
 
     const facts = (await streamOf(events, 'alertmanager-main')).map((e) => e.type);
     expect(facts).toEqual([
+      'notificationRaised',
       'alertPending',
       'alertFired',
-      'notificationRaised',
       'notificationSent',
+      'notificationRaised',
       'alertEscalated',
-      'notificationRaised',
       'notificationSent',
-      'alertResolved',
       'notificationRaised',
+      'alertResolved',
       'notificationSent',
       'silenceCreated',
       'alertPending',
@@ -328,4 +328,48 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
     expect(types.filter((t) => t === 'seriesWatched')).toHaveLength(1); // recorded once, not per restart
     await second.stop();
   });
+
+  for (const failing of ['notificationRaised', 'alertFired']) {
+    it(`notifies once when recording ${failing} fails and evaluation resumes`, async () => {
+      let failed = false;
+      // The host a process sees: the store refuses that one fact once (a crash, or the store down).
+      const flaky: ActorHost = {
+        ...host,
+        send: (address, event, envelope) => {
+          if (!failed && (event as { type: string }).type === failing) {
+            failed = true;
+            return Promise.reject(new Error('store down'));
+          }
+          return host.send(address, event, envelope);
+        },
+      };
+      const load = defineSeries({ name: 'load', labels: {}, kind: 'gauge' });
+      const manager = createAlertManager({
+        rules: [
+          AlertRule.parse({
+            id: 'load_high',
+            match: { name: 'load' },
+            condition: { type: 'threshold', op: '>', value: 10 },
+            severity: 'warning',
+          }),
+        ],
+        events,
+        host: flaky,
+        logger: silentLogger,
+        webhookUrl: url,
+        tickMs: 3_600_000,
+      });
+      await manager.start();
+      await events.append('samples-src', [batchEvent(batchOf('src', 0, [[load, Date.now() - 1000, 50]]))], {
+        expectedRevision: 'noStream',
+      });
+      await manager.waitFor();
+      await manager.tick();
+      expect(failed).toBe(true);
+      const facts = (await streamOf(events, 'alertmanager-main')).map((e) => e.type);
+      expect(facts).toEqual(['notificationRaised', 'alertPending', 'alertFired', 'notificationSent']);
+      expect(received.map((n) => [n.rule, n.reason])).toEqual([['load_high', 'fired']]);
+      await manager.stop();
+    });
+  }
 });

@@ -159,9 +159,9 @@ describe('complex-event runtime on the log', () => {
       ).host,
     ]);
     expect(facts).toEqual([
+      ['notificationRaised', 'host_degraded', 'a'],
       ['alertPending', 'host_degraded', 'a'],
       ['alertFired', 'host_degraded', 'a'],
-      ['notificationRaised', 'host_degraded', 'a'],
     ]);
     await manager.stop();
     await runtime.stop();
