@@ -8,6 +8,7 @@ import {
   type Observation,
 } from '../domain/alerting/engine.js';
 import type { AlertRule, Silence } from '../domain/alerting/rules.js';
+import { ConflictError } from '../domain/errors.js';
 import { decodeBatch } from '../domain/metrics/batch.js';
 import { seriesId } from '../domain/metrics/identity.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
@@ -425,10 +426,12 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
 
     silence: (silence, by) =>
       serial(async () => {
-        await send(
-          { type: 'silenceCreated', silence: { ...silence, createdBy: silence.createdBy || by } },
-          `silence:${silence.id}`,
-        );
+        const before = (await host.get(address).catch(() => null))?.context as
+          | AlertManagerContext
+          | undefined;
+        if (before?.silences[silence.id])
+          throw new ConflictError(`silence ${silence.id} exists already: remove it first, or use another id`);
+        await send({ type: 'silenceCreated', silence: { ...silence, createdBy: silence.createdBy || by } });
         const state = (await host.get(address)).context as AlertManagerContext;
         engine.setSilences(Object.values(state.silences));
       }),

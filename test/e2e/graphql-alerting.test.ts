@@ -272,6 +272,16 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     working.dispose();
     await socket.dispose();
 
+    // A silence id in force cannot be taken again; once removed, it can.
+    const create = `mutation { createSilence(input: { id: "dup", matchers: [{ name: "alertname", value: "y" }], endsAt: "2099-01-01T00:00:00Z" }) { id } }`;
+    expect(await gql(service.url, create)).toEqual({ data: { createSilence: { id: 'dup' } } });
+    const again = await gql(service.url, create);
+    expect(again.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
+    expect(await gql(service.url, 'mutation { removeSilence(id: "dup") }')).toEqual({
+      data: { removeSilence: true },
+    });
+    expect(await gql(service.url, create)).toEqual({ data: { createSilence: { id: 'dup' } } });
+
     // A browser cannot set headers on a WebSocket: it names itself in the connection parameters.
     const browser = wsClient(service.url, {}, { principal: 'user:web' });
     const created = collect<{ createdBy: string }>(
