@@ -72,21 +72,31 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
   async function load(): Promise<void> {
     engine = createComplexEventEngine(rules);
     processed = null;
+    let fresh = false;
     for await (const event of events.readStream(checkpoints, { direction: 'backwards', maxCount: 1 })) {
       const saved = event.data as unknown as Checkpoint;
       processed = BigInt(saved.position);
       if (saved.rules === rulesHash) engine.restore(saved.state);
-      else log.info('complex-event rules changed since the last checkpoint: starting with fresh state');
+      else fresh = true;
     }
     checkpointed = processed;
+    if (fresh) {
+      // New rules would raise other events for the findings already judged under the old ones: they
+      // start after the last finding that raised something, rather than judge it again.
+      for await (const last of events.readStream(output, { direction: 'backwards', maxCount: 1 })) {
+        const cause = BigInt(String(last.metadata.causationId ?? '0'));
+        if (processed === null || cause > processed) processed = cause;
+      }
+      log.info({ after: processed?.toString() }, 'complex-event rules changed: starting with fresh state');
+    }
   }
 
   async function checkpoint(): Promise<void> {
     if (processed === null || processed === checkpointed) return;
     const data: Checkpoint = { position: processed.toString(), rules: rulesHash, state: engine.snapshot() };
-    await events.append(checkpoints, [
+    const written = await events.append(checkpoints, [
       {
-        id: uuidv5(`${id}:checkpoint:${processed}`, NAMESPACE),
+        id: uuidv5(`${id}:checkpoint:${processed}:${rulesHash}`, NAMESPACE),
         type: 'complexEventsCheckpointed',
         data: data as unknown as JsonValue,
         metadata: { principal: `actor:complex-${id}`, schemaVersion: 1 },
@@ -94,6 +104,11 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
     ]);
     checkpointed = processed;
     sinceCheckpoint = 0;
+    // Only the newest checkpoint is ever read.
+    if (written.nextExpectedRevision > 0n)
+      await events
+        .truncateStream(checkpoints, written.nextExpectedRevision)
+        .catch((error: unknown) => log.warn({ err: error }, 'older checkpoints not removed'));
   }
 
   function inputOf(event: RecordedEvent): AnalyticsEvent | null {
@@ -112,10 +127,10 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
   async function handle(event: RecordedEvent): Promise<void> {
     const input = inputOf(event);
     const raised = input ? engine.push(input) : [];
-    if (raised.length) {
-      await events.append(
-        output,
-        raised.map((c) => ({
+    // One append each: every complex event is its own idempotent retry.
+    for (const c of raised) {
+      await events.append(output, [
+        {
           id: uuidv5(`${id}:${c.rule}:${c.causes.join(',')}`, NAMESPACE),
           type: 'complexEventDetected',
           data: { rule: c.rule, ts: c.ts, group: c.group, causes: [...c.causes] },
@@ -124,9 +139,9 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
             causationId: event.position.toString(),
             schemaVersion: 1,
           },
-        })),
-      );
-      detected += raised.length;
+        },
+      ]);
+      detected++;
     }
     processed = event.position;
     if (++sinceCheckpoint >= checkpointEvery) await checkpoint();

@@ -133,7 +133,15 @@ export function createComplexEventEngine(rules: readonly ComplexRule[]) {
             raised.push({ rule: rule.id, ts: event.ts, group, causes: [event.id] });
           else next.push({ step: 1, first: event.ts, causes: [event.id] });
         }
-        partial.set(key, next);
+        // At each step only the run that started last is kept: it has the most time left, so no
+        // match is lost, and a group holds at most one run a step (constant work per event).
+        const latest = new Map<number, (typeof next)[number]>();
+        for (const run of next) {
+          const kept = latest.get(run.step);
+          if (!kept || run.first >= kept.first) latest.set(run.step, run);
+        }
+        if (latest.size) partial.set(key, [...latest.values()]);
+        else partial.delete(key);
       }
       return raised;
     },

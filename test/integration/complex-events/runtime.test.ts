@@ -123,6 +123,45 @@ describe('complex-event runtime on the log', () => {
     expect(new Set(got.map((e) => e.id)).size).toBe(got.length);
   });
 
+  it('goes on after a crash when the rules were changed in between, without judging old findings again', async () => {
+    const input = findings(0, 40);
+    await events.append('findings-p1', input.slice(0, 25));
+    const first = createComplexEventRuntime({ rules, events, logger: silentLogger, checkpointEvery: 7 });
+    await first.start();
+    await first.waitFor();
+    await first.stop({ checkpoint: false });
+    const before = await streamOf(events, 'complex-main');
+    const edited = ComplexRules.parse([
+      {
+        kind: 'count',
+        id: 'cpu_twice',
+        match: { type: 'anomalyDetected', name: 'cpu' },
+        n: 2,
+        windowMs: 120_000,
+        by: ['host'],
+      },
+    ]);
+    await events.append('findings-p1', input.slice(25));
+    const second = createComplexEventRuntime({
+      rules: edited,
+      events,
+      logger: silentLogger,
+      checkpointEvery: 7,
+    });
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    expect(second.status().lastError).toBeNull();
+    const after = (await streamOf(events, 'complex-main')).slice(before.length);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.every((e) => (e.data as { rule: string }).rule === 'cpu_twice')).toBe(true);
+    // Only findings after the last one that raised something under the old rules are judged anew.
+    const lastCause = BigInt(String(before.at(-1)!.metadata.causationId));
+    expect(after.every((e) => BigInt(String(e.metadata.causationId)) > lastCause)).toBe(true);
+    const checkpoints = await streamOf(events, 'complexstate-main');
+    expect(checkpoints).toHaveLength(1); // older checkpoints are truncated
+  });
+
   it('lets an alert rule fire on a complex event', async () => {
     const host: ActorHost = createActorHost({
       store: events,

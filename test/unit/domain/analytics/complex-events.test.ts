@@ -101,4 +101,29 @@ describe('complex events', () => {
     ]);
     expect(duplicate.error?.issues[0]?.message).toBe('rule ids must be unique');
   });
+
+  it('keeps one partial match a step per group, however many starts arrive (the latest one)', () => {
+    const engine = createComplexEventEngine(
+      ComplexRules.parse([
+        {
+          kind: 'sequence',
+          id: 'a_then_b',
+          steps: [
+            { type: 'anomalyDetected', name: 'a' },
+            { type: 'trendChanged', name: 'b' },
+          ],
+          withinMs: 3_600_000,
+        },
+      ]),
+    );
+    for (let i = 0; i < 20_000; i++) engine.push(ev('anomalyDetected', 'a', i));
+    expect(engine.snapshot().partial).toEqual([
+      ['a_then_b|{}', [{ step: 1, first: 19_999, causes: [`e${n - 1}`] }]],
+    ]);
+    const b = ev('trendChanged', 'b', 30_000);
+    expect(engine.push(b)).toEqual([
+      { rule: 'a_then_b', ts: 30_000, group: {}, causes: [`e${n - 2}`, b.id] },
+    ]);
+    expect(engine.snapshot().partial).toEqual([]);
+  });
 });
