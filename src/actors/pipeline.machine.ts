@@ -43,8 +43,9 @@ export const pipelineMachine = setup({
       on: {
         modeSwitched: { target: 'running', actions: 'switchMode' },
         pipelineStopped: 'stopped',
-        // A restart after a crash (no pipelineStopped).
+        // A restart after a crash (no pipelineStopped), with the same definition or a new one.
         pipelineStarted: { target: 'running', reenter: true },
+        pipelineDefined: { target: 'defined', actions: 'define' },
       },
     },
     stopped: {

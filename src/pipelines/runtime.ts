@@ -329,9 +329,23 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       lastCreatedAt = saved.lastCreatedAt;
       micro = { ...saved.micro };
     } else {
-      // A new definition (or a checkpoint of an older layout) starts with fresh state from where the
-      // old one stopped.
-      log.info('definition or state layout changed since the last checkpoint: starting with fresh state');
+      // A new definition (or a checkpoint of an older layout) starts with fresh state. It must not
+      // emit again for source batches the old one already emitted for (after a crash, those past the
+      // checkpoint): it goes on after the last source batch any output names, at the streams' heads.
+      for (const stream of ['out', 'quality'] as const) {
+        for await (const last of events.readStream(streams[stream], {
+          direction: 'backwards',
+          maxCount: 1,
+        })) {
+          counters[stream] = Number(last.revision) + 1;
+          const cause = BigInt(String(last.metadata.causationId ?? '0'));
+          if (processed === null || cause > processed) processed = cause;
+        }
+      }
+      log.info(
+        { after: processed?.toString() },
+        'definition or state layout changed since the last checkpoint: starting with fresh state',
+      );
     }
   }
 

@@ -476,6 +476,48 @@ describe('streaming pipeline on the log', () => {
     expect(await outputsIn(events, 'older')).toEqual(expectedOutputs(def));
   });
 
+  it('goes on with a changed definition after a crash, emitting nothing twice', async () => {
+    const first = createPipelineRuntime({
+      definition: definition(),
+      events,
+      host,
+      logger: silentLogger,
+      checkpointEvery: 4,
+    });
+    await first.start();
+    await feed();
+    await first.waitFor();
+    await first.stop({ checkpoint: false }); // emissions 5 and 6 stand past the last checkpoint
+    const before = await streamOf(events, 'samples-pipeline_cpu_stats');
+    for (let b = 6; b < 9; b++) {
+      const samples: [SeriesDef, number, number][] = [];
+      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, 7]);
+      await append(samples);
+    }
+    const changed = definition({
+      stages: [
+        {
+          type: 'aggregate',
+          window: { type: 'tumbling', sizeMs: 10_000 },
+          functions: ['max'],
+          by: ['host'],
+        },
+      ],
+    });
+    const second = createPipelineRuntime({ definition: changed, events, host, logger: silentLogger });
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    expect(second.status().lastError).toBeNull();
+    const all = await streamOf(events, 'samples-pipeline_cpu_stats');
+    expect(all.map((e) => Number(e.revision))).toEqual(all.map((_, i) => i));
+    const added = all.slice(before.length);
+    expect(added.length).toBeGreaterThan(0);
+    const lastCause = BigInt(String(before.at(-1)!.metadata.causationId));
+    expect(added.every((e) => BigInt(String(e.metadata.causationId)) > lastCause)).toBe(true);
+    expect(decodeBatch(added.at(-1)!.data).series.map((d) => d.name)).toContain('cpu:max_10s');
+  });
+
   it('switches a hybrid pipeline to micro-batches under load and back when it calms down', async () => {
     const def = definition({
       id: 'hybrid_p',
