@@ -143,10 +143,11 @@ export class SeriesAnalytics {
   analyseBatch(
     slots: Int32Array,
     ts: Float64Array,
-    values: Float64Array,
+    observed: Float64Array,
     sink: AnalyticsSink,
     length = slots.length,
   ): void {
+    const values = heldForAnalysis(observed, length);
     const minScore = this.config.minAnomalyScore;
     // Pass 1: the ensembles; anomalies are held (by sample index) for the windows pass.
     const found = this.found;
@@ -206,7 +207,7 @@ export class SeriesAnalytics {
         sink.anomaly(
           slot,
           t,
-          value,
+          observed[i]!,
           anomaly.score,
           anomaly.detector,
           anomaly.expectedLow,
@@ -231,4 +232,20 @@ export class SeriesAnalytics {
       ...(this.periodicity ? { periodicity: this.periodicity.snapshot() } : {}),
     };
   }
+}
+
+/**
+ * The largest magnitude the analytics take: squares of larger values overflow doubles in the rolling
+ * sums (1e154² > 1.8e308), after which a series' statistics would stay non-finite for good. A value
+ * beyond it is analysed as if it were at it (an anomaly still reports the value observed).
+ */
+export const ANALYSIS_LIMIT = 1e150;
+
+function heldForAnalysis(values: Float64Array, length: number): Float64Array {
+  let i = 0;
+  while (i < length && values[i]! <= ANALYSIS_LIMIT && values[i]! >= -ANALYSIS_LIMIT) i++;
+  if (i === length) return values;
+  const held = values.slice(0, length);
+  for (; i < length; i++) held[i] = Math.max(-ANALYSIS_LIMIT, Math.min(ANALYSIS_LIMIT, held[i]!));
+  return held;
 }

@@ -128,3 +128,33 @@ describe('the engine analysis path', () => {
     expect(withoutEnsembles.length).toBeLessThan(3 * 360 * 11 + 6000);
   });
 });
+
+describe('analytics on a series with one absurd glitch', () => {
+  it('report the glitch, stay finite, and return to quiet (no anomaly per sample for good)', () => {
+    const def = PipelineDefinition.parse({
+      id: 'glitch',
+      route: [{ name: '*' }],
+      quality: { allowedLatenessMs: 0, requiredLabels: [] },
+      analytics: {},
+    });
+    const series = defineSeries({ name: 'temperature', labels: {}, kind: 'gauge' });
+    let engine = new PipelineEngine(def);
+    const anomalies: { i: number; value: number; finite: boolean }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      if (i === 2000)
+        engine = new PipelineEngine(def, JSON.parse(JSON.stringify(engine.snapshot())) as EngineSnapshot);
+      engine.accept(series, i * 1000, i === 700 ? 1e200 : 10 + Math.sin(i / 4));
+      for (const a of engine.tick().anomalies)
+        anomalies.push({
+          i: a.ts / 1000,
+          value: a.value,
+          finite: [a.expectedLow, a.expectedHigh, ...a.windows.flatMap((w) => [w.mean, w.std])].every(
+            Number.isFinite,
+          ),
+        });
+    }
+    expect(anomalies.find((a) => a.i === 700)).toMatchObject({ value: 1e200, finite: true });
+    expect(anomalies.filter((a) => a.i > 700).length).toBeLessThan(20);
+    expect(anomalies.every((a) => a.finite)).toBe(true);
+  });
+});
