@@ -17,6 +17,17 @@ const AlertFact = z.object({
   sourcePosition: z.string().nullable(),
 });
 
+/** What a grouped notification says, as it is raised and as it is delivered. */
+const NotificationFact = z.object({
+  rule: z.string(),
+  reason: z.enum(['fired', 'escalated', 'resolved']),
+  severity: z.enum(SEVERITIES),
+  group: z.record(z.string(), z.string()),
+  alerts: z.array(z.string()),
+  rootCause: z.string().nullable(),
+  at: z.number(),
+});
+
 export const AlertEvent = z.discriminatedUnion('type', [
   AlertFact.extend({ type: z.literal('alertPending') }),
   AlertFact.extend({ type: z.literal('alertFired') }),
@@ -35,29 +46,16 @@ export const AlertEvent = z.discriminatedUnion('type', [
     at: z.number(),
   }),
   /** A grouped notification decided (not silenced): what live subscribers receive, webhook or not. */
-  z.object({
+  NotificationFact.extend({
     type: z.literal('notificationRaised'),
     /** Stable across re-evaluation: what a receiver deduplicates on. */
     id: z.string(),
     /** Will a webhook delivery follow (recorded as notificationSent or notificationFailed with this id)? */
     delivery: z.boolean(),
-    rule: z.string(),
-    reason: z.enum(['fired', 'escalated', 'resolved']),
-    severity: z.enum(SEVERITIES),
-    group: z.record(z.string(), z.string()),
-    alerts: z.array(z.string()),
-    rootCause: z.string().nullable(),
-    at: z.number(),
   }),
-  z.object({
+  NotificationFact.extend({
     type: z.literal('notificationSent'),
     id: z.string().optional(),
-    rule: z.string(),
-    reason: z.enum(['fired', 'escalated', 'resolved']),
-    severity: z.enum(SEVERITIES),
-    group: z.record(z.string(), z.string()),
-    alerts: z.array(z.string()),
-    rootCause: z.string().nullable(),
     receiver: z.string(),
     attempts: z.number().int().positive(),
     at: z.number(),
