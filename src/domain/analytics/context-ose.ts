@@ -20,6 +20,10 @@
  *
  * Facts are small integers: sensor fact `2·bit + value` (bit < `bits`), neuron fact `2·bits + id`.
  * Right-hand sides are only ever sensor facts, so they are stored as bit masks.
+ *
+ * Origin: a port of code from the Numenta Anomaly Benchmark (github.com/numenta/NAB), which is under
+ * the MIT licence since December 2024 (Copyright 2014-2024 Numenta Inc.; CAD OSE by Mikhail Smirnov).
+ * Earlier NAB releases were AGPL-3.0: this port follows the MIT-licensed release.
  */
 export interface ContextOseOptions {
   /** Bits of the binned value (the original's `numNormValueBits`). */
