@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, ConfigSchema, loadConfig } from '../../src/config.js';
 
 describe('loadConfig', () => {
   it('has working defaults for a fresh machine', () => {
@@ -43,5 +44,13 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/^LOG_LEVEL: .*\(got 'loud'\)/m);
     expect(problems).toMatch(/^CLICKHOUSE_DATABASE: must be letters/m);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: must be from 0 to 65535/);
+  });
+});
+
+describe('the README', () => {
+  it('documents every setting', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = Object.keys(ConfigSchema.shape).filter((key) => !readme.includes(`| \`${key}\` |`));
+    expect(missing).toEqual([]);
   });
 });
