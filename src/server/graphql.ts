@@ -11,6 +11,8 @@ import { buildSchema } from '../schema/index.js';
 export const GRAPHQL_PATH = '/graphql';
 /** Header naming who asks; recorded on the facts a mutation causes. (Not authenticated yet.) */
 export const PRINCIPAL_HEADER = 'x-principal';
+/** Operations (mostly subscriptions) one WebSocket connection may have running at once. */
+export const MAX_OPERATIONS_PER_SOCKET = 100;
 
 export interface GraphQLServer {
   /** Serves HTTP (queries, mutations, subscriptions over SSE) on `/graphql`. */
@@ -67,6 +69,15 @@ export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLS
           execute: (args) => (args.rootValue as Envelope).execute(args),
           subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
           onSubscribe: async (ctx, _id, params) => {
+            // Each operation on a socket holds a log subscription: a bound keeps one client from
+            // holding thousands. (The operation being subscribed is already counted.)
+            if (Object.keys(ctx.subscriptions).length > MAX_OPERATIONS_PER_SOCKET)
+              return [
+                new GraphQLError(
+                  `at most ${MAX_OPERATIONS_PER_SOCKET} operations at once on one connection: complete some first`,
+                  { extensions: { code: 'TOO_MANY_OPERATIONS' } },
+                ),
+              ];
             const request = ctx.extra.request;
             const enveloped = yoga.getEnveloped({
               ...ctx,

@@ -291,6 +291,20 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     });
     expect(await gql(service.url, create)).toEqual({ data: { createSilence: { id: 'dup' } } });
 
+    // One connection may hold 100 operations at once; the 101st is refused, the others go on.
+    const busy = wsClient(service.url);
+    const many = Array.from({ length: 101 }, () =>
+      collect<{ value: number }>(
+        busy,
+        'subscription { anomalyDetected(after: "0", pipelineId: "probe") { value } }',
+      ),
+    );
+    await Promise.all(many.slice(0, 100).map((m) => m.until((items) => items.length >= 1)));
+    expect(JSON.stringify(many[100]!.errors)).toContain('at most 100 operations at once');
+    expect(many.slice(0, 100).every((m) => m.errors.length === 0)).toBe(true);
+    for (const m of many) m.dispose();
+    await busy.dispose();
+
     // A browser cannot set headers on a WebSocket: it names itself in the connection parameters.
     const browser = wsClient(service.url, {}, { principal: 'user:web' });
     const created = collect<{ createdBy: string }>(
