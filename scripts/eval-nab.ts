@@ -3,13 +3,19 @@
  * series at a time, online (a score uses only the rows up to its own), and writes NAB's results layout:
  * `OUT/<detector>/<category>/<detector>_<file>.csv` with `timestamp,value,anomaly_score`. With
  * `--labels FILE` it also prints the Standard, Reward-Low-FP and Reward-Low-FN scores. With
- * `--ensemble contextOSE` it runs the CAD OSE ensemble (`CONTEXT_OSE_ENSEMBLE`) instead of the default.
+ * `--ensemble contextOSE` it runs the CAD OSE ensemble (`CONTEXT_OSE_ENSEMBLE`) instead of the default,
+ * with `--ensemble noDrift` the default without its drift view (the default before it).
  * Usage: npm run eval:nab -- --data ../shared/data/nab/data --out results [--labels ../shared/data/nab/labels.json]
- *        [--ensemble default|contextOSE]
+ *        [--ensemble default|contextOSE|noDrift]
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CONTEXT_OSE_ENSEMBLE, contextOseMembers, createEnsemble } from '../src/domain/analytics/ensemble.js';
+import {
+  CONTEXT_OSE_ENSEMBLE,
+  contextOseMembers,
+  createEnsemble,
+  DEFAULT_ENSEMBLE,
+} from '../src/domain/analytics/ensemble.js';
 import { NAB_PROFILES, type NabFile, nabScore, rowOf } from '../src/domain/evaluation/nab-score.js';
 
 const arg = (name: string) => {
@@ -17,19 +23,25 @@ const arg = (name: string) => {
   return i === -1 ? undefined : process.argv[i + 1];
 };
 const choice = arg('ensemble') ?? 'default';
-if (choice !== 'default' && choice !== 'contextOSE') {
-  process.stderr.write('--ensemble must be default or contextOSE\n');
+if (choice !== 'default' && choice !== 'contextOSE' && choice !== 'noDrift') {
+  process.stderr.write('--ensemble must be default, contextOSE or noDrift\n');
   process.exit(2);
 }
-const DETECTOR = choice === 'default' ? 'allUseEnsemble' : 'allUseContextOSE';
+const DETECTOR = { default: 'allUseEnsemble', contextOSE: 'allUseContextOSE', noDrift: 'allUseNoDrift' }[
+  choice
+];
 const makeEnsemble = () =>
-  choice === 'default' ? createEnsemble() : createEnsemble(CONTEXT_OSE_ENSEMBLE, contextOseMembers());
+  choice === 'default'
+    ? createEnsemble()
+    : choice === 'noDrift'
+      ? createEnsemble({ ...DEFAULT_ENSEMBLE, drift: undefined })
+      : createEnsemble(CONTEXT_OSE_ENSEMBLE, contextOseMembers());
 const dataDir = arg('data');
 const outDir = arg('out');
 const labelsFile = arg('labels');
 if (!dataDir || !outDir) {
   process.stderr.write(
-    'usage: eval-nab --data DIR --out OUT [--labels FILE] [--ensemble default|contextOSE]\n',
+    'usage: eval-nab --data DIR --out OUT [--labels FILE] [--ensemble default|contextOSE|noDrift]\n',
   );
   process.exit(2);
 }
