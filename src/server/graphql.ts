@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, maskError } from 'graphql-yoga';
@@ -39,6 +40,15 @@ export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLS
     landingPage: false,
     graphiql: { title: 'ALL-USE Learning', subscriptionsProtocol: 'WS' },
     context: ({ request }) => ({ ...base, principal: principalOf(request.headers.get(PRINCIPAL_HEADER)) }),
+    // Bounds on what one operation may ask (depth, aliases, directives, cost, tokens), applied to
+    // WebSocket operations too (they pass through the same envelop). Field suggestions stay on: this
+    // API serves the platform's own services, and "did you mean" names the field.
+    plugins: [
+      EnvelopArmorPlugin({
+        blockFieldSuggestion: { enabled: false },
+        maxTokens: { n: 50_000 },
+      }),
+    ],
     maskedErrors: {
       maskError(error, message, isDev) {
         const exposed = exposeError(error);

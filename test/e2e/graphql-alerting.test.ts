@@ -291,6 +291,14 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     });
     expect(await gql(service.url, create)).toEqual({ data: { createSilence: { id: 'dup' } } });
 
+    // Bounds on one operation: 16 aliases are too many (15). Field suggestions stay on.
+    const aliases = `query { ${Array.from({ length: 16 }, (_, i) => `a${i}: silences { id }`).join(' ')} }`;
+    const tooMany = await gql(service.url, aliases);
+    expect(tooMany.errors?.[0]?.message).toMatch(/aliases/i);
+    expect(await gql(service.url, 'query { silences { i } }')).toMatchObject({
+      errors: [{ message: expect.stringContaining('Did you mean "id"') }],
+    });
+
     // One connection may hold 100 operations at once; the 101st is refused, the others go on.
     const busy = wsClient(service.url);
     const many = Array.from({ length: 101 }, () =>
