@@ -1,5 +1,6 @@
 import { ContextOse, type ContextOseOptions, type ContextOseState } from './context-ose.js';
 import type { Detection, Detector } from './detector.js';
+import { RecentValues } from './recent-values.js';
 
 export interface ContextOseDetectorOptions extends ContextOseOptions {
   /**
@@ -41,12 +42,12 @@ export class ContextOseDetector implements Detector {
   private min: number | null = null;
   private max: number | null = null;
   private count = 0;
-  private readonly recent: Float64Array;
+  private readonly recent: RecentValues;
   private core: ContextOse | null = null;
 
   constructor(options: Partial<ContextOseDetectorOptions> = {}) {
     this.o = { ...DEFAULT_CONTEXT_OSE_DETECTOR, ...options };
-    this.recent = new Float64Array(Math.max(1, this.o.relearn));
+    this.recent = new RecentValues(this.o.relearn);
     this.fixed = this.o.minValue !== undefined && this.o.maxValue !== undefined;
     if (this.fixed) {
       this.min = this.o.minValue!;
@@ -65,12 +66,12 @@ export class ContextOseDetector implements Detector {
       this.min = this.min === null ? value : Math.min(this.min, value);
       this.max = this.max === null ? value : Math.max(this.max, value);
       this.core = new ContextOse(this.min, this.max, this.o);
-      const kept = Math.min(this.count, this.o.relearn);
-      for (let i = this.count - kept; i < this.count; i++) this.core.update(this.recent[i % this.o.relearn]!);
+      const core = this.core;
+      this.recent.forEach(this.count, (v) => core.update(v));
     }
     const core = this.core!;
     const score = core.update(value);
-    if (this.o.relearn > 0) this.recent[this.count % this.o.relearn] = value;
+    this.recent.push(this.count, value);
     this.count++;
     if (this.count <= this.o.restPeriod) return null; // the original's initial rest: no output yet
     const [expectedLow, expectedHigh] = core.expected();
@@ -78,14 +79,11 @@ export class ContextOseDetector implements Detector {
   }
 
   snapshot(): ContextOseDetectorState {
-    const kept = Math.min(this.count, this.o.relearn);
-    const recent = new Float64Array(kept);
-    for (let i = 0; i < kept; i++) recent[i] = this.recent[(this.count - kept + i) % this.o.relearn]!;
     return {
       min: this.min,
       max: this.max,
       count: this.count,
-      recent: Buffer.from(recent.buffer).toString('base64'),
+      recent: this.recent.snapshot(this.count),
       core: this.core?.snapshot() ?? null,
     };
   }
@@ -95,11 +93,7 @@ export class ContextOseDetector implements Detector {
     this.min = state.min;
     this.max = state.max;
     this.count = state.count;
-    const bytes = Buffer.from(state.recent, 'base64');
-    const recent = new Float64Array(bytes.length / 8);
-    new Uint8Array(recent.buffer).set(bytes);
-    const kept = recent.length;
-    for (let i = 0; i < kept; i++) this.recent[(this.count - kept + i) % this.o.relearn] = recent[i]!;
+    this.recent.restore(this.count, state.recent);
     this.core = null;
     if (state.core && this.min !== null && this.max !== null) {
       this.core = new ContextOse(this.min, this.max, this.o);

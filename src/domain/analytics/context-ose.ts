@@ -1,3 +1,5 @@
+import { b64Length, fromB64, toB64 } from './columns.js';
+
 /**
  * Contextual Anomaly Detector, Open Source Edition (CAD OSE; M. Smirnov, 2016), as published in NAB
  * (`nab/detectors/context_ose/`: `cad_ose.py`, `context_operator.py`), ported step for step over a
@@ -77,18 +79,14 @@ export interface ContextOseState {
   ctxCounts: string;
 }
 
-const toBase64 = (a: Int32Array | Float64Array) =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 function int32From(text: string): Int32Array {
-  const bytes = Buffer.from(text, 'base64');
-  const out = new Int32Array(bytes.length / 4);
-  new Uint8Array(out.buffer).set(bytes);
+  const out = new Int32Array(b64Length(text, 4));
+  fromB64(text, out);
   return out;
 }
 function float64From(text: string): Float64Array {
-  const bytes = Buffer.from(text, 'base64');
-  const out = new Float64Array(bytes.length / 8);
-  new Uint8Array(out.buffer).set(bytes);
+  const out = new Float64Array(b64Length(text, 8));
+  fromB64(text, out);
   return out;
 }
 
@@ -459,14 +457,12 @@ export class ContextOse {
       sinceHigh: this.sinceHigh,
       predicted: this.predicted,
       leftGroup: [...this.leftGroup],
-      leftFacts: toBase64(this.leftPool.subarray(0, this.leftPoolSize)),
-      leftLengths: toBase64(lengths),
-      ctxLeft: toBase64(this.ctxLeft.subarray(0, this.ctxCount)),
-      ctxRight: toBase64(
-        Int32Array.from(this.ctxRight.subarray(0, this.ctxCount), (r) => this.rightMask[r]!),
-      ),
-      ctxZero: toBase64(this.ctxZero.subarray(0, this.ctxCount)),
-      ctxCounts: toBase64(this.ctxCounts.subarray(0, 3 * this.ctxCount)),
+      leftFacts: toB64(this.leftPool.subarray(0, this.leftPoolSize)),
+      leftLengths: toB64(lengths),
+      ctxLeft: toB64(this.ctxLeft.subarray(0, this.ctxCount)),
+      ctxRight: toB64(Int32Array.from(this.ctxRight.subarray(0, this.ctxCount), (r) => this.rightMask[r]!)),
+      ctxZero: toB64(this.ctxZero.subarray(0, this.ctxCount)),
+      ctxCounts: toB64(this.ctxCounts.subarray(0, 3 * this.ctxCount)),
     };
   }
 

@@ -1,3 +1,4 @@
+import { fromB64, toB64 } from './columns.js';
 import { type Detection, type Detector, zToScore } from './detector.js';
 
 /** Rolling mean and variance over the last `size` values (ring buffer, O(1) per sample). */
@@ -56,7 +57,7 @@ export class RollingStats {
     const ring = this.ring.subarray(0, this.count);
     return {
       origin: this.origin,
-      ring: Buffer.from(ring.buffer, ring.byteOffset, ring.byteLength).toString('base64'),
+      ring: toB64(ring),
       next: this.next,
       count: this.count,
       sum: this.sum,
@@ -72,8 +73,7 @@ export class RollingStats {
     origin?: number | null;
   }): void {
     this.origin = state.origin ?? null;
-    const bytes = Buffer.from(state.ring, 'base64');
-    new Uint8Array(this.ring.buffer, this.ring.byteOffset, bytes.length).set(bytes);
+    fromB64(state.ring, this.ring);
     this.next = state.next;
     this.count = state.count;
     this.sum = state.sum;

@@ -1,3 +1,4 @@
+import { fromB64, toB64 } from './columns.js';
 import { type Detection, type Detector, zToScore } from './detector.js';
 import { RollingStats } from './detectors.js';
 import { detectSeasonality } from './patterns.js';
@@ -172,7 +173,7 @@ export class SeasonalDetector implements Detector {
   snapshot(): SeasonalState {
     const kept = this.ring.subarray(0, Math.min(this.count, this.o.history));
     return {
-      ring: Buffer.from(kept.buffer, kept.byteOffset, kept.byteLength).toString('base64'),
+      ring: toB64(kept),
       count: this.count,
       period: this.period,
       residuals: this.residuals.snapshot(),
@@ -181,7 +182,7 @@ export class SeasonalDetector implements Detector {
 
   restore(raw: unknown): void {
     const state = raw as SeasonalState;
-    new Uint8Array(this.ring.buffer).set(Buffer.from(state.ring, 'base64'));
+    fromB64(state.ring, this.ring);
     this.count = state.count;
     const { firstEstimate, every } = this.o;
     this.nextEstimate =

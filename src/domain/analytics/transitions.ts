@@ -1,4 +1,6 @@
+import { fromB64, toB64 } from './columns.js';
 import type { Detection, Detector } from './detector.js';
+import { RecentValues } from './recent-values.js';
 
 export interface TransitionOptions {
   /** Levels are `2^bits` equal bins over the running range. */
@@ -47,7 +49,7 @@ export class TransitionDetector implements Detector {
   private count = 0;
   private previous = -1;
   private sinceHigh = 0;
-  private readonly recent: Float64Array;
+  private readonly recent: RecentValues;
   /** counts[from · levels + to], then totals[from] at levels² + from. */
   private readonly counts: Float64Array;
   /** Lowest and highest level reached from each level (derived from `counts`; -1 when none). */
@@ -56,7 +58,7 @@ export class TransitionDetector implements Detector {
   constructor(options: Partial<TransitionOptions> = {}) {
     this.o = { ...DEFAULT_TRANSITIONS, ...options };
     this.levels = 2 ** this.o.bits;
-    this.recent = new Float64Array(Math.max(1, this.o.relearn));
+    this.recent = new RecentValues(this.o.relearn);
     this.counts = new Float64Array(this.levels * this.levels + this.levels);
     this.reached = new Int32Array(2 * this.levels).fill(-1);
   }
@@ -79,13 +81,12 @@ export class TransitionDetector implements Detector {
   private relearnCounts(): void {
     this.counts.fill(0);
     this.reached.fill(-1);
-    const kept = Math.min(this.count, this.o.relearn);
     let previous = -1;
-    for (let i = this.count - kept; i < this.count; i++) {
-      const level = this.level(this.recent[i % this.o.relearn]!);
+    this.recent.forEach(this.count, (value) => {
+      const level = this.level(value);
       if (previous !== -1) this.learn(previous, level);
       previous = level;
-    }
+    });
     this.previous = previous;
   }
 
@@ -127,7 +128,7 @@ export class TransitionDetector implements Detector {
     this.previous = level;
     const score = this.sinceHigh < this.o.restPeriod ? 0 : raw;
     this.sinceHigh = raw >= this.o.restLevel ? 0 : this.sinceHigh + 1;
-    if (this.o.relearn > 0) this.recent[this.count % this.o.relearn] = value;
+    this.recent.push(this.count, value);
     this.count++;
     if (this.count <= this.o.restPeriod) return null; // an initial rest, as CAD OSE's
     const min = this.min!;
@@ -141,19 +142,14 @@ export class TransitionDetector implements Detector {
   }
 
   snapshot(): TransitionState {
-    const kept = Math.min(this.count, this.o.relearn);
-    const recent = new Float64Array(kept);
-    for (let i = 0; i < kept; i++) recent[i] = this.recent[(this.count - kept + i) % this.o.relearn]!;
     return {
       min: this.min,
       max: this.max,
       count: this.count,
       previous: this.previous,
       sinceHigh: this.sinceHigh,
-      recent: Buffer.from(recent.buffer).toString('base64'),
-      counts: Buffer.from(this.counts.buffer, this.counts.byteOffset, this.counts.byteLength).toString(
-        'base64',
-      ),
+      recent: this.recent.snapshot(this.count),
+      counts: toB64(this.counts),
     };
   }
 
@@ -163,12 +159,8 @@ export class TransitionDetector implements Detector {
     this.count = state.count;
     this.previous = state.previous;
     this.sinceHigh = state.sinceHigh;
-    const bytes = Buffer.from(state.recent, 'base64');
-    const recent = new Float64Array(bytes.length / 8);
-    new Uint8Array(recent.buffer).set(bytes);
-    for (let i = 0; i < recent.length; i++)
-      this.recent[(this.count - recent.length + i) % this.o.relearn] = recent[i]!;
-    new Uint8Array(this.counts.buffer).set(Buffer.from(state.counts, 'base64'));
+    this.recent.restore(this.count, state.recent);
+    fromB64(state.counts, this.counts);
     this.reached.fill(-1);
     for (let from = 0; from < this.levels; from++)
       for (let to = 0; to < this.levels; to++)
