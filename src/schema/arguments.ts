@@ -49,3 +49,7 @@ export function findingsQuery(args: {
     limit: limitOf(args.limit),
   };
 }
+
+/** Rows from a findings table as the API shows them: they have no log position (live facts do). */
+export const fromTable = <Row>(rows: readonly Row[]): (Row & { position: null })[] =>
+  rows.map((row) => ({ ...row, position: null }));

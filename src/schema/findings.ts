@@ -8,7 +8,7 @@ import {
   type TrendRow,
 } from '../projections/pipeline-findings/queries.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
-import { findingsArgs, findingsQuery } from './arguments.js';
+import { findingsArgs, findingsQuery, fromTable } from './arguments.js';
 import { builder, Label, labelList } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { tailLog } from './log-tail.js';
@@ -163,31 +163,30 @@ builder.queryFields((t) => ({
     description: "Anomalies whose sample's time is in [from, to), oldest first.",
     args: { ...findingsArgs(t), minScore: t.arg.float() },
     resolve: async (_root, args, ctx) =>
-      (
+      fromTable(
         await findAnomalies(ctx.analytics, {
           ...findingsQuery(args),
           minScore: args.minScore ?? undefined,
-        })
-      ).map((row) => ({ ...row, position: null })),
+        }),
+      ),
   }),
   trends: t.field({
     type: [Trend],
     description: "Trend changes whose sample's time is in [from, to), oldest first.",
     args: findingsArgs(t),
-    resolve: async (_root, args, ctx) =>
-      (await findTrends(ctx.analytics, findingsQuery(args))).map((row) => ({ ...row, position: null })),
+    resolve: async (_root, args, ctx) => fromTable(await findTrends(ctx.analytics, findingsQuery(args))),
   }),
   patterns: t.field({
     type: [PatternMatch],
     description: "Stored-shape matches whose sample's time is in [from, to), oldest first.",
     args: { ...findingsArgs(t), pattern: t.arg.string() },
     resolve: async (_root, args, ctx) =>
-      (
+      fromTable(
         await findPatterns(ctx.analytics, {
           ...findingsQuery(args),
           pattern: args.pattern ?? undefined,
-        })
-      ).map((row) => ({ ...row, position: null })),
+        }),
+      ),
   }),
 }));
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
 import { findPeriodicity, type PeriodicityRow } from '../projections/pipeline-findings/queries.js';
 import type { Position } from '../stores/event-store/port.js';
-import { findingsArgs, findingsQuery } from './arguments.js';
+import { findingsArgs, findingsQuery, fromTable } from './arguments.js';
 import { builder } from './builder.js';
 import { tailLog } from './log-tail.js';
 
@@ -79,8 +79,7 @@ builder.queryFields((t) => ({
     type: [Periodicity],
     description: "Periodicity changes whose sample's time is in [from, to), oldest first.",
     args: findingsArgs(t),
-    resolve: async (_root, args, ctx) =>
-      (await findPeriodicity(ctx.analytics, findingsQuery(args))).map((row) => ({ ...row, position: null })),
+    resolve: async (_root, args, ctx) => fromTable(await findPeriodicity(ctx.analytics, findingsQuery(args))),
   }),
 }));
 
