@@ -5,7 +5,7 @@ import { agentKind } from '../../../src/actors/agent.kind.js';
 import { alertManagerKind } from '../../../src/actors/alertmanager.kind.js';
 import { type ActorHost, createActorHost } from '../../../src/actors/host.js';
 import { pipelineKind } from '../../../src/actors/pipeline.kind.js';
-import { createAlertManager } from '../../../src/alerting/manager.js';
+import { type AlertManagerOptions, createAlertManager } from '../../../src/alerting/manager.js';
 import type { Notification } from '../../../src/domain/alerting/engine.js';
 import { AlertRule } from '../../../src/domain/alerting/rules.js';
 import { defineSeries } from '../../../src/domain/metrics/identity.js';
@@ -34,6 +34,18 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
   let url = '';
   const received: Notification[] = [];
   let clock = 0;
+
+  /** An alert manager posting to the test's webhook, its clock ticking only when a test says. */
+  const managerOf = (rules: AlertRule[], options: Partial<AlertManagerOptions> = {}) =>
+    createAlertManager({
+      rules,
+      events,
+      host,
+      logger: silentLogger,
+      webhookUrl: url,
+      tickMs: 3_600_000,
+      ...options,
+    });
 
   beforeEach(async () => {
     events = createSqliteEventStore({ path: join(tempDir(), 'events.db') });
@@ -87,15 +99,7 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
         escalation: { afterMs: 60_000, to: 'critical' },
       }),
     ];
-    const manager = createAlertManager({
-      rules,
-      events,
-      host,
-      logger: silentLogger,
-      webhookUrl: url,
-      tickMs: 3_600_000,
-      now: () => clock,
-    });
+    const manager = managerOf(rules, { now: () => clock });
     await pipeline.start();
     await manager.start();
     let seq = 0;
@@ -194,15 +198,7 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
 
     // A restarted manager continues from the recorded state: the firing alert is there to acknowledge.
     await manager.stop();
-    const again = createAlertManager({
-      rules,
-      events,
-      host,
-      logger: silentLogger,
-      webhookUrl: url,
-      tickMs: 3_600_000,
-      now: () => clock,
-    });
+    const again = managerOf(rules, { now: () => clock });
     await again.start();
     await again.waitFor();
     expect(Object.keys((await again.context()).silences)).toEqual(['s1']);
@@ -239,14 +235,7 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
         severity: 'warning',
       }),
     ];
-    const manager = createAlertManager({
-      rules,
-      events,
-      host,
-      logger: silentLogger,
-      webhookUrl: url,
-      tickMs: 3_600_000,
-    });
+    const manager = managerOf(rules);
     await manager.start();
     await manager.waitFor();
     await manager.tick(); // waits for deliveries
@@ -265,14 +254,7 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
     await manager.stop();
 
     // Once delivered, a further restart sends nothing again.
-    const again = createAlertManager({
-      rules,
-      events,
-      host,
-      logger: silentLogger,
-      webhookUrl: url,
-      tickMs: 3_600_000,
-    });
+    const again = managerOf(rules);
     await again.start();
     await again.waitFor();
     await again.tick();

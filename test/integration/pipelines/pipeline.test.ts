@@ -82,6 +82,12 @@ describe('streaming pipeline on the log', () => {
       await append(samples);
     }
   };
+  /** Batch `b` of host a's one-second samples (10 of them), sample i valued `value(i)`. */
+  const secondsOf = (b: number, value: (i: number) => number) =>
+    Array.from({ length: 10 }, (_, s): [SeriesDef, number, number] => {
+      const i = b * 10 + s;
+      return [cpu('a'), T0 + i * 1000, value(i)];
+    });
   /** What an uninterrupted engine emits for the same batches. */
   const expectedOutputs = (def: PipelineDefinition) => {
     const engine = new PipelineEngine(def);
@@ -182,9 +188,7 @@ describe('streaming pipeline on the log', () => {
     // Emissions 5 and 6 stand without a checkpoint: the restart must emit them again, identically.
     const emittedBeforeCrash = (await streamOf(events, 'samples-pipeline_cpu_stats')).length;
     for (let b = 6; b < 9; b++) {
-      const samples: [SeriesDef, number, number][] = [];
-      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, 7]);
-      await append(samples);
+      await append(secondsOf(b, () => 7));
     }
     const second = createPipelineRuntime({
       definition: def,
@@ -225,10 +229,8 @@ describe('streaming pipeline on the log', () => {
     });
     await first.start();
     for (let b = 0; b < 4; b++) {
-      const samples: [SeriesDef, number, number][] = [];
-      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, b * 10 + s]);
       if (b === 3) failPart = 1; // the checkpoint after the 4th emission dies after its first part
-      await append(samples);
+      await append(secondsOf(b, (i) => i));
       if (b < 3) await first.waitFor();
     }
     while (first.status().lastError === null) await new Promise((r) => setTimeout(r, 10));
@@ -240,9 +242,7 @@ describe('streaming pipeline on the log', () => {
     expect((markers[0]!.data as { parts: number }).parts).toBeGreaterThan(1);
 
     for (let b = 4; b < 6; b++) {
-      const samples: [SeriesDef, number, number][] = [];
-      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, b * 10 + s]);
-      await append(samples);
+      await append(secondsOf(b, (i) => i));
     }
     const second = createPipelineRuntime({
       definition: def,
@@ -490,9 +490,7 @@ describe('streaming pipeline on the log', () => {
     await first.stop({ checkpoint: false }); // emissions 5 and 6 stand past the last checkpoint
     const before = await streamOf(events, 'samples-pipeline_cpu_stats');
     for (let b = 6; b < 9; b++) {
-      const samples: [SeriesDef, number, number][] = [];
-      for (let s = 0; s < 10; s++) samples.push([cpu('a'), T0 + (b * 10 + s) * 1000, 7]);
-      await append(samples);
+      await append(secondsOf(b, () => 7));
     }
     const changed = definition({
       stages: [
