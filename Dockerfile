@@ -6,7 +6,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+# The service runs as the image's unprivileged `node` user and owns only its data directory.
+RUN mkdir -p /data && chown node:node /data
+USER node
 ENV NODE_ENV=production PORT=4000 DATA_DIR=/data
 VOLUME /data
 EXPOSE 4000
-CMD ["npm", "start"]
+# node itself is PID 1's command (no npm or shell in between), so SIGTERM and SIGINT reach the service.
+CMD ["node", "--import", "tsx", "src/main.ts"]

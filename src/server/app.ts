@@ -135,7 +135,16 @@ export function buildApp(deps: AppDeps): App {
     async start({ port, host }) {
       for (const projection of deps.projections) await projection.start();
       server = createServer((req, res) => {
-        handle(req, res).catch((error) => {
+        handle(req, res).catch((error: unknown) => {
+          // A client's mistake is the client's: logged below error level, answered with its status.
+          const status = (error as { status?: unknown }).status;
+          if (typeof status === 'number' && status >= 400 && status < 500) {
+            logger.info({ url: req.url, status, reason: (error as Error).message }, 'request refused');
+            if (!res.headersSent)
+              sendJson(res, status, { error: { code: 'BAD_REQUEST', message: (error as Error).message } });
+            else res.end();
+            return;
+          }
           logger.error({ err: error, url: req.url }, 'request failed');
           if (!res.headersSent)
             sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });

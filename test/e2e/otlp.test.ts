@@ -156,6 +156,20 @@ describe('OTLP/HTTP ingest with the OpenTelemetry JS SDK', () => {
         400,
         /not valid gzip/,
       ],
+      [
+        'timestamp of 1e30 ns',
+        post(gaugeRequest([{ asDouble: 1, timeUnixNano: '1000000000000000000000000000000' }]), {
+          'content-type': 'application/json',
+        }),
+        400,
+        /\(timestamp\): 1e\+24 ms since the epoch is more than 300s in the future/,
+      ],
+      [
+        'timestamp of 1e30 ns as a JSON number',
+        post(gaugeRequest([{ asDouble: 1, timeUnixNano: 1e30 }]), { 'content-type': 'application/json' }),
+        400,
+        /more than 300s in the future/,
+      ],
       ['unknown type', post('x', { 'content-type': 'text/plain' }), 415, /not supported/],
       [
         '50 MB body',

@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/stores/clickhouse/migrations.js';
-import { runToExit, startTsChild } from '../support/child-process.js';
+import { runToExit, startTsChild, waitForLine } from '../support/child-process.js';
 import { tempDir } from '../support/fixtures.js';
 
 function freePort(): Promise<number> {
@@ -82,6 +83,32 @@ describe('npm start on a fresh data directory', () => {
     again.kill('SIGTERM');
     expect((await againExit).code).toBe(0);
   });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`stops the service itself when ${signal} is sent to the npm start process (as Docker or a terminal does)`, async () => {
+      const port = await freePort();
+      const npm = spawn('npm', ['start'], {
+        env: {
+          ...process.env,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: tempDir(),
+          LOG_LEVEL: 'info',
+          SELF_MONITOR_INTERVAL_MS: '0',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exit = runToExit(npm);
+      const listening = JSON.parse(await waitForLine(npm, /is listening/)) as { pid: number };
+      expect(listening.pid).not.toBe(npm.pid);
+      npm.kill(signal);
+      const run = await exit;
+      expect(run.out).toContain(`"signal":"${signal}"`);
+      // The node process npm started is gone, not left running on its own.
+      expect(() => process.kill(listening.pid, 0)).toThrow();
+      await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+    });
+  }
 
   it('refuses bad settings with a message naming each one', async () => {
     const child = startTsChild('src/main.ts', [], {

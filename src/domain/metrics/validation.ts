@@ -67,19 +67,22 @@ export function checkValue(value: unknown, path = 'value'): Issue[] {
   return [];
 }
 
+/** A time for a message: ISO 8601 when it is one (years 0–9999), the number of ms otherwise. */
+function describeTime(ms: number): string {
+  return Math.abs(ms) <= 253_402_300_799_999 ? new Date(ms).toISOString() : `${ms} ms since the epoch`;
+}
+
 export function checkTimestamp(ts: unknown, now: number, limits: SampleLimits, path = 'timestamp'): Issue[] {
   if (typeof ts !== 'number' || !Number.isFinite(ts))
     return [{ path, message: 'must be a finite number of ms since the epoch' }];
   if (ts < now - limits.maxPastMs) {
-    return [
-      { path, message: `${new Date(ts).toISOString()} is more than ${limits.maxPastMs / 1000}s in the past` },
-    ];
+    return [{ path, message: `${describeTime(ts)} is more than ${limits.maxPastMs / 1000}s in the past` }];
   }
   if (ts > now + limits.maxFutureMs) {
     return [
       {
         path,
-        message: `${new Date(ts).toISOString()} is more than ${limits.maxFutureMs / 1000}s in the future`,
+        message: `${describeTime(ts)} is more than ${limits.maxFutureMs / 1000}s in the future`,
       },
     ];
   }
