@@ -11,6 +11,18 @@ export function switchable(store: EventStore): EventStore & { down: boolean; cal
     down: false,
     calls: 0,
     kind: store.kind,
+    async identity() {
+      if (wrapper.down) throw unavailable();
+      return store.identity();
+    },
+    async readAt(...args: Parameters<EventStore['readAt']>) {
+      if (wrapper.down) throw unavailable();
+      return store.readAt(...args);
+    },
+    async findEvent(...args: Parameters<EventStore['findEvent']>) {
+      if (wrapper.down) throw unavailable();
+      return store.findEvent(...args);
+    },
     async append(...args: Parameters<EventStore['append']>) {
       wrapper.calls++;
       if (wrapper.down) throw unavailable();

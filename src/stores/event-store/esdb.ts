@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   type AllStreamResolvedEvent,
   ANY,
@@ -21,6 +22,7 @@ import {
   type EventStore,
   EventStoreUnavailableError,
   type ExpectedRevision,
+  FIND_EVENT_DEPTH,
   type JsonValue,
   type Metadata,
   matchesFilter,
@@ -141,8 +143,80 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
     }
   }
 
+  /** The stream that names the store: its first event carries the epoch, written by whoever came first. */
+  const IDENTITY_STREAM = 'storeidentity-main';
+  let identity: Promise<{ epoch: string }> | null = null;
+  async function readIdentity(): Promise<{ epoch: string } | null> {
+    try {
+      for await (const resolved of client.readStream(IDENTITY_STREAM, {
+        direction: FORWARDS,
+        fromRevision: START,
+        maxCount: 1,
+      })) {
+        const epoch = (resolved.event?.data as { epoch?: unknown } | undefined)?.epoch;
+        if (typeof epoch === 'string') return { epoch };
+      }
+      return null;
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return null;
+      throw translate(error, IDENTITY_STREAM);
+    }
+  }
+  async function establishIdentity(): Promise<{ epoch: string }> {
+    const found = await readIdentity();
+    if (found) return found;
+    const epoch = randomUUID();
+    try {
+      await client.appendToStream(IDENTITY_STREAM, jsonEvent({ type: 'storeCreated', data: { epoch } }), {
+        expectedRevision: NO_STREAM,
+      });
+      return { epoch };
+    } catch (error) {
+      // Another instance named the store first: its epoch is the store's.
+      if (error instanceof EsdbWrongExpectedVersionError) {
+        const other = await readIdentity();
+        if (other) return other;
+      }
+      throw translate(error, IDENTITY_STREAM);
+    }
+  }
+
   return {
     kind: 'eventstoredb',
+
+    identity() {
+      identity ??= establishIdentity().catch((error: unknown) => {
+        identity = null;
+        throw error;
+      });
+      return identity;
+    },
+
+    async readAt(position) {
+      try {
+        for await (const resolved of client.readAll({
+          direction: FORWARDS,
+          fromPosition: decodeEsdbPosition(position),
+          maxCount: 1,
+        })) {
+          const event = toRecorded(resolved);
+          return event && event.position === position ? event : null;
+        }
+        return null;
+      } catch (error) {
+        throw translate(error);
+      }
+    },
+
+    async findEvent(streamId, eventId) {
+      // No index by event id: search the stream's newest events.
+      let seen = 0;
+      for await (const event of this.readStream(streamId, { direction: 'backwards' })) {
+        if (event.id === eventId) return event;
+        if (++seen >= FIND_EVENT_DEPTH) return null;
+      }
+      return null;
+    },
 
     async append(streamId, events, options = {}) {
       if (events.length === 0) throw new Error('append needs at least one event');

@@ -87,13 +87,30 @@ export interface Subscription extends AsyncIterable<SubscriptionMessage> {
   close(): Promise<void>;
 }
 
+/** Who the store is: an epoch id written when the store was created, the same for as long as it lives. */
+export interface StoreIdentity {
+  readonly epoch: string;
+}
+
 export interface EventStore {
   /** For logs and health: `sqlite` or `eventstoredb`. */
   readonly kind: string;
+  /**
+   * The store's identity. Checkpoints kept outside the store (ClickHouse) record it, so that one
+   * written against another store, or a store that was replaced, is recognised and never trusted.
+   */
+  identity(): Promise<StoreIdentity>;
   append(streamId: string, events: readonly EventData[], options?: AppendOptions): Promise<AppendResult>;
   /** A stream that does not exist reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(options?: ReadAllOptions): AsyncIterable<RecordedEvent>;
+  /** The event at exactly this global position, or null when there is none (never was, or removed). */
+  readAt(position: Position): Promise<RecordedEvent | null>;
+  /**
+   * The event of this stream with this id, or null. The embedded store looks it up by its index;
+   * EventStoreDB, which has no index by id, searches the stream's newest `FIND_EVENT_DEPTH` events.
+   */
+  findEvent(streamId: string, eventId: string): Promise<RecordedEvent | null>;
   subscribeToAll(options?: SubscribeOptions): Subscription;
   /** Position of the newest event in the log, or null when the log is empty. */
   headPosition(): Promise<Position | null>;
@@ -117,6 +134,9 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/** How far back EventStoreDB's `findEvent` searches a stream (it has no index by event id). */
+export const FIND_EVENT_DEPTH = 1000;
+
 export class WrongExpectedVersionError extends Error {
   readonly code = 'WRONG_EXPECTED_VERSION' as const;
   constructor(
@@ -137,6 +157,15 @@ export class EventStoreUnavailableError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'EventStoreUnavailableError';
+  }
+}
+
+/** The store's file or server is damaged: the message names what and the remedy. */
+export class EventStoreDamagedError extends Error {
+  readonly code = 'EVENT_STORE_DAMAGED' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EventStoreDamagedError';
   }
 }
 

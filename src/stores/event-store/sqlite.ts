@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +9,8 @@ import {
   type EventData,
   type EventFilter,
   type EventStore,
+  EventStoreDamagedError,
+  EventStoreUnavailableError,
   type Metadata,
   type Position,
   type ReadAllOptions,
@@ -34,7 +37,19 @@ export interface SqliteEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Rows fetched per page by reads and subscriptions. */
   readonly pageSize?: number;
+  /**
+   * How long an append waits for the write lock another process holds, in short non-blocking retries,
+   * before it fails with EventStoreUnavailableError (default 5,000 ms).
+   */
+  readonly lockWaitMs?: number;
 }
+
+/** A page of a read stops past this many bytes of event data, so no read holds the event loop for long. */
+const PAGE_MAX_BYTES = 4 * 1024 * 1024;
+/** SQLite's own wait for a lock, blocking the thread: kept to a few milliseconds; longer waits are retried asynchronously. */
+const BUSY_TIMEOUT_MS = 3;
+/** Events deleted per scavenging transaction. */
+const SCAVENGE_SLICE = 5000;
 
 interface EventRow {
   position: bigint;
@@ -67,7 +82,38 @@ CREATE TABLE IF NOT EXISTS streams (
   stream_id TEXT PRIMARY KEY,
   revision  INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 `;
+
+const DAMAGE_CODES = new Set([
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_CORRUPT_VTAB',
+  'SQLITE_CORRUPT_SEQUENCE',
+]);
+
+/** Is this SQLite error a damaged file (rather than a busy lock or a bug)? */
+export function isDamage(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (DAMAGE_CODES.has(code) || code.startsWith('SQLITE_CORRUPT'));
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_BUSY_SNAPSHOT' || code === 'SQLITE_LOCKED';
+}
+
+/** The error a damaged file gives: the file, what SQLite said, and what to do. */
+export function damaged(path: string, error: unknown): EventStoreDamagedError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new EventStoreDamagedError(
+    `the event store file ${path} is damaged (${reason}). Stop the service, run 'npm run store:verify' to see what is intact, then 'npm run store:repair' to keep every event up to the damage (the damaged file is kept beside it).`,
+    { cause: error },
+  );
+}
 
 function toRecorded(row: EventRow): RecordedEvent {
   return {
@@ -100,17 +146,31 @@ function filterSql(filter: EventFilter | undefined): { where: string; params: st
 /** The embedded event store: one SQLite file in WAL mode, appends serialised by SQLite's write lock. */
 export function createSqliteEventStore(options: SqliteEventStoreOptions): EventStore {
   if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -65536');
-  db.defaultSafeIntegers(true);
-  db.exec(SCHEMA);
-  // Added after the first release: a stream's max age (null: kept forever).
-  const streamColumns = db.prepare<[], { name: string }>('PRAGMA table_info(streams)').all();
-  if (!streamColumns.some((c) => c.name === 'max_age_ms'))
-    db.exec('ALTER TABLE streams ADD COLUMN max_age_ms INTEGER');
+  let db: Database.Database;
+  let epoch: string;
+  try {
+    db = new Database(options.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('cache_size = -65536');
+    db.defaultSafeIntegers(true);
+    db.exec(SCHEMA);
+    // Added after the first release: a stream's max age (null: kept forever).
+    const streamColumns = db.prepare<[], { name: string }>('PRAGMA table_info(streams)').all();
+    if (!streamColumns.some((c) => c.name === 'max_age_ms'))
+      db.exec('ALTER TABLE streams ADD COLUMN max_age_ms INTEGER');
+    // The store's identity, written once when it is created (or first opened by a version that has it).
+    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)").run(randomUUID());
+    epoch = db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'epoch'").get()!.value;
+    // Touch the newest and the oldest pages of the log: a truncated or overwritten file shows here.
+    db.prepare('SELECT max(position) FROM events').get();
+    db.prepare('SELECT position FROM events ORDER BY position LIMIT 1').get();
+  } catch (error) {
+    if (isDamage(error)) throw damaged(options.path, error);
+    throw error;
+  }
+  const lockWaitMs = options.lockWaitMs ?? 5000;
 
   const pageSize = options.pageSize ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -137,9 +197,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     'INSERT OR IGNORE INTO streams (stream_id, revision, max_age_ms) VALUES (?, -1, ?)',
   );
   const expire = db.prepare(
-    `DELETE FROM events WHERE position <= ? AND position IN (
+    `DELETE FROM events WHERE position IN (
        SELECT e.position FROM events e JOIN streams s ON s.stream_id = e.stream_id
-        WHERE s.max_age_ms IS NOT NULL AND e.created_at < ? - s.max_age_ms)`,
+        WHERE e.position <= ? AND s.max_age_ms IS NOT NULL AND e.created_at < ? - s.max_age_ms
+        LIMIT ${SCAVENGE_SLICE})`,
   );
 
   /** Same ids already in this stream, in the same order: the retry of an append that succeeded. */
@@ -230,7 +291,42 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     if (closed) throw new Error('event store is closed');
   }
 
+  /** Runs a read, turning a damaged file into a clear error. */
+  function reading<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (isDamage(error)) throw damaged(options.path, error);
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a write. Another process holding the write lock is waited for in short asynchronous retries
+   * (SQLite itself blocks the thread for at most BUSY_TIMEOUT_MS), so the event loop stays free; past
+   * `lockWaitMs` the write fails as unavailable.
+   */
+  async function writing<T>(write: () => T): Promise<T> {
+    const deadline = Date.now() + lockWaitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return write();
+      } catch (error) {
+        if (isDamage(error)) throw damaged(options.path, error);
+        if (!isBusy(error)) throw error;
+        if (Date.now() >= deadline)
+          throw new EventStoreUnavailableError(
+            `the event store file ${options.path} is locked by another writer (waited ${lockWaitMs} ms)`,
+            { cause: error },
+          );
+        await new Promise((r) => setTimeout(r, Math.min(50, 1 + attempt * 2)));
+        assertOpen();
+      }
+    }
+  }
+
   const pageStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
+  /** Events after a position, at most `limit` of them and at most about PAGE_MAX_BYTES of data. */
   function pageAfter(after: Position, filter: EventFilter | undefined, limit: number): EventRow[] {
     const { where, params } = filterSql(filter);
     let stmt = pageStatements.get(where);
@@ -240,18 +336,49 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
       );
       pageStatements.set(where, stmt);
     }
-    return stmt.all(after, ...params, limit);
+    const statement = stmt;
+    return reading(() => {
+      const rows: EventRow[] = [];
+      let bytes = 0;
+      for (const row of statement.iterate(after, ...params, limit)) {
+        rows.push(row);
+        bytes += row.data.length;
+        if (bytes >= PAGE_MAX_BYTES) break;
+      }
+      return rows;
+    });
   }
+  const atPosition = db.prepare<[bigint], EventRow>('SELECT * FROM events WHERE position = ?');
+  const byStreamAndId = db.prepare<[string, string], EventRow>(
+    'SELECT * FROM events WHERE event_id = ? AND stream_id = ?',
+  );
 
   return {
     kind: 'sqlite',
 
+    async identity() {
+      assertOpen();
+      return { epoch };
+    },
+
     async append(streamId, events, appendOptions = {}) {
       assertOpen();
       if (events.length === 0) throw new Error('append needs at least one event');
-      const result = appendTx.immediate(streamId, events, appendOptions);
+      const result = await writing(() => appendTx.immediate(streamId, events, appendOptions));
       wake();
       return result;
+    },
+
+    async readAt(position) {
+      assertOpen();
+      const row = reading(() => atPosition.get(position));
+      return row ? toRecorded(row) : null;
+    },
+
+    async findEvent(streamId, eventId) {
+      assertOpen();
+      const row = reading(() => byStreamAndId.get(eventId, streamId));
+      return row ? toRecorded(row) : null;
     },
 
     async *readStream(streamId, readOptions: ReadStreamOptions = {}) {
@@ -269,7 +396,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
           : 'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
       );
       while (remaining > 0) {
-        const rows = stmt.all(streamId, cursor, Math.min(pageSize, remaining));
+        const rows = reading(() => stmt.all(streamId, cursor, Math.min(pageSize, remaining)));
         for (const row of rows) yield toRecorded(row);
         remaining -= rows.length;
         if (rows.length < pageSize) return;
@@ -285,7 +412,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
         const rows = pageAfter(after, readOptions.filter, Math.min(pageSize, remaining));
         for (const row of rows) yield toRecorded(row);
         remaining -= rows.length;
-        if (rows.length < pageSize) return;
+        if (rows.length === 0) return;
         after = rows[rows.length - 1]!.position;
       }
     },
@@ -306,7 +433,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
             yield { kind: 'event', event: toRecorded(row) };
             after = row.position;
           }
-          if (rows.length < pageSize) {
+          if (rows.length === 0) {
             if (!caughtUp) {
               caughtUp = true;
               yield { kind: 'caughtUp' };
@@ -331,26 +458,36 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
 
     async headPosition() {
       assertOpen();
-      return head.get()?.position ?? null;
+      return reading(() => head.get()?.position ?? null);
     },
 
     async setStreamMaxAge(streamId, maxAgeMs) {
       assertOpen();
       const age = maxAgeMs === null ? null : BigInt(Math.round(maxAgeMs));
-      db.transaction(() => {
-        insertStreamWithAge.run(streamId, age);
-        setMaxAge.run(age, streamId);
-      })();
+      await writing(() =>
+        db.transaction(() => {
+          insertStreamWithAge.run(streamId, age);
+          setMaxAge.run(age, streamId);
+        })(),
+      );
     },
 
     async truncateStream(streamId, before) {
       assertOpen();
-      truncate.run(streamId, before);
+      await writing(() => truncate.run(streamId, before));
     },
 
     async scavenge(upTo) {
       assertOpen();
-      return Number(expire.run(upTo, BigInt(Date.now())).changes);
+      // In slices, each its own short transaction, so that a large expiry never holds the event loop.
+      const now = BigInt(Date.now());
+      let removed = 0;
+      for (;;) {
+        const changes = Number((await writing(() => expire.run(upTo, now))).changes);
+        removed += changes;
+        if (changes < SCAVENGE_SLICE) return removed;
+        await new Promise((r) => setImmediate(r));
+      }
     },
 
     async close() {

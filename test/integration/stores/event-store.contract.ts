@@ -283,5 +283,30 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(next.nextExpectedRevision).toBe(5n);
       expect((await collect(store.readStream(stream))).map((e) => e.revision)).toEqual([3n, 4n, 5n]);
     });
+
+    it('has one identity (epoch) for as long as it lives', async () => {
+      const first = await store.identity();
+      expect(first.epoch).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await store.identity()).toEqual(first);
+    });
+
+    it('reads the event at an exact position, and finds an event of a stream by its id', async () => {
+      const stream = fresh('lookup');
+      const events = [ev('a', { n: 1 }), ev('b', { n: 2 })];
+      const appended = await store.append(stream, events, { expectedRevision: 'noStream' });
+      const atLast = await store.readAt(appended.position);
+      expect([atLast?.id, atLast?.type, atLast?.revision]).toEqual([events[1]!.id, 'b', 1n]);
+      const found = await store.findEvent(stream, events[0]!.id);
+      expect([found?.type, found?.revision, found?.data, found?.metadata]).toEqual([
+        'a',
+        0n,
+        { n: 1 },
+        { source: 'contract' },
+      ]);
+      expect(await store.findEvent(stream, randomUUID())).toBeNull();
+      expect(await store.findEvent(fresh('lookup'), events[0]!.id)).toBeNull();
+      const head = (await store.headPosition())!;
+      expect(await store.readAt(head + 1000n)).toBeNull();
+    });
   });
 }

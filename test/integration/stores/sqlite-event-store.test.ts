@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { WrongExpectedVersionError } from '../../../src/stores/event-store/port.js';
+import {
+  EventStoreDamagedError,
+  EventStoreUnavailableError,
+  WrongExpectedVersionError,
+} from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
+import { killed, startTsChild, waitForLine } from '../../support/child-process.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 
 describeEventStoreContract('embedded SQLite', async () =>
@@ -26,5 +32,60 @@ describe('embedded SQLite store', () => {
       store.append('s-1', [{ ...event, type: 'b' }], { expectedRevision: 0n }),
     ).rejects.toBeInstanceOf(WrongExpectedVersionError);
     await store.close();
+  });
+
+  it('waits for a write lock another process holds without blocking the event loop, then appends; past the wait it fails as unavailable', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'es-')), 'events.db');
+    const store = createSqliteEventStore({ path, lockWaitMs: 1500 });
+    await store.append('s-1', [{ id: randomUUID(), type: 'a', data: {} }]);
+    const holder = startTsChild('test/support/hold-write-lock.ts', [path]);
+    try {
+      await waitForLine(holder, /locked/);
+      const delay = monitorEventLoopDelay({ resolution: 5 });
+      delay.enable();
+      const began = Date.now();
+      const append = store.append('s-1', [{ id: randomUUID(), type: 'b', data: {} }]);
+      // The event loop keeps turning while the append waits.
+      let ticks = 0;
+      await new Promise<void>((resolve) => {
+        const timer = setInterval(() => {
+          if (++ticks === 20) {
+            clearInterval(timer);
+            resolve();
+          }
+        }, 10);
+      });
+      await expect(append).rejects.toBeInstanceOf(EventStoreUnavailableError);
+      delay.disable();
+      expect(Date.now() - began).toBeGreaterThanOrEqual(1400);
+      expect(delay.max / 1e6).toBeLessThan(60);
+      expect(ticks).toBe(20);
+      // Released while an append waits: it goes through.
+      const waiting = store.append('s-1', [{ id: randomUUID(), type: 'c', data: {} }]);
+      await new Promise((r) => setTimeout(r, 200));
+      await killed(holder);
+      expect((await waiting).nextExpectedRevision).toBe(1n);
+    } finally {
+      await killed(holder);
+      await store.close();
+    }
+  });
+
+  it('names the damaged file and the remedy when events.db is truncated', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'es-')), 'events.db');
+    const store = createSqliteEventStore({ path });
+    for (let i = 0; i < 200; i++)
+      await store.append(`s-${i % 7}`, [{ id: randomUUID(), type: 'a', data: { pad: 'x'.repeat(2000), i } }]);
+    await store.close();
+    truncateSync(path, Math.floor(statSync(path).size / 2));
+    let error: unknown;
+    try {
+      createSqliteEventStore({ path });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(EventStoreDamagedError);
+    expect((error as Error).message).toContain(path);
+    expect((error as Error).message).toContain('npm run store:repair');
   });
 });
