@@ -1,9 +1,14 @@
 /**
- * End-to-end ingest benchmark on the embedded default: in-process SDK → collection agent → event log
- * (SQLite) → metric series projection → queryable in ClickHouse (chDB). 10M samples over 1,000 series
- * by default (`--samples N`), with a realistic mix: noisy gauges with 1–2 decimals, monotonic counters,
- * near-constant series and full-precision floats. Prints a table; the last line is JSON with
- * `samplesPerSecond` and `bytesPerSample` (compressed bytes of the samples table over its rows).
+ * End-to-end ingest benchmark on the embedded default: collection agent → event log (SQLite) → metric
+ * series projection → queryable in ClickHouse (chDB). 10M samples over 1,000 series by default
+ * (`--samples N`), with a realistic mix: noisy gauges with 1–2 decimals, monotonic counters,
+ * near-constant series and full-precision floats.
+ *
+ * `--mode sdk` (default): the in-process SDK recording into the agent's buffer, made durable by
+ * `flush()` (its point of durability). `--mode push`: the durable path of OTLP and `ingestMetrics`
+ * without HTTP: requests of `--request N` samples (default 5,000) from `--clients C` concurrent clients
+ * (default 8), each answered only once its samples are in the log. `npm run bench:ingest` runs both. Prints a table; the last line is JSON with `samplesPerSecond` and
+ * `bytesPerSample` (compressed bytes of the samples table over its rows).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +16,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { agentKind } from '../src/actors/agent.kind.js';
 import { createActorHost } from '../src/actors/host.js';
-import { createCollectionAgent, type SeriesHandle } from '../src/collection/agent.js';
+import { createCollectionAgent, type SampleInput, type SeriesHandle } from '../src/collection/agent.js';
 import { metricSeriesProjection } from '../src/projections/metric-series/index.js';
 import { createProjectionRunner } from '../src/projections/runner.js';
 import { openAnalyticsStore, queryRows } from '../src/stores/clickhouse/client.js';
@@ -26,6 +31,10 @@ const arg = (name: string, fallback: number) => {
 const TOTAL = arg('samples', 10_000_000);
 const SERIES = arg('series', 1000);
 const STEPS = Math.ceil(TOTAL / SERIES);
+const MODE = process.argv.includes('--mode') ? process.argv[process.argv.indexOf('--mode') + 1] : 'sdk';
+const REQUEST = arg('request', 5000);
+const CLIENTS = arg('clients', 8);
+if (MODE !== 'push' && MODE !== 'sdk') throw new Error('--mode must be push or sdk');
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
 const logger = pino({ level: 'warn' });
@@ -79,32 +88,65 @@ const state = kinds.map((kind, i) => (kind === 'counter' ? 0 : kind === 'constan
 const decimals = kinds.map((_, i) => (i % 2 === 0 ? 10 : 100));
 const t0 = Date.now() - STEPS * 1000 - 60_000;
 
+/** The next sample of series s at step `step` (the same sequence in both modes). */
+function valueAt(s: number, step: number): number {
+  switch (kinds[s]) {
+    case 'gauge':
+      state[s] = Math.min(100, Math.max(0, state[s]! + (random() - 0.5) * 4));
+      return Math.round(state[s]! * decimals[s]!) / decimals[s]!;
+    case 'counter':
+      state[s]! += Math.floor(random() * 10);
+      return state[s]!;
+    case 'constant':
+      if (random() < 0.001) state[s] = 100 + Math.floor(random() * 7);
+      return state[s]!;
+    default:
+      return Math.sin(step / 50 + s) * 1000 + random();
+  }
+}
+
 const started = performance.now();
 let recorded = 0;
-for (let step = 0; step < STEPS && recorded < TOTAL; step++) {
-  const ts = t0 + step * 1000;
-  for (let s = 0; s < SERIES && recorded < TOTAL; s++) {
-    let value: number;
-    switch (kinds[s]) {
-      case 'gauge':
-        state[s] = Math.min(100, Math.max(0, state[s]! + (random() - 0.5) * 4));
-        value = Math.round(state[s]! * decimals[s]!) / decimals[s]!;
-        break;
-      case 'counter':
-        state[s]! += Math.floor(random() * 10);
-        value = state[s]!;
-        break;
-      case 'constant':
-        if (random() < 0.001) state[s] = 100 + Math.floor(random() * 7);
-        value = state[s]!;
-        break;
-      default:
-        value = Math.sin(step / 50 + s) * 1000 + random();
+if (MODE === 'sdk') {
+  for (let step = 0; step < STEPS && recorded < TOTAL; step++) {
+    const ts = t0 + step * 1000;
+    for (let s = 0; s < SERIES && recorded < TOTAL; s++) {
+      const value = valueAt(s, step);
+      while (!agent.record(handles[s]!, value, ts)) await agent.flush(); // backpressure: wait for room
+      recorded++;
     }
-    while (!agent.record(handles[s]!, value, ts)) await agent.flush(); // backpressure: wait for room
-    recorded++;
+    if (step % 100 === 99) await new Promise((r) => setImmediate(r));
   }
-  if (step % 100 === 99) await new Promise((r) => setImmediate(r));
+} else {
+  const inputs = handles.map((h) => ({ name: h.def.name, labels: h.def.labels, kind: h.def.kind }));
+  let cursor = 0;
+  const nextRequest = (): SampleInput[] | null => {
+    if (cursor >= TOTAL) return null;
+    const out: SampleInput[] = [];
+    for (; out.length < REQUEST && cursor < TOTAL; cursor++) {
+      const step = Math.floor(cursor / SERIES);
+      const s = cursor % SERIES;
+      out.push({ ...inputs[s]!, value: valueAt(s, step), timestamp: t0 + step * 1000 });
+    }
+    return out;
+  };
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      for (let samples = nextRequest(); samples; samples = nextRequest()) {
+        const batch = samples;
+        for (;;) {
+          try {
+            await agent.push({ prepare: () => ({ samples: batch, respond: (r) => r.accepted }) });
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'BACKPRESSURE') throw error;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
+        recorded += batch.length;
+      }
+    }),
+  );
 }
 const recordedAt = performance.now();
 await agent.flush();
@@ -137,10 +179,16 @@ if (process.env.BENCH_KEEP) process.stderr.write(`kept ${dir}\n`);
 else rmSync(dir, { recursive: true, force: true });
 
 report(
-  'ingest',
+  `ingest-${MODE}`,
   [
+    [
+      'mode',
+      MODE === 'push'
+        ? `push: ${fmt(CLIENTS)} clients × ${fmt(REQUEST)}-sample requests, each durable before answered`
+        : 'sdk: buffer, then flush()',
+    ],
     ['samples (series)', `${fmt(TOTAL)} (${fmt(SERIES)})`],
-    ['recording (SDK → agent buffer), s', fmt((recordedAt - started) / 1000, 2)],
+    ['recording (until the last answer / into the buffer), s', fmt((recordedAt - started) / 1000, 2)],
     ['until the last batch is in the log, s', fmt((flushedAt - started) / 1000, 2)],
     ['until queryable in ClickHouse, s', fmt(seconds, 2)],
     ['end-to-end samples/s', fmt(samplesPerSecond)],
@@ -151,6 +199,7 @@ report(
     ),
   ],
   {
+    mode: MODE,
     samples: TOTAL,
     series: SERIES,
     samplesPerSecond: Math.round(samplesPerSecond),

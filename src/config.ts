@@ -68,6 +68,7 @@ export const ConfigSchema = z.object({
   AGENT_BATCH_MAX_DELAY_MS: int(1, 3_600_000).default(1000),
   AGENT_BUFFER_CAPACITY: int(1, 100_000_000).default(1_000_000),
   AGENT_SPOOL_MAX_BYTES: int(1, 2 ** 50).default(1024 ** 3),
+  INGEST_ACK_TIMEOUT_MS: int(100, 600_000).default(10_000),
   OTLP_MAX_BODY_BYTES: int(1024, 1 << 30).default(8 * 1024 * 1024),
   OTLP_MAX_DECODED_BYTES: int(1024, 1 << 30).default(32 * 1024 * 1024),
   SELF_MONITOR_INTERVAL_MS: int(0, 3_600_000).default(10_000),

@@ -139,6 +139,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       batchMaxDelayMs: config.AGENT_BATCH_MAX_DELAY_MS,
       bufferCapacity: config.AGENT_BUFFER_CAPACITY,
       spoolMaxBytes: config.AGENT_SPOOL_MAX_BYTES,
+      ackTimeoutMs: config.INGEST_ACK_TIMEOUT_MS,
       privacy: {
         dropLabels: config.PRIVACY_DROP_LABELS,
         hashLabels: config.PRIVACY_HASH_LABELS,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ActorHost } from '../actors/host.js';
-import type { AgentConfig, AgentEvent } from '../domain/agent/events.js';
+import type { AgentConfig } from '../domain/agent/events.js';
 import { ValidationError } from '../domain/errors.js';
 import { encodeBatch } from '../domain/metrics/batch.js';
 import { SampleBuffer } from '../domain/metrics/buffer.js';
@@ -24,8 +24,15 @@ import {
   type Issue,
   type SampleLimits,
 } from '../domain/metrics/validation.js';
-import { type EventStore, type JsonValue, WrongExpectedVersionError } from '../stores/event-store/port.js';
+import type { EventStore, JsonValue, Metadata } from '../stores/event-store/port.js';
+import { createDelivery, type DeliveryHealth, NotDurableError, type Unit } from './delivery.js';
+import { createIdempotency } from './idempotency.js';
+import { createLifecycle } from './lifecycle.js';
+import { createSampling, type Sampler, type Watch } from './sampling.js';
 import { Spool } from './spool.js';
+
+export { NotDurableError } from './delivery.js';
+export type { Sampler, Watch } from './sampling.js';
 
 export interface CollectionAgentOptions {
   readonly id: string;
@@ -36,24 +43,29 @@ export interface CollectionAgentOptions {
   readonly spoolDir: string;
   /** A batch is flushed when it holds this many samples (default 50,000)… */
   readonly batchMaxSamples?: number;
-  /** …or when its oldest sample is this old (default 1,000 ms). */
+  /** …or when its oldest sample is this old (default 1,000 ms). Push requests do not wait for it. */
   readonly batchMaxDelayMs?: number;
-  /** Samples held in memory at most; past it new samples are dropped and counted (default 1,000,000). */
+  /**
+   * Samples held in memory at most, buffered or waiting to be made durable (default 1,000,000). Past
+   * it new samples are refused (counted as dropped; a push request is refused whole): nothing held is
+   * ever discarded.
+   */
   readonly bufferCapacity?: number;
   /** Appending a batch: attempts before it is spooled, and the backoff (with jitter) between them. */
   readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   /**
-   * Largest spool file (default 1 GiB). When it is full the agent stops moving batches to it; the
-   * buffer then fills and new samples are refused and counted as dropped (the spooled ones are kept).
+   * Largest spool file (default 1 GiB). When it is full the agent stops moving batches to it; they
+   * wait in memory, the memory bound then refuses new samples (the spooled ones are kept).
    */
   readonly spoolMaxBytes?: number;
+  /** How long a push request waits to be durable before it is answered "not yet" (default 10,000 ms). */
+  readonly ackTimeoutMs?: number;
   readonly limits?: SampleLimits;
   /** Labels dropped or hashed before a series is identified or stored (anonymisation). */
   readonly privacy?: PrivacyRules;
   /** Max age of the events in the agent's samples stream (ClickHouse keeps the series); null keeps them. */
   readonly samplesMaxAgeMs?: number | null;
   readonly now?: () => number;
-  readonly random?: () => number;
 }
 
 export interface SeriesInput {
@@ -80,39 +92,54 @@ export interface RecordResult {
   readonly accepted: number;
   /** Samples refused at the edge, each with the field and the reason. Nothing else was lost. */
   readonly rejected: readonly (Issue & { readonly index: number })[];
-  /** Valid samples refused because the buffer was full (backpressure). */
+  /** Valid samples refused because the agent holds as many as it may (backpressure). */
   readonly dropped: number;
 }
 
-export interface Watch {
-  readonly series: SeriesHandle;
-  readonly above?: number;
-  readonly below?: number;
-  /** Interval of the periodic samplers while the watched value is out of bounds. */
-  readonly fastIntervalMs: number;
+/** A push request: validated and made durable as one event before it is answered. */
+export interface PushRequest {
+  /** Makes a retry a no-op answered the same (`Idempotency-Key`). */
+  readonly key?: string;
+  /** Who sent it: recorded on its event. */
+  readonly principal?: string;
+  /** The samples, read only when the key is new (so a retry never converts or counts anything twice). */
+  prepare(): {
+    readonly samples: readonly SampleInput[];
+    /** The answer to give (and to give again to a retry), from what was accepted. */
+    respond(result: RecordResult): JsonValue;
+    /** Called with the indexes of the accepted samples once they are taken. */
+    accepted?(indexes: readonly number[]): void;
+  };
 }
 
-export type Sampler = () => void | Promise<void>;
+export interface PushOutcome {
+  readonly response: JsonValue;
+  /** True when the key was seen before: nothing new was recorded. */
+  readonly duplicate: boolean;
+}
 
-export interface AgentHealth {
+/** Refused for now: the agent holds as many samples as it may. Retry later. */
+export class BackpressureError extends Error {
+  readonly code = 'BACKPRESSURE' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackpressureError';
+  }
+}
+
+export interface AgentHealth extends DeliveryHealth {
   readonly agentId: string;
   readonly state: 'idle' | 'running' | 'stopped';
-  readonly delivery: 'healthy' | 'degraded';
   readonly accelerated: boolean;
+  /** Samples held in memory: buffered, or waiting to be made durable. */
   readonly bufferDepth: number;
   readonly bufferCapacity: number;
   readonly samplesRecorded: number;
   readonly samplesRejected: number;
   readonly samplesDropped: number;
-  readonly batchesFlushed: number;
-  readonly samplesFlushed: number;
-  readonly spooledBatches: number;
-  readonly spooledBytes: number;
-  readonly spooledTotal: number;
-  readonly lastFlushLatencyMs: number | null;
-  readonly maxFlushLatencyMs: number;
   readonly samplerErrors: number;
-  readonly lastError: string | null;
+  /** Damaged spool records set aside at start (the file is kept; see the log). */
+  readonly spoolDamagedRecords: number;
 }
 
 export interface CollectionAgent {
@@ -121,32 +148,38 @@ export interface CollectionAgent {
   start(modes?: AgentConfig['modes']): Promise<void>;
   /** A handle for fast recording; throws a ValidationError naming the bad field, or when the series limit is reached. */
   series(input: SeriesInput): SeriesHandle;
-  /** Records one sample (event-driven mode). False when refused: not finite, outside the time window, or buffer full. */
+  /** Records one sample into the buffer (event-driven mode). False when refused: not finite, outside the time window, or memory full. */
   record(series: SeriesHandle, value: number, timestamp?: number): boolean;
+  /** Validates and buffers many samples, reporting each refusal. Durable at the next `flush`. */
+  recordSamples(samples: readonly SampleInput[]): RecordResult;
   /**
-   * Validates and records many samples, reporting each refusal. With `atomic`, the valid samples are
-   * recorded only if the buffer has room for all of them; otherwise none is (all count as dropped).
+   * A push request (OTLP, `ingestMetrics`): its valid samples become one event, answered only once
+   * that event is in the log (or fsynced to the spool). Requests arriving while an append is in flight
+   * share the next one. Throws BackpressureError when the agent holds too much, NotDurableError when
+   * durability did not come in time (the samples still land: retry with the same key).
    */
-  recordSamples(samples: readonly SampleInput[], options?: { atomic?: boolean }): RecordResult;
+  push(request: PushRequest): Promise<PushOutcome>;
   /** Periodic mode: calls the sampler every interval (faster while a watch is triggered). Returns a stop function. */
   sample(sampler: Sampler, intervalMs: number): () => void;
   /** Threshold mode: when the series crosses a bound, flush at once and sample faster until it is back. */
   watch(watch: Watch): () => void;
-  /** Flushes everything buffered; resolves when it is in the log or the spool. */
+  /**
+   * The point of durability of buffered samples: resolves when everything recorded before the call is
+   * in the log or the spool; rejects with NotDurableError when neither can take it now (it stays held).
+   */
   flush(): Promise<void>;
   health(): AgentHealth;
   stop(): Promise<void>;
 }
 
+/** Resolved series inputs remembered (then forgotten all at once and resolved again). */
+const RESOLVED_SERIES = 200_000;
+
 /**
- * A collection agent: buffers samples in typed arrays, flushes them as one `batchFlushed` event per
- * batch to `samples-<id>` (exact expected revision = the batch's seq), retries with exponential
- * backoff and jitter, and while the event store is unreachable spools batches to a local file and
- * replays them in order when it returns. Batch event ids derive from (agent, seq), so a replay never
- * doubles a batch. Its lifecycle facts go to its `agent-<id>` actor.
- *
- * Backpressure: the buffer is bounded; when it is full, new samples are refused (`record` returns
- * false) and counted as dropped — already-buffered samples are never discarded.
+ * A collection agent. Sampled and SDK-recorded samples go to a bounded buffer of typed arrays, cut
+ * into batches by size and time; push requests become events of their own. Both are made durable, in
+ * order, by one delivery (group commit, retries, a fsynced spool while the store is unreachable) as
+ * `batchFlushed` events in `samples-<id>`. Its lifecycle facts go to its `agent-<id>` actor.
  */
 export function createCollectionAgent(options: CollectionAgentOptions): CollectionAgent {
   const { id, events, host, logger } = options;
@@ -154,345 +187,194 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   const batchMax = options.batchMaxSamples ?? 50_000;
   const maxDelay = options.batchMaxDelayMs ?? 1000;
   const capacity = options.bufferCapacity ?? 1_000_000;
-  const spoolMax = options.spoolMaxBytes ?? 1024 ** 3;
-  const retry = options.retry ?? { attempts: 3, baseDelayMs: 50, maxDelayMs: 5000 };
+  const ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
   const limits = options.limits ?? DEFAULT_SAMPLE_LIMITS;
   const now = options.now ?? Date.now;
-  const random = options.random ?? Math.random;
   const log = logger.child({ agent: id });
   const buffer = new SampleBuffer(capacity);
   const guard = new CardinalityGuard(limits.maxSeriesPerMetric);
-  const spool = new Spool(options.spoolDir, id);
-  const samplers = new Set<{ sampler: Sampler; intervalMs: number; timer: NodeJS.Timeout | null }>();
-  const watches = new Set<Watch & { active: boolean }>();
-  const lifecycle: AgentEvent[] = [];
-
+  const spool = new Spool(options.spoolDir, id, now);
+  const lifecycle = createLifecycle({ id, host, logger: log });
+  const delivery = createDelivery({
+    streamId,
+    events,
+    spool,
+    logger: log,
+    retry: options.retry ?? { attempts: 3, baseDelayMs: 50, maxDelayMs: 5000 },
+    spoolMaxBytes: options.spoolMaxBytes ?? 1024 ** 3,
+    now,
+    onDegraded: (reason, since) => lifecycle.record({ type: 'deliveryDegraded', reason, since }),
+    onRestored: (replayed, since, at) =>
+      lifecycle.record({
+        type: 'deliveryRestored',
+        replayedBatches: replayed,
+        degradedForMs: Math.max(0, at - since),
+        at,
+      }),
+  });
+  const idempotency = createIdempotency({ agentId: id, streamId, events, spool });
+  const stats = { recorded: 0, rejected: 0, dropped: 0, samplerErrors: 0, spoolDamaged: 0 };
+  const sampling = createSampling({
+    logger: log,
+    record: (event) => lifecycle.record(event),
+    onCrossing: () => cutBuffer(),
+    onSamplerError: () => stats.samplerErrors++,
+  });
   let state: AgentHealth['state'] = 'idle';
-  let degraded = false;
-  let degradedSince = 0;
-  let degradedReason = '';
-  let nextSeq = 0;
-  let chain: Promise<void> = Promise.resolve();
-  let flushQueued = false;
   let flushTimer: NodeJS.Timeout | null = null;
-  let replayTimer: NodeJS.Timeout | null = null;
-  let replayAttempt = 0;
-  let accelerated = false;
-  const stats = {
-    recorded: 0,
-    rejected: 0,
-    dropped: 0,
-    batches: 0,
-    flushed: 0,
-    spooledTotal: 0,
-    lastLatency: null as number | null,
-    maxLatency: 0,
-    samplerErrors: 0,
-    lastError: null as string | null,
+  /**
+   * Series already resolved, by their input as given (labels in the order they came): a push request
+   * names the same series again and again, and validating, sorting and hashing each time would cost
+   * more than everything else the sample goes through.
+   */
+  const resolved = new Map<string, SeriesHandle>();
+  const inputKey = (input: SeriesInput): string => {
+    let key = `${input.name}\u0000${input.kind}\u0000${input.unit ?? ''}\u0000${input.role ?? ''}\u0000${input.family ?? ''}`;
+    const labels = input.labels;
+    if (labels) for (const name in labels) key += `\u0001${name}\u0002${labels[name]}`;
+    return key;
   };
 
-  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-  const backoff = (attempt: number) =>
-    Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt) * (0.5 + random() / 2);
+  const held = () => buffer.length + delivery.pendingSamples;
+  const metadata = (eventId: string, principal: string, extra: Metadata = {}): Metadata => ({
+    principal,
+    schemaVersion: 1,
+    correlationId: eventId,
+    ...extra,
+  });
 
-  function recordLifecycle(event: AgentEvent): void {
-    lifecycle.push(event);
-    void drainLifecycle();
-  }
-
-  let lifecycleChain: Promise<void> = Promise.resolve();
-  let sending = false;
-  /** Sends queued lifecycle events in order; stops at the first store failure and keeps the rest. */
-  function drainLifecycle(): Promise<void> {
-    lifecycleChain = lifecycleChain.then(async () => {
-      while (lifecycle.length && !degraded) {
-        const event = lifecycle[0]!;
-        sending = true;
-        try {
-          await host.send({ kind: 'agent', id }, event, {
-            principal: `actor:agent-${id}`,
-            commandId: `${event.type}:${'series' in event ? `${event.series}:` : ''}${event.type === 'deliveryDegraded' ? event.since : event.at}`,
-          });
-        } catch (error) {
-          const code = (error as { code?: string }).code;
-          if (code !== 'EVENT_REJECTED' && code !== 'VALIDATION_FAILED') return; // store trouble: keep it for later
-          log.warn({ err: error, event: event.type }, 'agent lifecycle event not recorded');
-        } finally {
-          sending = false;
-        }
-        const at = lifecycle.indexOf(event);
-        if (at !== -1) lifecycle.splice(at, 1);
-      }
-    });
-    return lifecycleChain;
-  }
-
-  async function lastInStream(): Promise<{ revision: bigint; id: string } | null> {
-    for await (const event of events.readStream(streamId, { direction: 'backwards', maxCount: 1 })) {
-      return { revision: event.revision, id: event.id };
+  /** Moves everything buffered into units for delivery (batches of at most `batchMax`). */
+  function cutBuffer(): void {
+    while (buffer.length > 0) {
+      const taken = buffer.take(batchMax);
+      const seq = delivery.nextSeq();
+      const eventId = randomUUID();
+      void delivery.submit({
+        eventId,
+        seq,
+        data: encodeBatch({ agentId: id, seq, ...taken }) as unknown as JsonValue,
+        metadata: metadata(eventId, `actor:agent-${id}`),
+        samples: taken.values.length,
+      });
     }
-    return null;
-  }
-
-  /** Is the event at `revision` of the samples stream the one with this id? */
-  async function landed(revision: number, eventId: string): Promise<boolean> {
-    for await (const event of events.readStream(streamId, { fromRevision: BigInt(revision), maxCount: 1 })) {
-      return event.id === eventId;
-    }
-    return false;
   }
 
   /**
-   * Appends one batch at its seq, retrying with backoff and jitter. A retry reuses the batch's id, so
-   * an append that landed with its reply lost is recognised. When the stream is elsewhere than the
-   * seq says (its events expired, or another writer used it), the batch takes the next free seq; its
-   * payload stays byte-for-byte the same (the `seq` inside it is the one it was given at creation),
-   * so any later retry of it is still recognised as the same event. Returns the revision it is at.
+   * Validates samples into a columnar batch (series by local index), with each refusal's index, field
+   * and reason. One pass, no allocation per valid sample: it is the hot path of every push request.
    */
-  async function appendBatch(batch: { seq: number; eventId: string; data: JsonValue }): Promise<number> {
-    const { data } = batch;
-    let { seq } = batch;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const appended = await events.append(
-          streamId,
-          [
-            {
-              id: batch.eventId,
-              type: 'batchFlushed',
-              data,
-              metadata: { principal: `actor:agent-${id}`, schemaVersion: 1, correlationId: batch.eventId },
-            },
-          ],
-          { expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1) },
-        );
-        // An earlier attempt may have landed elsewhere: the store answers a retry with where it is.
-        return Number(appended.nextExpectedRevision);
-      } catch (error) {
-        if (error instanceof WrongExpectedVersionError) {
-          if (error.actual !== null && error.actual >= BigInt(seq) && (await landed(seq, batch.eventId)))
-            return seq;
-          const next = error.actual === null ? 0 : Number(error.actual) + 1;
-          log.warn(
-            { from: seq, to: next },
-            'samples stream was not at the expected revision; renumbered the batch',
-          );
-          seq = next;
-          continue;
+  function admit(samples: readonly SampleInput[], at: number) {
+    const n = samples.length;
+    const rejected: (Issue & { index: number })[] = [];
+    const series: SeriesDef[] = [];
+    const handles: SeriesHandle[] = [];
+    const local = new Map<number, number>();
+    const seriesIndex = new Uint32Array(n);
+    const timestamps = new Float64Array(n);
+    const values = new Float64Array(n);
+    const indexes = new Uint32Array(n);
+    const earliest = at - limits.maxPastMs;
+    const latest = at + limits.maxFutureMs;
+    let count = 0;
+    for (let index = 0; index < n; index++) {
+      const sample = samples[index]!;
+      const value = sample.value;
+      const ts = sample.timestamp ?? at;
+      let handle: SeriesHandle | null = null;
+      let issues: Issue[] | null = null;
+      if (typeof value === 'number' && Number.isFinite(value) && ts >= earliest && ts <= latest) {
+        try {
+          handle = agent.series(sample);
+        } catch (error) {
+          if (error instanceof ValidationError) issues = [...error.issues];
+          else throw error;
         }
-        if (attempt + 1 >= retry.attempts) throw error;
-        await sleep(backoff(attempt));
+      } else {
+        issues = [...checkValue(value), ...checkTimestamp(ts, at, limits)];
       }
-    }
-  }
-
-  function enterDegraded(error: unknown): void {
-    if (!degraded) {
-      degraded = true;
-      degradedSince = now();
-      degradedReason = error instanceof Error ? error.message : String(error);
-      log.warn({ err: error }, 'event store unreachable: spooling batches to disk');
-    }
-    stats.lastError = error instanceof Error ? error.message : String(error);
-    scheduleReplay();
-  }
-
-  function enqueue(work: () => Promise<void>): Promise<void> {
-    chain = chain.then(work).catch((error: unknown) => {
-      // Never let the delivery chain reject: that would stop every later flush.
-      stats.lastError = error instanceof Error ? error.message : String(error);
-      log.error({ err: error }, 'delivery failed');
-      if (spool.size > 0) scheduleReplay();
-    });
-    return chain;
-  }
-
-  function scheduleReplay(): void {
-    if (replayTimer || state === 'stopped') return;
-    replayTimer = setTimeout(() => {
-      replayTimer = null;
-      void enqueue(replay);
-    }, backoff(replayAttempt++));
-    replayTimer.unref();
-  }
-
-  /** Replays the spool in order, one record at a time. Runs inside the delivery chain, so no flush interleaves. */
-  async function replay(): Promise<void> {
-    let last = -1;
-    let replayed = 0;
-    let firstSpooledAt: number | null = null;
-    try {
-      for await (const batch of spool.records()) {
-        firstSpooledAt ??= batch.spooledAt;
-        // Once one batch had to move, the rest follow it.
-        const seq = Math.max(batch.seq, last + 1);
-        last = await appendBatch({ ...batch, seq });
-        replayed++;
+      if (!handle) {
+        stats.rejected++;
+        for (const issue of issues ?? []) rejected.push({ index, ...issue });
+        continue;
       }
-      await spool.clear();
-    } catch (error) {
-      stats.lastError = error instanceof Error ? error.message : String(error);
-      scheduleReplay();
-      return;
+      let slot = local.get(handle.handle);
+      if (slot === undefined) {
+        slot = series.length;
+        series.push(handle.def);
+        handles.push(handle);
+        local.set(handle.handle, slot);
+      }
+      seriesIndex[count] = slot;
+      timestamps[count] = ts;
+      values[count] = value;
+      indexes[count] = index;
+      count++;
     }
-    const batches = { length: replayed, first: firstSpooledAt };
-    if (last >= 0) nextSeq = Math.max(nextSeq, last + 1);
-    replayAttempt = 0;
-    const wasDegraded = degraded;
-    degraded = false;
-    log.info({ replayed: batches.length }, 'event store reachable again: spool replayed');
-    if (wasDegraded || batches.length) {
-      const at = now();
-      const since = wasDegraded ? degradedSince : (batches.first ?? at);
-      // The outage began before anything queued during it: its fact goes first.
-      lifecycle.splice(sending ? 1 : 0, 0, {
-        type: 'deliveryDegraded',
-        reason: (degradedReason || 'found a spool at start').slice(0, 2000),
-        since,
-      });
-      recordLifecycle({
-        type: 'deliveryRestored',
-        replayedBatches: batches.length,
-        degradedForMs: Math.max(0, at - since),
-        at,
-      });
-    }
-    if (buffer.length) scheduleFlush();
-  }
-
-  async function deliverOne(): Promise<void> {
-    const taken = buffer.take(batchMax);
-    if (taken.values.length === 0) return;
-    const seq = nextSeq++;
-    const started = now();
-    // A fresh id per batch: the same batch retried keeps it (in memory or in the spool), a different
-    // batch never shares it, so a second writer is a conflict and never mistaken for a retry.
-    const batch = {
-      seq,
-      eventId: randomUUID(),
-      data: encodeBatch({ agentId: id, seq, ...taken }) as unknown as JsonValue,
+    return {
+      count,
+      rejected,
+      batch: {
+        series,
+        seriesIndex: seriesIndex.subarray(0, count),
+        timestamps: timestamps.subarray(0, count),
+        values: values.subarray(0, count),
+      },
+      indexes: indexes.subarray(0, count),
+      handles,
     };
-    if (!degraded) {
-      try {
-        const landedAt = await appendBatch(batch);
-        nextSeq = Math.max(nextSeq, landedAt + 1);
-        stats.batches++;
-        stats.flushed += taken.values.length;
-        const latency = now() - started;
-        stats.lastLatency = latency;
-        stats.maxLatency = Math.max(stats.maxLatency, latency);
-        return;
-      } catch (error) {
-        enterDegraded(error);
-      }
+  }
+
+  async function takePush(request: PushRequest, key: string | undefined) {
+    const prepared = request.prepare();
+    const { count, rejected, batch, indexes } = admit(prepared.samples, now());
+    if (count && held() + count > capacity) {
+      stats.dropped += count;
+      throw new BackpressureError(`the agent holds ${held()} samples (at most ${capacity}): retry later`);
     }
-    await spool.append({ ...batch, spooledAt: now() });
-    stats.spooledTotal++;
-  }
-
-  async function drain(): Promise<void> {
-    flushQueued = false;
-    while (buffer.length > 0) {
-      if (degraded && spool.byteSize >= spoolMax) {
-        stats.lastError = `spool full (${spool.byteSize} bytes): holding samples in memory`;
-        return;
-      }
-      await deliverOne();
-    }
-  }
-
-  function scheduleFlush(): void {
-    if (flushQueued) return;
-    flushQueued = true;
-    void enqueue(drain);
-  }
-
-  function setSamplerTimer(entry: {
-    sampler: Sampler;
-    intervalMs: number;
-    timer: NodeJS.Timeout | null;
-  }): void {
-    if (entry.timer) clearInterval(entry.timer);
-    const fast = accelerated
-      ? Math.min(...[...watches].filter((w) => w.active).map((w) => w.fastIntervalMs))
-      : Infinity;
-    const interval = Math.min(entry.intervalMs, fast);
-    entry.timer = setInterval(() => {
-      Promise.resolve()
-        .then(entry.sampler)
-        .catch((error) => {
-          stats.samplerErrors++;
-          stats.lastError = error instanceof Error ? error.message : String(error);
-          log.warn({ err: error }, 'sampler failed');
-        });
-    }, interval);
-    entry.timer.unref();
-  }
-
-  function checkWatches(series: SeriesHandle, value: number, timestamp: number): void {
-    for (const w of watches) {
-      if (w.series.handle !== series.handle) continue;
-      const direction =
-        w.above !== undefined && value > w.above
-          ? 'above'
-          : w.below !== undefined && value < w.below
-            ? 'below'
-            : null;
-      if (direction && !w.active) {
-        w.active = true;
-        accelerated = true;
-        for (const entry of samplers) setSamplerTimer(entry);
-        scheduleFlush(); // emit immediately
-        recordLifecycle({
-          type: 'samplingAccelerated',
-          series: w.series.def.name,
-          value,
-          bound: direction === 'above' ? w.above! : w.below!,
-          direction,
-          intervalMs: w.fastIntervalMs,
-          at: Math.round(timestamp),
-        });
-      } else if (!direction && w.active) {
-        w.active = false;
-        accelerated = [...watches].some((x) => x.active);
-        for (const entry of samplers) setSamplerTimer(entry);
-        recordLifecycle({
-          type: 'samplingRestored',
-          series: w.series.def.name,
-          value,
-          at: Math.round(timestamp),
-        });
-      }
-    }
+    const response = prepared.respond({ accepted: count, rejected, dropped: 0 });
+    if (!count) return { response, durable: Promise.resolve() };
+    const seq = delivery.nextSeq();
+    const eventId = key === undefined ? randomUUID() : idempotency.eventIdOf(key);
+    const principal = request.principal ?? `actor:agent-${id}`;
+    const durable = delivery.submit({
+      eventId,
+      seq,
+      data: encodeBatch({ agentId: id, seq, ...batch }) as unknown as JsonValue,
+      metadata: metadata(eventId, principal, key === undefined ? {} : { idempotency: { key, response } }),
+      samples: count,
+    });
+    stats.recorded += count;
+    prepared.accepted?.(Array.from(indexes));
+    return { response, durable };
   }
 
   const agent: CollectionAgent = {
     id,
 
     async start(modes = ['event']) {
-      await spool.open();
+      const report = await spool.open();
+      if (report.damagedRecords > 0) {
+        stats.spoolDamaged = report.damagedRecords;
+        log.error(
+          { ...report },
+          `damaged spool records set aside: ${report.damagedRecords} record(s), ${report.damagedBytes} bytes; the intact ones (${report.batches}) are replayed; the damaged file is kept at ${report.quarantinedTo}`,
+        );
+      } else if (report.tornBytes > 0) {
+        log.warn(
+          { ...report },
+          'cut a torn last spool record (a crash mid-append; it was never acknowledged)',
+        );
+      }
       if (options.samplesMaxAgeMs !== undefined) {
         await events.setStreamMaxAge(streamId, options.samplesMaxAgeMs).catch((error: unknown) => {
           log.warn({ err: error }, 'could not set the samples stream max age');
         });
       }
-      try {
-        const last = await lastInStream();
-        nextSeq = last ? Number(last.revision) + 1 : 0;
-      } catch (error) {
-        if (spool.newestSeq === null) throw error;
-        enterDegraded(error);
-      }
-      if (spool.newestSeq !== null) {
-        nextSeq = Math.max(nextSeq, spool.newestSeq + 1);
-        void enqueue(replay);
-      }
+      await delivery.start();
       state = 'running';
-      flushTimer = setInterval(() => {
-        if (buffer.length > 0) scheduleFlush();
-      }, maxDelay);
+      flushTimer = setInterval(() => cutBuffer(), maxDelay);
       flushTimer.unref();
-      recordLifecycle({
+      lifecycle.record({
         type: 'agentStarted',
         config: {
           batchMaxSamples: batchMax,
@@ -505,6 +387,9 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     },
 
     series(input) {
+      const key = inputKey(input);
+      const known = resolved.get(key);
+      if (known) return known;
       const issues = [
         ...checkMetricName(input.name),
         ...checkLabels(input.labels ?? {}),
@@ -529,7 +414,10 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         };
         throw new ValidationError(issue.message, [issue]);
       }
-      return { handle: buffer.handle(def), def };
+      const handle = { handle: buffer.handle(def), def };
+      if (resolved.size >= RESOLVED_SERIES) resolved.clear();
+      resolved.set(key, handle);
+      return handle;
     },
 
     record(series, value, timestamp) {
@@ -544,109 +432,81 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         stats.rejected++;
         return false;
       }
-      if (!buffer.record(series.handle, ts, value)) {
+      if (held() >= capacity || !buffer.record(series.handle, ts, value)) {
         stats.dropped++;
         return false;
       }
       stats.recorded++;
-      if (watches.size) checkWatches(series, value, ts);
-      if (buffer.length >= batchMax) scheduleFlush();
+      if (sampling.watching) sampling.check(series.handle, value, ts);
+      if (buffer.length >= batchMax) cutBuffer();
       return true;
     },
 
-    recordSamples(samples, recordOptions = {}) {
-      const rejected: (Issue & { index: number })[] = [];
+    recordSamples(samples) {
+      const { count, rejected, batch, handles } = admit(samples, now());
       let accepted = 0;
       let dropped = 0;
-      const at = now();
-      if (recordOptions.atomic && buffer.capacity - buffer.length < samples.length) {
-        stats.dropped += samples.length;
-        return { accepted: 0, rejected, dropped: samples.length };
-      }
-      samples.forEach((sample, index) => {
-        const issues = [...checkValue(sample.value), ...checkTimestamp(sample.timestamp ?? at, at, limits)];
-        let handle: SeriesHandle | null = null;
-        if (issues.length === 0) {
-          try {
-            handle = agent.series(sample);
-          } catch (error) {
-            if (error instanceof ValidationError) issues.push(...error.issues);
-            else throw error;
-          }
-        }
-        if (issues.length || !handle) {
-          stats.rejected++;
-          for (const issue of issues) rejected.push({ index, ...issue });
-          return;
-        }
-        if (agent.record(handle, sample.value, sample.timestamp ?? at)) accepted++;
+      for (let i = 0; i < count; i++) {
+        const handle = handles[batch.seriesIndex[i]!]!;
+        if (agent.record(handle, batch.values[i]!, batch.timestamps[i]!)) accepted++;
         else dropped++;
-      });
+      }
       return { accepted, rejected, dropped };
     },
 
-    sample(sampler, intervalMs) {
-      if (!Number.isFinite(intervalMs) || intervalMs < 1)
-        throw new Error('sampling interval must be at least 1 ms');
-      const entry = { sampler, intervalMs, timer: null as NodeJS.Timeout | null };
-      samplers.add(entry);
-      setSamplerTimer(entry);
-      return () => {
-        if (entry.timer) clearInterval(entry.timer);
-        samplers.delete(entry);
-      };
+    async push(request) {
+      if (state !== 'running') throw new NotDurableError(`agent ${id} is ${state}`);
+      const key = request.key;
+      const taken =
+        key === undefined
+          ? { ...(await takePush(request, undefined)), duplicate: false }
+          : await idempotency.once(key, () => takePush(request, key));
+      await delivery.wait(taken.durable, ackTimeoutMs);
+      return { response: taken.response, duplicate: taken.duplicate };
     },
 
-    watch(watch) {
-      if (watch.above === undefined && watch.below === undefined)
-        throw new Error('a watch needs a bound: above or below');
-      const entry = { ...watch, active: false };
-      watches.add(entry);
-      return () => {
-        watches.delete(entry);
-      };
-    },
+    sample: (sampler, intervalMs) => sampling.add(sampler, intervalMs),
+    watch: (watch) => sampling.watch(watch),
 
-    flush() {
-      scheduleFlush();
-      return chain;
+    async flush() {
+      cutBuffer();
+      await delivery.wait(delivery.idle());
     },
 
     health() {
+      const delivered = delivery.health();
       return {
         agentId: id,
         state,
-        delivery: degraded ? 'degraded' : 'healthy',
-        accelerated,
-        bufferDepth: buffer.length,
+        accelerated: sampling.accelerated,
+        ...delivered,
+        bufferDepth: buffer.length + delivered.pendingSamples,
         bufferCapacity: capacity,
         samplesRecorded: stats.recorded,
         samplesRejected: stats.rejected,
         samplesDropped: stats.dropped,
-        batchesFlushed: stats.batches,
-        samplesFlushed: stats.flushed,
-        spooledBatches: spool.size,
-        spooledBytes: spool.byteSize,
-        spooledTotal: stats.spooledTotal,
-        lastFlushLatencyMs: stats.lastLatency,
-        maxFlushLatencyMs: stats.maxLatency,
         samplerErrors: stats.samplerErrors,
-        lastError: stats.lastError,
+        spoolDamagedRecords: stats.spoolDamaged,
       };
     },
 
     async stop() {
       if (state !== 'running') return;
-      for (const entry of samplers) if (entry.timer) clearInterval(entry.timer);
-      samplers.clear();
+      sampling.stop();
       if (flushTimer) clearInterval(flushTimer);
-      await agent.flush();
+      cutBuffer();
+      await delivery.wait(delivery.idle(), ackTimeoutMs).catch((error: unknown) => {
+        log.error(
+          { err: error, samples: delivery.health().pendingSamples },
+          'stopping with samples that could not be made durable',
+        );
+      });
       state = 'stopped';
-      if (replayTimer) clearTimeout(replayTimer);
-      replayTimer = null;
-      if (!degraded) {
-        recordLifecycle({ type: 'agentStopped', at: now() });
-        await drainLifecycle();
+      const lost = await delivery.stop();
+      if (lost > 0) log.error({ samples: lost }, 'samples not made durable before the stop are lost');
+      if (!delivery.degraded) {
+        lifecycle.record({ type: 'agentStopped', at: now() });
+        await lifecycle.flush();
       }
       await spool.close();
     },

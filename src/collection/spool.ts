@@ -1,22 +1,156 @@
 import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, rm, stat, truncate } from 'node:fs/promises';
+import { copyFile, type FileHandle, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { JsonValue } from '../stores/event-store/port.js';
+import type { JsonValue, Metadata } from '../stores/event-store/port.js';
 
 /** One batch waiting for the event store: the event exactly as it will be appended. */
 export interface SpooledBatch {
   readonly seq: number;
   readonly eventId: string;
   readonly data: JsonValue;
+  readonly metadata?: Metadata;
   readonly spooledAt: number;
+}
+
+/** What opening a spool found: the good records kept, and anything cut or set aside. */
+export interface SpoolOpenReport {
+  readonly batches: number;
+  /** Bytes of a torn last record (a crash mid-append: never acknowledged), cut off. */
+  readonly tornBytes: number;
+  /** Damaged records (bad checksum or framing) between good ones: not replayable. */
+  readonly damagedRecords: number;
+  readonly damagedBytes: number;
+  /** Where a copy of the damaged file was kept for inspection, or null. */
+  readonly quarantinedTo: string | null;
+}
+
+/**
+ * Each record starts with this marker, then its length and CRC-32, then its JSON. 0xF5 never occurs in
+ * UTF-8 text, so after a damaged record the next good one is found by searching for the marker.
+ */
+const MAGIC = Buffer.from([0xf5, 0xa7, 0x5f, 0x01]);
+const HEADER = 12;
+/** Spools written before the marker existed: length, CRC-32, JSON; read, never written. */
+const LEGACY_HEADER = 8;
+const SEARCH_CHUNK = 1 << 20;
+
+type Scanned =
+  | { readonly kind: 'record'; readonly batch: SpooledBatch; readonly start: number; readonly end: number }
+  | { readonly kind: 'damaged'; readonly start: number; readonly end: number }
+  | { readonly kind: 'torn'; readonly start: number; readonly end: number };
+
+async function readAt(file: FileHandle, length: number, position: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await file.read(buffer, 0, length, position);
+  return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+}
+
+function parse(body: Buffer): SpooledBatch | null {
+  try {
+    const value = JSON.parse(body.toString('utf8')) as Partial<SpooledBatch>;
+    return typeof value.seq === 'number' && typeof value.eventId === 'string' && 'data' in value
+      ? (value as SpooledBatch)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The offset of the next record marker at or after `from`, or -1. */
+async function nextMarker(file: FileHandle, from: number, size: number): Promise<number> {
+  for (let at = from; at < size; at += SEARCH_CHUNK - MAGIC.length) {
+    const chunk = await readAt(file, Math.min(SEARCH_CHUNK, size - at), at);
+    const found = chunk.indexOf(MAGIC);
+    if (found !== -1) return at + found;
+  }
+  return -1;
+}
+
+/** Every record of a spool file in order, with damaged stretches and a torn tail named as such. */
+async function* scan(file: FileHandle, size: number): AsyncGenerator<Scanned> {
+  const first = await readAt(file, MAGIC.length, 0);
+  if (size > 0 && !first.equals(MAGIC)) {
+    yield* scanLegacy(file, size);
+    return;
+  }
+  let offset = 0;
+  while (offset < size) {
+    const header = await readAt(file, HEADER, offset);
+    let batch: SpooledBatch | null = null;
+    let end = offset;
+    if (header.length === HEADER && header.subarray(0, 4).equals(MAGIC)) {
+      const length = header.readUInt32LE(4);
+      end = offset + HEADER + length;
+      if (end > size) {
+        // Runs past the end: a torn append, unless a good record follows (then its length was damaged).
+        const next = await nextMarker(file, offset + 1, size);
+        if (next === -1) {
+          yield { kind: 'torn', start: offset, end: size };
+          return;
+        }
+        yield { kind: 'damaged', start: offset, end: next };
+        offset = next;
+        continue;
+      }
+      const body = await readAt(file, length, offset + HEADER);
+      if (crc32(body) === header.readUInt32LE(8)) batch = parse(body);
+    } else if (header.length < HEADER && MAGIC.subarray(0, header.length).equals(header.subarray(0, 4))) {
+      yield { kind: 'torn', start: offset, end: size };
+      return;
+    }
+    if (batch) {
+      yield { kind: 'record', batch, start: offset, end };
+      offset = end;
+      continue;
+    }
+    const next = await nextMarker(file, offset + 1, size);
+    yield { kind: 'damaged', start: offset, end: next === -1 ? size : next };
+    if (next === -1) return;
+    offset = next;
+  }
+}
+
+/** The older format has no marker to search for: reading stops at the first bad record. */
+async function* scanLegacy(file: FileHandle, size: number): AsyncGenerator<Scanned> {
+  let offset = 0;
+  while (offset < size) {
+    const header = await readAt(file, LEGACY_HEADER, offset);
+    const length = header.length === LEGACY_HEADER ? header.readUInt32LE(0) : -1;
+    if (length < 0 || offset + LEGACY_HEADER + length > size) {
+      yield { kind: 'torn', start: offset, end: size };
+      return;
+    }
+    const body = await readAt(file, length, offset + LEGACY_HEADER);
+    const batch = crc32(body) === header.readUInt32LE(4) ? parse(body) : null;
+    if (!batch) {
+      yield { kind: 'damaged', start: offset, end: size };
+      return;
+    }
+    const end = offset + LEGACY_HEADER + length;
+    yield { kind: 'record', batch, start: offset, end };
+    offset = end;
+  }
+}
+
+function encode(batch: SpooledBatch): Buffer {
+  const body = Buffer.from(JSON.stringify(batch), 'utf8');
+  const header = Buffer.alloc(HEADER);
+  MAGIC.copy(header, 0);
+  header.writeUInt32LE(body.length, 4);
+  header.writeUInt32LE(crc32(body), 8);
+  return Buffer.concat([header, body]);
 }
 
 /**
  * An append-only local file of batches that could not be delivered, replayed in order when the event
- * store returns. Records are length-prefixed, CRC-checked JSON; each append is fsynced, so a batch in
- * the spool survives a crash of the process. A torn or corrupt tail (a crash mid-append) is cut off
- * when the spool is opened, so later appends follow the last good record.
+ * store returns. Each record is framed (marker, length, CRC-32) JSON; every append is fsynced before it
+ * is acknowledged, so a spooled batch survives a crash of the process.
+ *
+ * Opening checks every record. A torn last record (a crash mid-append, never acknowledged) is cut off.
+ * A damaged record between good ones is never dropped in silence: the whole file is first copied to
+ * `<agent>.spool.damaged-<time>` for inspection, the spool is rewritten with the good records only (the
+ * ones after the damage included), and the report says what was set aside.
  */
 export class Spool {
   private readonly path: string;
@@ -25,21 +159,58 @@ export class Spool {
   private lastSeq: number | null = null;
   private firstAt: number | null = null;
   private sizeBytes = 0;
+  private readonly metadataById = new Map<string, Metadata>();
 
-  constructor(directory: string, agentId: string) {
+  constructor(
+    private readonly directory: string,
+    private readonly agentId: string,
+    private readonly now: () => number = Date.now,
+  ) {
     mkdirSync(directory, { recursive: true });
     this.path = join(directory, `${agentId}.spool`);
   }
 
-  /** Loads what an earlier process left; returns the number of batches waiting. */
-  async open(): Promise<number> {
-    const { batches, validBytes, totalBytes } = await this.scan();
-    if (validBytes < totalBytes) await truncate(this.path, validBytes);
-    this.sizeBytes = validBytes;
-    this.count = batches.length;
-    this.lastSeq = batches.at(-1)?.seq ?? null;
-    this.firstAt = batches[0]?.spooledAt ?? null;
-    return this.count;
+  /** Loads what an earlier process left, setting aside anything damaged (see the class comment). */
+  async open(): Promise<SpoolOpenReport> {
+    const size = await this.bytes();
+    const good: { start: number; end: number }[] = [];
+    let tornBytes = 0;
+    let damagedRecords = 0;
+    let damagedBytes = 0;
+    this.count = 0;
+    this.lastSeq = null;
+    this.firstAt = null;
+    this.metadataById.clear();
+    if (size > 0) {
+      const file = await open(this.path, 'r');
+      try {
+        for await (const item of scan(file, size)) {
+          if (item.kind === 'record') {
+            good.push(item);
+            this.note(item.batch);
+          } else if (item.kind === 'torn') tornBytes += item.end - item.start;
+          else {
+            damagedRecords++;
+            damagedBytes += item.end - item.start;
+          }
+        }
+      } finally {
+        await file.close();
+      }
+    }
+    let quarantinedTo: string | null = null;
+    const legacy = size > 0 && good.length > 0 && good[0]!.start === 0 && !(await this.startsWithMarker());
+    if (damagedRecords > 0 || legacy) {
+      if (damagedRecords > 0) {
+        quarantinedTo = join(this.directory, `${this.agentId}.spool.damaged-${this.now()}`);
+        await copyFile(this.path, quarantinedTo);
+      }
+      await this.rewrite();
+    } else if (tornBytes > 0) {
+      await truncate(this.path, good.at(-1)?.end ?? 0);
+    }
+    this.sizeBytes = await this.bytes();
+    return { batches: this.count, tornBytes, damagedRecords, damagedBytes, quarantinedTo };
   }
 
   get size(): number {
@@ -61,18 +232,24 @@ export class Spool {
     return this.firstAt;
   }
 
-  async append(batch: SpooledBatch): Promise<void> {
+  /** The metadata of a spooled batch by its event id (how a retried request finds its answer). */
+  metadataOf(eventId: string): Metadata | undefined {
+    return this.metadataById.get(eventId);
+  }
+
+  /** Appends batches and fsyncs once: when this resolves, every one of them survives a crash. */
+  async appendAll(batches: readonly SpooledBatch[]): Promise<void> {
+    if (!batches.length) return;
     this.handle ??= await open(this.path, 'a');
-    const body = Buffer.from(JSON.stringify(batch), 'utf8');
-    const header = Buffer.alloc(8);
-    header.writeUInt32LE(body.length, 0);
-    header.writeUInt32LE(crc32(body), 4);
-    await this.handle.write(Buffer.concat([header, body]));
+    const bytes = Buffer.concat(batches.map(encode));
+    await this.handle.write(bytes);
     await this.handle.datasync();
-    this.sizeBytes += header.length + body.length;
-    this.count++;
-    this.lastSeq = batch.seq;
-    this.firstAt ??= batch.spooledAt;
+    this.sizeBytes += bytes.length;
+    for (const batch of batches) this.note(batch);
+  }
+
+  async append(batch: SpooledBatch): Promise<void> {
+    await this.appendAll([batch]);
   }
 
   async readAll(): Promise<SpooledBatch[]> {
@@ -83,41 +260,11 @@ export class Spool {
 
   /** The good records in order, read one at a time (the spool can be far larger than memory). */
   async *records(): AsyncGenerator<SpooledBatch> {
-    for await (const { batch } of this.walk()) yield batch;
-  }
-
-  /** Where the good records end: reading stops at the first torn or corrupt record. */
-  private async scan(): Promise<{ batches: SpooledBatch[]; validBytes: number; totalBytes: number }> {
-    const batches: SpooledBatch[] = [];
-    let validBytes = 0;
-    for await (const { batch, end } of this.walk()) {
-      batches.push(batch);
-      validBytes = end;
-    }
-    return { batches, validBytes, totalBytes: await this.bytes() };
-  }
-
-  private async *walk(): AsyncGenerator<{ batch: SpooledBatch; end: number }> {
-    let file: FileHandle;
+    const size = await this.bytes();
+    if (size === 0) return;
+    const file = await open(this.path, 'r');
     try {
-      file = await open(this.path, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    try {
-      const header = Buffer.alloc(8);
-      let offset = 0;
-      for (;;) {
-        const { bytesRead } = await file.read(header, 0, 8, offset);
-        if (bytesRead < 8) return;
-        const length = header.readUInt32LE(0);
-        const body = Buffer.alloc(length);
-        const got = (await file.read(body, 0, length, offset + 8)).bytesRead;
-        if (got < length || crc32(body) !== header.readUInt32LE(4)) return;
-        offset += 8 + length;
-        yield { batch: JSON.parse(body.toString('utf8')) as SpooledBatch, end: offset };
-      }
+      for await (const item of scan(file, size)) if (item.kind === 'record') yield item.batch;
     } finally {
       await file.close();
     }
@@ -132,6 +279,7 @@ export class Spool {
     this.count = 0;
     this.lastSeq = null;
     this.firstAt = null;
+    this.metadataById.clear();
   }
 
   async bytes(): Promise<number> {
@@ -145,5 +293,39 @@ export class Spool {
   async close(): Promise<void> {
     await this.handle?.close();
     this.handle = null;
+  }
+
+  private note(batch: SpooledBatch): void {
+    this.count++;
+    this.lastSeq = batch.seq;
+    this.firstAt ??= batch.spooledAt;
+    if (batch.metadata) this.metadataById.set(batch.eventId, batch.metadata);
+  }
+
+  private async startsWithMarker(): Promise<boolean> {
+    const file = await open(this.path, 'r');
+    try {
+      return (await readAt(file, MAGIC.length, 0)).equals(MAGIC);
+    } finally {
+      await file.close();
+    }
+  }
+
+  /** Writes the good records (in the current format) to a new file, fsyncs it, and puts it in place. */
+  private async rewrite(): Promise<void> {
+    const next = `${this.path}.rewrite`;
+    const source = await open(this.path, 'r');
+    const target = await open(next, 'w');
+    try {
+      const size = await this.bytes();
+      for await (const item of scan(source, size)) {
+        if (item.kind === 'record') await target.write(encode(item.batch));
+      }
+      await target.datasync();
+    } finally {
+      await source.close();
+      await target.close();
+    }
+    await rename(next, this.path);
   }
 }

@@ -132,6 +132,16 @@ export function createMetricsSdk(agent: CollectionAgent) {
         agent.record(sum, summary.sum, timestamp);
       }
     },
+
+    /**
+     * The point of durability: collects histograms and summaries, then resolves once everything
+     * recorded before the call is in the log (or fsynced to the agent's spool). Until then, a crash
+     * of the process loses it: the agent cuts its buffer every `batchMaxDelayMs` (1 s by default).
+     */
+    async flush(): Promise<void> {
+      sdk.collect();
+      await agent.flush();
+    },
   };
   return sdk;
 }

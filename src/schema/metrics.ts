@@ -30,13 +30,20 @@ const RejectedSample = builder.objectRef<RejectedShape>('RejectedSample').implem
 });
 
 const IngestResult = builder
-  .objectRef<{ accepted: number; rejected: readonly RejectedShape[]; dropped: number }>('IngestResult')
+  .objectRef<{ accepted: number; rejected: readonly RejectedShape[]; dropped: number; duplicate: boolean }>(
+    'IngestResult',
+  )
   .implement({
+    description: 'Given once the accepted samples are durable (in the log, or fsynced to the spool).',
     fields: (t) => ({
       accepted: t.exposeInt('accepted'),
       rejected: t.field({ type: [RejectedSample], resolve: (r) => [...r.rejected] }),
       dropped: t.exposeInt('dropped', {
-        description: 'Valid samples refused because the buffer was full (retry them later).',
+        description: 'Always 0: a request the agent cannot hold is refused whole (UNAVAILABLE).',
+      }),
+      duplicate: t.exposeBoolean('duplicate', {
+        description:
+          'True when a request with this id was taken before: nothing new was recorded, the answer is the first one.',
       }),
     }),
   });
@@ -45,18 +52,26 @@ builder.mutationFields((t) => ({
   ingestMetrics: t.field({
     type: IngestResult,
     description:
-      'Records samples through the ingest agent. Each refused sample is reported with its field and reason; the others are kept.',
-    args: { samples: t.arg({ type: [SampleInput], required: true }) },
+      'Records samples through the ingest agent, answered once they are durable. Each refused sample is reported with its field and reason; the others are kept. With `id`, a retry records nothing and gets the first answer.',
+    args: {
+      samples: t.arg({ type: [SampleInput], required: true }),
+      id: t.arg.string({ description: 'Idempotency key (1-200 printable ASCII characters).' }),
+    },
     resolve: (_root, args, ctx) =>
-      ingestMetrics(ctx.ingestAgent, {
-        samples: args.samples.map((s) => ({
-          name: s.name,
-          labels: s.labels ? Object.fromEntries(s.labels.map((l) => [l.name, l.value])) : undefined,
-          kind: s.kind,
-          unit: s.unit ?? undefined,
-          value: s.value,
-          timestamp: s.timestamp ?? undefined,
-        })),
-      }),
+      ingestMetrics(
+        ctx.ingestAgent,
+        {
+          ...(args.id === null || args.id === undefined ? {} : { id: args.id }),
+          samples: args.samples.map((s) => ({
+            name: s.name,
+            labels: s.labels ? Object.fromEntries(s.labels.map((l) => [l.name, l.value])) : undefined,
+            kind: s.kind,
+            unit: s.unit ?? undefined,
+            value: s.value,
+            timestamp: s.timestamp ?? undefined,
+          })),
+        },
+        ctx.principal,
+      ),
   }),
 }));

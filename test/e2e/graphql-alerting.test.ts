@@ -334,6 +334,30 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     );
     expect(sample.data?.ingestMetrics.accepted).toBe(1);
     expect(sample.data?.ingestMetrics.rejected).toMatchObject([{ index: 1, field: 'name' }]);
+    // An id makes a retry a no-op answered the same.
+    const KEYED = `mutation ($samples: [SampleInput!]!, $id: String) {
+      ingestMetrics(samples: $samples, id: $id) { accepted duplicate rejected { index field reason } } }`;
+    const keyed = { id: 'gql-req-1', samples: [{ name: 'keyed_metric', kind: 'gauge', value: 7 }] };
+    const once = await gql<{ ingestMetrics: { accepted: number; duplicate: boolean } }>(
+      service.url,
+      KEYED,
+      keyed,
+    );
+    const twice = await gql<{ ingestMetrics: { accepted: number; duplicate: boolean } }>(
+      service.url,
+      KEYED,
+      keyed,
+    );
+    expect([once.data?.ingestMetrics, twice.data?.ingestMetrics]).toEqual([
+      { accepted: 1, duplicate: false, rejected: [] },
+      { accepted: 1, duplicate: true, rejected: [] },
+    ]);
+    let keyedEvents = 0;
+    for await (const event of service.events.readStream('samples-otlp'))
+      if ((event.metadata.idempotency as { key?: string } | undefined)?.key === 'gql-req-1') keyedEvents++;
+    expect(keyedEvents).toBe(1);
+    const badId = await gql(service.url, KEYED, { ...keyed, id: '' });
+    expect(JSON.stringify(badId)).toContain('must be 1-200 printable ASCII characters');
     const none = await gql(
       service.url,
       'query { patterns(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", pattern: "x") { pattern } }',

@@ -227,4 +227,36 @@ describe('OTLP/HTTP ingest with the OpenTelemetry JS SDK', () => {
     expect(await values(service, 'mixed_gauge', { n: 'int' })).toEqual([7]);
     expect(await values(service, 'mixed_gauge', { n: 'bad' })).toEqual([]);
   });
+
+  it('answers only once the samples are in the log, and a retry with the same Idempotency-Key records nothing and gets the same answer', async () => {
+    const body = gaugeRequest(
+      [
+        { asDouble: 3.5, timeUnixNano: ns(), attributes: [{ key: 'n', value: { stringValue: 'once' } }] },
+        { asDouble: 'NaN', timeUnixNano: ns(), attributes: [{ key: 'n', value: { stringValue: 'bad' } }] },
+      ],
+      'keyed_gauge',
+    );
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'req-42' };
+    const first = await post(body, headers);
+    const firstBody = await first.json();
+    expect([first.status, first.headers.get('idempotency-replayed')]).toEqual([200, null]);
+    // Acknowledged means in the log already: no flush, no wait.
+    const logged: number[] = [];
+    for await (const event of service.events.readStream('samples-otlp', {
+      direction: 'backwards',
+      maxCount: 1,
+    }))
+      logged.push(...(await import('../../src/domain/metrics/batch.js')).decodeBatch(event.data).values);
+    expect(logged).toEqual([3.5]);
+    const again = await post(body, headers);
+    expect([again.status, again.headers.get('idempotency-replayed'), await again.json()]).toEqual([
+      200,
+      'true',
+      firstBody,
+    ]);
+    const bad = await post(body, { ...headers, 'idempotency-key': 'has spaces' });
+    expect(bad.status).toBe(400);
+    await settle(service);
+    expect(await values(service, 'keyed_gauge', { n: 'once' })).toEqual([3.5]);
+  });
 });

@@ -111,8 +111,12 @@ describe('in-process SDK', () => {
     sdk.recordGauge('sessions_open', {}, 12);
     for (const v of [0.02, 0.2, 3]) sdk.recordHistogram('call_seconds', { api: 'x' }, v, [0.1, 1]);
     for (let i = 1; i <= 1000; i++) sdk.recordSummary('item_price', {}, i);
-    sdk.collect();
-    await agent.flush();
+    await sdk.flush();
+    // Durable once flush resolves: in the log, before any projection ran.
+    let logged = 0;
+    for await (const event of service.events.readStream('samples-embedded'))
+      logged += (event.data as { count: number }).count;
+    expect(logged).toBe(2 + 1 + 5 + 5);
     await settle(service);
     expect(await values(service, 'logins_total', { method: 'sso' })).toEqual([2, 3]);
     expect(await values(service, 'sessions_open', {})).toEqual([12]);

@@ -1,20 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/stores/clickhouse/migrations.js';
 import { runToExit, startTsChild, waitForLine } from '../support/child-process.js';
-import { tempDir } from '../support/fixtures.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freePort, tempDir } from '../support/fixtures.js';
 
 async function pollHealth(
   port: number,

@@ -1,9 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Type } from 'protobufjs';
-import type { CollectionAgent } from '../../collection/agent.js';
+import {
+  BackpressureError,
+  type CollectionAgent,
+  NotDurableError,
+  type RecordResult,
+} from '../../collection/agent.js';
+import { IDEMPOTENCY_KEY } from '../../collection/idempotency.js';
 import { HttpError, readBody } from '../../server/body.js';
-import { createOtlpConverter } from './convert.js';
+import type { JsonValue } from '../../stores/event-store/port.js';
+import { type ConvertedRequest, createOtlpConverter } from './convert.js';
 import { ExportMetricsServiceRequest, ExportMetricsServiceResponse, Status } from './schema.js';
 
 export interface OtlpHandlerOptions {
@@ -14,6 +21,41 @@ export interface OtlpHandlerOptions {
 }
 
 type Format = 'protobuf' | 'json';
+
+/** Makes a retried request a no-op answered the same (see the agent's `push`). */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** The answer to a request, as stored with its event so that a retry gets it again. */
+interface Answer {
+  readonly status: 200 | 400;
+  readonly body: { partialSuccess?: { rejectedDataPoints: string; errorMessage: string }; message?: string };
+}
+
+/**
+ * OTLP's answer from what the conversion refused and what the agent took: 400 when no data point was
+ * accepted, else 200, with `partialSuccess` naming up to five refused points and the reasons.
+ */
+function answer(converted: ConvertedRequest, result: RecordResult): Answer {
+  const reasons = new Map(converted.rejected);
+  for (const issue of result.rejected) {
+    const point = converted.pointOfSample[issue.index]!;
+    if (!reasons.has(point)) reasons.set(point, { path: issue.path, message: issue.message });
+  }
+  const total = converted.points.length;
+  const describe = [...reasons.entries()]
+    .slice(0, 5)
+    .map(([point, issue]) => `${converted.points[point]} (${issue.path}): ${issue.message}`)
+    .join('; ');
+  const more = reasons.size > 5 ? `; and ${reasons.size - 5} more` : '';
+  if (total > 0 && reasons.size === total)
+    return { status: 400, body: { message: `no data point was accepted: ${describe}${more}` } };
+  if (reasons.size > 0)
+    return {
+      status: 200,
+      body: { partialSuccess: { rejectedDataPoints: String(reasons.size), errorMessage: describe + more } },
+    };
+  return { status: 200, body: {} };
+}
 
 function send(
   res: ServerResponse,
@@ -48,11 +90,18 @@ function fail(
  * partial success. Points that fail validation are reported in `partialSuccess` (rejectedDataPoints
  * and the reasons) while the rest are kept; a request none of whose points can be accepted gets 400
  * with the reasons. A body that cannot be decoded gets 400, one over the size limit 413, an unknown
- * content type 415; when the agent's buffer is full, 503 with Retry-After (the client may retry).
+ * content type 415.
+ *
+ * A 200 is sent only once the accepted samples are durable (in the log, or fsynced to the spool while
+ * the log is unreachable). With an `Idempotency-Key` header, a retry of a request already taken is
+ * answered as the first one was (with `idempotency-replayed: true`) and records nothing. When the
+ * agent holds too much, or durability does not come in time, 503 with Retry-After.
  */
 export function createOtlpHandler(options: OtlpHandlerOptions) {
   const convert = createOtlpConverter();
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const keyHeader = req.headers[IDEMPOTENCY_HEADER];
+    const key = typeof keyHeader === 'string' ? keyHeader : undefined;
     const contentType = String(req.headers['content-type'] ?? '')
       .split(';')[0]!
       .trim()
@@ -63,6 +112,15 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
         : contentType === 'application/json'
           ? 'json'
           : null;
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      req.resume();
+      return fail(
+        res,
+        400,
+        format ?? 'json',
+        `${IDEMPOTENCY_HEADER}: must be 1-200 printable ASCII characters`,
+      );
+    }
     if (!format) {
       req.resume();
       return fail(
@@ -113,48 +171,32 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
       throw error;
     }
 
-    const converted = convert(request);
-    const result = options.agent.recordSamples(converted.samples, { atomic: true });
-    const refusedSamples = new Set(result.rejected.map((r) => r.index));
-    if (result.accepted > 0) {
-      converted.commit(converted.samples.map((_, i) => i).filter((i) => !refusedSamples.has(i)));
-    }
-    const reasons = new Map(converted.rejected);
-    for (const issue of result.rejected) {
-      const point = converted.pointOfSample[issue.index]!;
-      if (!reasons.has(point)) reasons.set(point, { path: issue.path, message: issue.message });
-    }
-    const total = converted.points.length;
-    const describe = [...reasons.entries()]
-      .slice(0, 5)
-      .map(([point, issue]) => `${converted.points[point]} (${issue.path}): ${issue.message}`)
-      .join('; ');
-    const more = reasons.size > 5 ? `; and ${reasons.size - 5} more` : '';
-    if (result.dropped > 0 && result.accepted === 0) {
-      return fail(res, 503, format, 'the collection agent buffer is full; retry later', {
-        'retry-after': '1',
+    let outcome: Awaited<ReturnType<CollectionAgent['push']>>;
+    try {
+      outcome = await options.agent.push({
+        ...(key === undefined ? {} : { key }),
+        prepare: () => {
+          const converted = convert(request);
+          return {
+            samples: converted.samples,
+            respond: (result) => answer(converted, result) as unknown as JsonValue,
+            accepted: (indexes) => converted.commit(indexes),
+          };
+        },
       });
+    } catch (error) {
+      if (error instanceof BackpressureError || error instanceof NotDurableError) {
+        options.logger.info({ reason: error.message }, 'OTLP request not taken: retry later');
+        const retry = key === undefined ? '' : ' with the same Idempotency-Key';
+        return fail(res, 503, format, `${error.message}; retry${retry} later`, { 'retry-after': '1' });
+      }
+      throw error;
     }
-    if (total > 0 && reasons.size === total) {
-      return fail(res, 400, format, `no data point was accepted: ${describe}${more}`);
-    }
-    const rejectedPoints = reasons.size + (result.dropped > 0 ? 1 : 0);
-    if (reasons.size > 0 || result.dropped > 0) {
-      options.logger.debug({ rejected: reasons.size, dropped: result.dropped }, 'OTLP partial success');
-      const message = [
-        describe + more,
-        result.dropped ? `${result.dropped} samples dropped: buffer full` : '',
-      ]
-        .filter(Boolean)
-        .join('; ');
-      return send(
-        res,
-        200,
-        format,
-        { partialSuccess: { rejectedDataPoints: String(rejectedPoints), errorMessage: message } },
-        ExportMetricsServiceResponse,
-      );
-    }
-    send(res, 200, format, {}, ExportMetricsServiceResponse);
+    const { status, body } = outcome.response as unknown as Answer;
+    const replayed = outcome.duplicate ? { 'idempotency-replayed': 'true' } : undefined;
+    if (status !== 200) return fail(res, status, format, String(body.message ?? ''), replayed);
+    if (body.partialSuccess)
+      options.logger.debug({ partialSuccess: body.partialSuccess }, 'OTLP partial success');
+    send(res, 200, format, body, ExportMetricsServiceResponse, replayed);
   };
 }

@@ -216,7 +216,8 @@ describe('collection agent on the embedded store', () => {
     for (let i = 0; i < 10; i++) agent.record(g, i);
     await agent.flush(); // one batch spooled: the cap is reached
     for (let i = 10; i < 50; i++) agent.record(g, i);
-    await agent.flush();
+    // Neither the log nor the spool can take them: flush says so at once, and they stay held.
+    await expect(agent.flush()).rejects.toThrow(/spool is full/);
     expect(agent.health()).toMatchObject({ spooledBatches: 1, bufferDepth: 30, samplesDropped: 10 });
     store.down = false;
     await until(() => agent.health().delivery === 'healthy');
@@ -227,11 +228,13 @@ describe('collection agent on the embedded store', () => {
   });
 
   it('replays a spool left by a process that died while the store was down', async () => {
-    const dying = make({ batchMaxSamples: 10 });
+    const dead = switchable(real);
+    const dying = make({ batchMaxSamples: 10, events: dead });
     await dying.start();
     const g = dying.series({ name: 'g', kind: 'gauge' });
     dying.record(g, 0);
     await dying.flush();
+    dead.down = true; // for good: the dying process never reaches the store again
     store.down = true;
     for (let i = 1; i < 35; i++) dying.record(g, i);
     await dying.flush();
@@ -262,17 +265,21 @@ describe('collection agent on the embedded store', () => {
   });
 
   it('cuts a torn spool record (a crash mid-write) and keeps spooling and replaying the good ones', async () => {
-    const dying = make({ batchMaxSamples: 5 });
+    const dead = switchable(real);
+    const dying = make({ batchMaxSamples: 5, events: dead });
     await dying.start();
     const g = dying.series({ name: 'g', kind: 'gauge' });
+    dead.down = true; // for good: the dying process never reaches the store again
     store.down = true;
     for (let i = 0; i < 10; i++) dying.record(g, i);
     await dying.flush();
     agents.splice(agents.indexOf(dying), 1);
-    const { appendFileSync } = await import('node:fs');
-    appendFileSync(join(dir, 'spool', 'a1.spool'), Buffer.from([0xff, 0x00, 0x00, 0x00, 0x01, 0x02])); // torn header
+    const { appendFileSync, readdirSync } = await import('node:fs');
+    // A record cut short by the crash: its marker and part of its length.
+    appendFileSync(join(dir, 'spool', 'a1.spool'), Buffer.from([0xf5, 0xa7, 0x5f, 0x01, 0x10, 0x00]));
     const next = make({ batchMaxSamples: 5 });
     await next.start(); // store still down: it spools behind the good records
+    expect(readdirSync(join(dir, 'spool'))).toEqual(['a1.spool']); // a torn tail is cut, not kept
     for (let i = 10; i < 15; i++) next.record(next.series({ name: 'g', kind: 'gauge' }), i);
     await next.flush();
     expect(next.health().spooledBatches).toBe(3);
@@ -281,6 +288,40 @@ describe('collection agent on the embedded store', () => {
     expect((await samplesIn(real, 'a1')).map(([, , v]) => v)).toEqual(
       Array.from({ length: 15 }, (_, i) => i),
     );
+  });
+
+  it('sets a damaged spool record aside (the file kept, an error logged) and replays the intact records after it', async () => {
+    const dead = switchable(real);
+    const dying = make({ batchMaxSamples: 25_000, events: dead });
+    await dying.start();
+    dead.down = true;
+    const g = dying.series({ name: 'g', kind: 'gauge' });
+    const t = Date.now();
+    for (let i = 0; i < 50_000; i++) dying.record(g, i, t - 50_000 + i);
+    await dying.flush();
+    expect(dying.health().spooledBatches).toBe(2);
+    agents.splice(agents.indexOf(dying), 1);
+    const { readFileSync, writeFileSync, readdirSync } = await import('node:fs');
+    const path = join(dir, 'spool', 'a1.spool');
+    const bytes = readFileSync(path);
+    bytes[200] = bytes[200]! ^ 0xff; // one flipped byte inside the first record
+    writeFileSync(path, bytes);
+    const lines: string[] = [];
+    const { default: pino } = await import('pino');
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const next = make({ logger });
+    await next.start();
+    await until(() => next.health().spooledBatches === 0 && next.health().delivery === 'healthy');
+    const values = (await samplesIn(real, 'a1')).map(([, , v]) => v);
+    expect(values).toEqual(Array.from({ length: 25_000 }, (_, i) => 25_000 + i));
+    expect(next.health().spoolDamagedRecords).toBe(1);
+    const kept = readdirSync(join(dir, 'spool')).filter((f) => f.startsWith('a1.spool.damaged-'));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(dir, 'spool', kept[0]!))).toEqual(bytes);
+    const error = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .find((l) => l.level === 50);
+    expect(error?.msg).toMatch(/damaged spool records set aside: 1 record/);
   });
 
   it('renumbers spooled batches on replay when the stream moved on meanwhile', async () => {
