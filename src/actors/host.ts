@@ -11,7 +11,9 @@ import {
   transition,
 } from 'xstate';
 import { ConflictError, EventRejectedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { envelope as buildEnvelope } from '../runtime/envelope.js';
 import {
+  type EventData,
   type EventStore,
   type JsonValue,
   type Metadata,
@@ -57,6 +59,8 @@ export interface SendResult extends ActorView {
 export interface ActorHost {
   /** Validates the event, checks the machine accepts it, appends it, then runs the side effects. */
   send(address: ActorAddress, event: unknown, envelope: Envelope): Promise<SendResult>;
+  /** Several events as one decision: all appended in one append, or none; one command id for all. */
+  sendAll(address: ActorAddress, events: readonly unknown[], envelope: Envelope): Promise<SendResult>;
   /** The actor's current state, rehydrated from its stream if it is not in memory. */
   get(address: ActorAddress): Promise<ActorView>;
   /** What the actor knew at a revision or a time: a fold of its stream up to that point. */
@@ -372,10 +376,20 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
     }
   }
 
-  async function send(address: ActorAddress, raw: unknown, envelope: Envelope): Promise<SendResult> {
+  /**
+   * Sends events to one actor as one decision: each is validated and checked against the machine in
+   * turn, then all are appended in one append (all or none), then their actions run. One command id
+   * covers them all: a retry of the decision is answered as a duplicate, whole.
+   */
+  async function sendAll(
+    address: ActorAddress,
+    raws: readonly unknown[],
+    envelope: Envelope,
+  ): Promise<SendResult> {
     if (stopping) throw new Error('actor host is stopping');
+    if (!raws.length) throw new Error('sendAll needs at least one event');
     const kind = kindOf(address);
-    const event = kind.parseEvent(raw) as { type: string };
+    const parsed = raws.map((raw) => kind.parseEvent(raw) as { type: string });
     const streamId = `${kind.kind}-${address.id}`;
     return serialised(streamId, async () => {
       const entry = await load(address);
@@ -383,28 +397,46 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         const done = entry.commands.get(envelope.commandId);
         if (done) return { ...view(entry), eventId: done.eventId, position: done.position, duplicate: true };
       }
-      if (!entry.snapshot.can(event))
-        throw new EventRejectedError(streamId, event.type, entry.snapshot.value);
-      const [next, actions] = transition(kind.machine as AnyStateMachine, entry.snapshot, event);
-      const eventId = envelope.commandId
-        ? uuidv5(`${streamId}:${envelope.commandId}`, COMMAND_NAMESPACE)
-        : newId();
-      const correlationId = envelope.correlationId ?? eventId;
-      const { type, ...data } = event;
-      const metadata: Metadata = {
-        correlationId,
-        causationId: envelope.causationId ?? null,
-        principal: envelope.principal,
-        commandId: envelope.commandId ?? null,
-        machineVersion: kind.machineVersion,
-        schemaVersion: kind.schemaVersion,
-        state: next.value as JsonValue,
-      };
+      let snapshot = entry.snapshot;
+      const steps: {
+        eventId: string;
+        next: AnyMachineSnapshot;
+        actions: ExecutableAction[];
+        event: EventData;
+      }[] = [];
+      for (const [i, event] of parsed.entries()) {
+        if (!snapshot.can(event)) throw new EventRejectedError(streamId, event.type, snapshot.value);
+        const [next, actions] = transition(kind.machine as AnyStateMachine, snapshot, event);
+        const eventId = envelope.commandId
+          ? uuidv5(`${streamId}:${envelope.commandId}${i === 0 ? '' : `:${i}`}`, COMMAND_NAMESPACE)
+          : newId();
+        const { type, ...data } = event;
+        const metadata = buildEnvelope(
+          {
+            principal: envelope.principal,
+            schemaVersion: kind.schemaVersion,
+            correlationId: envelope.correlationId ?? steps[0]?.eventId ?? eventId,
+            ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
+            ...(envelope.commandId ? { commandId: envelope.commandId } : {}),
+            extra: { machineVersion: kind.machineVersion, state: next.value as JsonValue },
+          },
+          eventId,
+        );
+        steps.push({
+          eventId,
+          next,
+          actions: actions as ExecutableAction[],
+          event: { id: eventId, type, data: data as JsonValue, metadata },
+        });
+        snapshot = next;
+      }
       let appended: { nextExpectedRevision: bigint; position: bigint };
       try {
-        appended = await store.append(streamId, [{ id: eventId, type, data: data as JsonValue, metadata }], {
-          expectedRevision: entry.revision ?? 'noStream',
-        });
+        appended = await store.append(
+          streamId,
+          steps.map((s) => s.event),
+          { expectedRevision: entry.revision ?? 'noStream' },
+        );
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
           // Another writer moved the stream on: our cached state is stale. Drop it; the caller retries.
@@ -416,25 +448,32 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         }
         throw error;
       }
-      entry.snapshot = next;
+      const last = steps[steps.length - 1]!;
+      entry.snapshot = last.next;
       entry.revision = appended.nextExpectedRevision;
       if (!entries.has(streamId)) remember(entry);
       if (envelope.commandId) {
         entry.commands.set(envelope.commandId, {
-          eventId,
+          eventId: last.eventId,
           position: appended.position,
           revision: appended.nextExpectedRevision,
         });
       }
-      trackEffects(entry, actions as ExecutableAction[], { eventId, correlationId });
-      runActions(entry, actions as ExecutableAction[]);
+      const correlationId = String(last.event.metadata?.correlationId ?? last.eventId);
+      for (const step of steps) {
+        trackEffects(entry, step.actions, { eventId: step.eventId, correlationId });
+        runActions(entry, step.actions);
+      }
       startEffects(entry);
-      return { ...view(entry), eventId, position: appended.position, duplicate: false };
+      return { ...view(entry), eventId: last.eventId, position: appended.position, duplicate: false };
     });
   }
 
+  const send = (address: ActorAddress, raw: unknown, envelope: Envelope) => sendAll(address, [raw], envelope);
+
   return {
     send,
+    sendAll,
 
     async get(address) {
       const kind = kindOf(address);

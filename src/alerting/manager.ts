@@ -1,19 +1,24 @@
+import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import type { AlertManagerContext } from '../actors/alertmanager.machine.js';
 import type { ActorHost } from '../actors/host.js';
 import {
   type AlertTransition,
-  createAlertEngine,
+  type Decision,
+  decideAcknowledge,
+  decideObservations,
+  decideTick,
   type Notification,
   type Observation,
-} from '../domain/alerting/engine.js';
+} from '../domain/alerting/decide.js';
+import type { AlertEvent } from '../domain/alerting/events.js';
 import type { AlertRule, Silence } from '../domain/alerting/rules.js';
-import { ConflictError } from '../domain/errors.js';
-import { decodeBatch } from '../domain/metrics/batch.js';
+import { type AlertManagerState, evolveAlerts, initialAlertState } from '../domain/alerting/state.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { readFactOf } from '../domain/facts.js';
+import { decodePayload } from '../domain/metrics/batch.js';
 import { seriesId } from '../domain/metrics/identity.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
-import { createProgress } from '../runtime/progress.js';
-import { supervise, wakeableSleep } from '../runtime/supervise.js';
+import { type ConsumerStatus, createLogConsumer } from '../runtime/log-consumer.js';
 import type { EventStore, Position, RecordedEvent } from '../stores/event-store/port.js';
 import { postWebhook } from './webhook.js';
 
@@ -42,38 +47,87 @@ export interface AlertManager {
   tick(): Promise<void>;
   /** Resolves once every source event up to `position` (default: the head now) has been evaluated. */
   waitFor(position?: Position | null): Promise<void>;
-  context(): Promise<AlertManagerContext>;
+  /** The state its decisions use: exactly the fold of its stream. */
+  context(): Promise<AlertManagerState>;
+  status(): ConsumerStatus;
 }
 
-const FILTER = {
-  categories: ['samples', 'findings', 'complex'],
-  eventTypes: ['batchFlushed', 'anomalyDetected', 'patternMatched', 'complexEventDetected'],
-};
+const INPUTS = ['batchFlushed', 'anomalyDetected', 'patternMatched', 'complexEventDetected'] as const;
+const FILTER = { categories: ['samples', 'findings', 'complex'], eventTypes: [...INPUTS] };
+
+/** A finding or complex event as the series the rules match: its identity, name and labels. */
+const findingSeries = (id: string, name: string, labels: Record<string, string>): SeriesDef => ({
+  id,
+  name,
+  labels,
+  kind: 'gauge',
+  role: 'value',
+  family: name,
+  unit: '',
+});
+
+/** What the rules see of a source event. */
+function observationsOf(event: RecordedEvent): Observation[] {
+  const fact = readFactOf(event, ...INPUTS);
+  switch (fact.type) {
+    case 'complexEventDetected': {
+      const d = fact.data; // a complex event is a "series" named by its rule, labelled by its group
+      return [
+        {
+          def: findingSeries(seriesId(d.rule, d.group), d.rule, d.group),
+          ts: d.ts,
+          value: d.causes.length,
+          complexEvent: d.rule,
+        },
+      ];
+    }
+    case 'anomalyDetected': {
+      const d = fact.data;
+      return [
+        { def: findingSeries(d.seriesId, d.name, d.labels), ts: d.ts, value: d.value, anomalyScore: d.score },
+      ];
+    }
+    case 'patternMatched': {
+      const d = fact.data;
+      return [
+        { def: findingSeries(d.seriesId, d.name, d.labels), ts: d.ts, value: d.distance, pattern: d.pattern },
+      ];
+    }
+    case 'batchFlushed': {
+      const batch = decodePayload(fact.data);
+      return Array.from(batch.values, (value, i) => ({
+        def: batch.series[batch.seriesIndex[i]!]!,
+        ts: batch.timestamps[i]!,
+        value,
+      }));
+    }
+  }
+}
 
 /**
- * The alert manager: evaluates alert rules on the log (samples and anomaly findings) and on the clock,
- * records every transition, silence and notification in its actor stream `alertmanager-<id>`, and
- * posts grouped notifications to a webhook with retries. Its alert state is the fold of that stream,
- * so a restart continues exactly where the recorded facts left off; re-evaluation after a restart is
- * deduplicated by command ids derived from each transition.
+ * The alert manager: a decider on the log. Source events (samples, anomaly and pattern findings,
+ * complex events), clock ticks and commands go through pure decisions (`decideObservations`,
+ * `decideTick`, `decideAcknowledge`) into facts in its stream `alertmanager-<id>`; its state is the
+ * fold of those facts through `evolveAlerts` and nothing else, so a restart rebuilds it exactly.
+ * Grouped notifications are posted to a webhook with retries, on their own chain.
+ *
+ * Each decision is recorded whole in one append (notifications, transitions, what it observed), named
+ * by its source event. Evaluation resumes after the newest source event with a recorded decision; a
+ * decision recorded just before a failure is answered as a duplicate if evaluated again, so a
+ * notification is raised once, and one raised but not delivered is delivered after the restart.
  */
 export function createAlertManager(options: AlertManagerOptions): AlertManager {
   const { events, host, logger, rules } = options;
   const id = options.id ?? 'main';
   const address = { kind: 'alertmanager', id };
+  const principal = `actor:alertmanager-${id}`;
   const log = logger.child({ alertmanager: id });
   const now = options.now ?? Date.now;
-  const engine = createAlertEngine(rules);
-  const { sleep, wakeAll } = wakeableSleep();
-  let processed: Position | null = null;
-  let stopRequested = false;
-  let running: Promise<void> | null = null;
-  let closeSubscription: (() => Promise<void>) | null = null;
+  let state: AlertManagerState = initialAlertState(id);
   let ticker: NodeJS.Timeout | null = null;
   let queue: Promise<void> = Promise.resolve();
-  const progress = createProgress({ events, filter: FILTER, position: () => processed });
 
-  /** Work on the engine and the actor stays in order: observations, ticks and commands alike. */
+  /** Work on the state stays in order: source events, ticks and commands alike. */
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
     const next = queue.then(work);
     queue = next.then(
@@ -83,48 +137,23 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     return next;
   };
 
-  /** Records a fact; false when its command id shows it was recorded before (a re-evaluation). */
-  async function send(event: Record<string, unknown>, commandId?: string): Promise<boolean> {
-    const result = await host.send(address, event, {
-      principal: `actor:alertmanager-${id}`,
-      ...(commandId ? { commandId } : {}),
-    });
-    return !result.duplicate;
-  }
-
+  /** Records a fact and folds it into the state; false when its command id shows it was recorded before. */
   async function record(
-    transitions: readonly AlertTransition[],
-    sourcePosition: Position | null,
-  ): Promise<void> {
-    for (const [n, t] of transitions.entries()) {
-      const a = t.alert;
-      await send(
-        {
-          type: t.type,
-          key: a.key,
-          rule: a.rule,
-          seriesId: a.seriesId,
-          labels: a.labels,
-          severity: a.severity,
-          value: a.value,
-          since: a.since,
-          at: t.at,
-          sourcePosition: sourcePosition?.toString() ?? null,
-          ...(t.type === 'alertEscalated' ? { from: t.from } : {}),
-          ...(t.type === 'alertAcknowledged' ? { by: t.by } : {}),
-        },
-        // Caused by a source event: named by it, so re-evaluating it after a restart records nothing twice.
-        // Numbered within the source event: one batch can move an alert more than once.
-        sourcePosition === null ? `${t.type}:${a.key}:${t.at}` : `${t.type}:${a.key}:@${sourcePosition}:${n}`,
-      );
-    }
+    fact: AlertEvent,
+    commandId: string | undefined,
+    source?: RecordedEvent,
+  ): Promise<boolean> {
+    const result = await host.sendAll(address, [fact], {
+      principal,
+      ...(commandId ? { commandId } : {}),
+      ...(source ? { causationId: source.id } : {}),
+    });
+    if (result.duplicate) return false;
+    state = evolveAlerts(state, fact);
+    return true;
   }
 
-  /**
-   * A notification's stable id, what a receiver deduplicates on: named after the source event that
-   * caused it (so re-evaluating that event after a restart raises the same one), or after the clock
-   * time of the tick that caused it.
-   */
+  /** A notification's stable id, what a receiver deduplicates on: named after its source event, or the tick's time. */
   const notificationId = (n: Notification, sourcePosition: Position | null) =>
     `${n.rule}|${JSON.stringify(n.group)}|${n.reason}|${sourcePosition === null ? n.at : `@${sourcePosition}`}`;
 
@@ -134,22 +163,21 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
   }
 
   /**
-   * Records each decided notification (the live subscription's feed), before the transitions that
-   * caused it: a crash in between re-evaluates the source event after the restart, and the same
-   * notification is answered as already recorded. Returns the newly raised ones for delivery, which
-   * starts once the transitions are recorded too.
+   * Records a decision — its notifications, transitions and what it observed — as one append, so that
+   * it is recorded whole or not at all, then folds it into the state. Returns the notifications it
+   * raised, for delivery (none when it was recorded before: a re-evaluation after a failure).
    */
-  async function raise(
-    notifications: readonly Notification[],
-    sourcePosition: Position | null,
-  ): Promise<Outgoing[]> {
-    const outgoing: Outgoing[] = [];
-    for (const n of notifications) {
-      const notification = notificationId(n, sourcePosition);
-      const raised = await send(
-        {
+  async function apply(decision: Decision, source: RecordedEvent | null, at: number): Promise<Outgoing[]> {
+    const position = source?.position ?? null;
+    const outgoing = decision.notifications.map((n) => ({
+      notification: n,
+      id: notificationId(n, position),
+    }));
+    const facts: AlertEvent[] = [
+      ...outgoing.map(
+        ({ notification: n, id: nid }): AlertEvent => ({
           type: 'notificationRaised',
-          id: notification,
+          id: nid,
           delivery: options.webhookUrl !== undefined,
           rule: n.rule,
           reason: n.reason,
@@ -158,152 +186,94 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
           alerts: n.alerts.map((a) => a.key),
           rootCause: n.rootCause,
           at: n.at,
-        },
-        `notify:${notification}`,
-      );
-      // One raised before a failure is delivered by the restart's redelivery, not twice.
-      if (raised) outgoing.push({ notification: n, id: notification });
-    }
+        }),
+      ),
+      ...decision.transitions,
+      ...(decision.observed ? [decision.observed] : []),
+    ];
+    if (!facts.length) return [];
+    const result = await host.sendAll(address, facts, {
+      principal,
+      // A source event's decision is named by it: evaluating it again records nothing twice.
+      commandId: position === null ? `tick:${at}:${crypto.randomUUID()}` : `decision:@${position}`,
+      ...(source ? { causationId: source.id } : {}),
+    });
+    if (result.duplicate) return [];
+    for (const fact of facts) state = evolveAlerts(state, fact);
     return outgoing;
   }
 
-  /**
-   * Deliveries run on their own ordered chain, so a slow or failing webhook (up to 5 attempts with
-   * backoff) never holds up evaluation, ticks or acknowledgements.
-   */
+  /** Deliveries run on their own ordered chain: a slow webhook never holds up evaluation. */
   let deliveries: Promise<void> = Promise.resolve();
+  /** Notifications handed to the chain by this process (a redelivery never queues one twice). */
+  const dispatched = new Set<string>();
   function dispatch(outgoing: readonly Outgoing[]): void {
+    outgoing = outgoing.filter((o) => !dispatched.has(o.id));
     if (!outgoing.length) return;
+    for (const o of outgoing) dispatched.add(o.id);
     deliveries = deliveries
       .then(() => deliver(outgoing))
       .catch((error: unknown) => log.error({ err: error }, 'alert delivery failed'));
   }
 
   async function deliver(outgoing: readonly Outgoing[]): Promise<void> {
-    for (const { notification: n, id } of outgoing) {
+    for (const { notification: n, id: nid } of outgoing) {
       options.onNotification?.(n);
       if (!options.webhookUrl) continue;
       // The stable id lets a receiver drop a notification delivered twice (a retry after a lost reply).
-      const result = await postWebhook(options.webhookUrl, { ...n, id });
+      const result = await postWebhook(options.webhookUrl, { ...n, id: nid });
       const common = {
-        id,
+        id: nid,
         rule: n.rule,
         reason: n.reason,
         receiver: 'webhook',
         attempts: result.attempts,
         at: now(),
       };
-      if (result.ok) {
-        await send({
-          type: 'notificationSent',
-          ...common,
-          severity: n.severity,
-          group: n.group,
-          alerts: n.alerts.map((a) => a.key),
-          rootCause: n.rootCause,
-        });
-      } else {
-        log.warn({ rule: n.rule, error: result.error }, 'alert notification failed');
-        await send({
-          type: 'notificationFailed',
-          ...common,
-          error: (result.error ?? 'unknown').slice(0, 2000),
-        });
-      }
-    }
-  }
-
-  function observationsOf(event: RecordedEvent): Observation[] {
-    if (event.type === 'complexEventDetected') {
-      const d = event.data as { rule: string; ts: number; group: Record<string, string>; causes: string[] };
-      // A complex event is "series" named by its rule, labelled by its group.
-      const def: SeriesDef = {
-        id: seriesId(d.rule, d.group),
-        name: d.rule,
-        labels: d.group,
-        kind: 'gauge',
-        role: 'value',
-        family: d.rule,
-        unit: '',
-      };
-      return [{ def, ts: d.ts, value: d.causes.length, complexEvent: d.rule }];
-    }
-    if (event.type === 'anomalyDetected' || event.type === 'patternMatched') {
-      const d = event.data as {
-        seriesId: string;
-        name: string;
-        labels: Record<string, string>;
-        ts: number;
-        value?: number;
-        score?: number;
-        pattern?: string;
-        distance?: number;
-      };
-      // A finding names its series; the alert engine needs only its identity, name and labels.
-      const def: SeriesDef = {
-        id: d.seriesId,
-        name: d.name,
-        labels: d.labels,
-        kind: 'gauge',
-        role: 'value',
-        family: d.name,
-        unit: '',
-      };
-      return event.type === 'anomalyDetected'
-        ? [{ def, ts: d.ts, value: d.value!, anomalyScore: d.score! }]
-        : [{ def, ts: d.ts, value: d.distance!, pattern: d.pattern! }];
-    }
-    const batch = decodeBatch(event.data);
-    return Array.from(batch.values, (value, i) => ({
-      def: batch.series[batch.seriesIndex[i]!]!,
-      ts: batch.timestamps[i]!,
-      value,
-    }));
-  }
-
-  /** Series absence rules watch, as recorded: each is recorded once, when first seen. */
-  const watched = new Set<string>();
-  async function watch(observations: readonly Observation[]): Promise<void> {
-    for (const o of observations) {
-      if (watched.has(o.def.id) || !engine.watchesAbsence(o.def)) continue;
-      await send(
-        {
-          type: 'seriesWatched',
-          seriesId: o.def.id,
-          name: o.def.name,
-          labels: o.def.labels,
-          value: o.value,
-          at: now(),
-        },
-        `watch:${o.def.id}`,
-      );
-      watched.add(o.def.id);
+      if (!result.ok) log.warn({ rule: n.rule, error: result.error }, 'alert notification failed');
+      const fact: AlertEvent = result.ok
+        ? {
+            type: 'notificationSent',
+            ...common,
+            severity: n.severity,
+            group: n.group,
+            alerts: n.alerts.map((a) => a.key),
+            rootCause: n.rootCause,
+          }
+        : { type: 'notificationFailed', ...common, error: (result.error ?? 'unknown').slice(0, 2000) };
+      // The delivery is a fact too; a store hiccup is retried (left unrecorded, the restart delivers it again).
+      await pRetry(() => serial(() => record(fact, `${fact.type}:${nid}`)), {
+        retries: 5,
+        minTimeout: 50,
+        maxTimeout: 2000,
+      });
+      dispatched.delete(nid);
     }
   }
 
   /**
-   * Notifications recorded as raised whose delivery was never recorded (the process stopped in
-   * between) are delivered now, under the same id, so a receiver that did get one can drop the copy.
-   * Their alerts are shown as they stand now.
+   * Notifications recorded as raised whose delivery was never recorded (the process stopped, or a
+   * failure came, in between) are delivered now, under the same id, so a receiver that did get one can
+   * drop the copy.
    */
-  let redelivered = false;
-  async function redeliver(state: AlertManagerContext | undefined): Promise<void> {
-    if (redelivered || !state) return;
-    redelivered = true;
-    const pending = Object.values(state.undelivered ?? {});
+  async function redeliver(): Promise<void> {
+    const pending = Object.values(state.undelivered).filter((raised) => !dispatched.has(raised.id));
     if (!pending.length) return;
     if (!options.webhookUrl) {
       for (const raised of pending)
-        await send({
-          type: 'notificationFailed',
-          id: raised.id,
-          rule: raised.rule,
-          reason: raised.reason,
-          receiver: 'webhook',
-          error: 'no webhook is configured any more',
-          attempts: 1,
-          at: now(),
-        });
+        await record(
+          {
+            type: 'notificationFailed',
+            id: raised.id,
+            rule: raised.rule,
+            reason: raised.reason,
+            receiver: 'webhook',
+            error: 'no webhook is configured any more',
+            attempts: 1,
+            at: now(),
+          },
+          `failed:${raised.id}`,
+        );
       return;
     }
     log.info({ count: pending.length }, 'delivering notifications raised before a restart');
@@ -323,73 +293,50 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     );
   }
 
-  async function follow(): Promise<void> {
-    const state = (await host.get(address).catch(() => null))?.context as AlertManagerContext | undefined;
-    engine.restore(Object.values(state?.alerts ?? {}) as never);
-    engine.setSilences(Object.values(state?.silences ?? {}));
-    await redeliver(state);
-    watched.clear();
-    for (const id of Object.keys(state?.watched ?? {})) watched.add(id);
-    engine.restoreWatched(
-      Object.entries(state?.watched ?? {}).map(([seriesId, w]) => ({
-        def: {
-          id: seriesId,
-          name: w.name,
-          labels: w.labels,
-          kind: 'gauge',
-          role: 'value',
-          family: w.name,
-          unit: '',
-        },
-        value: w.value,
-      })),
-      now(),
-    );
-    // The newest source event with a recorded fact is evaluated again: if only some of its facts were
-    // recorded before a failure, the rest are recorded now (those already there are answered as
-    // duplicates by their command ids; the restored state makes the others come out unchanged).
-    processed = state?.sourcePosition ? BigInt(state.sourcePosition) - 1n : null;
-    progress.advanced(); // a wait from before the failure may already be satisfied
-    const subscription = events.subscribeToAll({
-      ...(processed === null ? {} : { after: processed }),
-      filter: FILTER,
-    });
-    closeSubscription = () => subscription.close();
+  /** The fold of the stream; an actor with no stream yet starts empty. A store failure is a failure. */
+  async function fold(): Promise<AlertManagerState> {
     try {
-      for await (const message of subscription) {
-        if (stopRequested) break;
-        if (message.kind === 'caughtUp') continue;
-        const event = message.event;
-        await serial(async () => {
-          const observations = observationsOf(event);
-          const { transitions, notifications } = engine.observeAll(observations, now());
-          const outgoing = await raise(notifications, event.position);
-          await record(transitions, event.position);
-          await watch(observations);
-          dispatch(outgoing);
-        });
-        processed = event.position;
-        progress.advanced();
-      }
-      if (!stopRequested) throw new Error('the event store ended the subscription');
-    } finally {
-      await subscription.close();
-      closeSubscription = null;
+      return (await host.get(address)).context as AlertManagerState;
+    } catch (error) {
+      if (error instanceof NotFoundError) return initialAlertState(id);
+      throw error;
     }
   }
 
+  const consumer = createLogConsumer({
+    name: `alertmanager:${id}`,
+    events,
+    logger: log,
+    filter: FILTER,
+    handler: {
+      async load() {
+        await queue;
+        state = await fold();
+        await redeliver();
+        // Decisions are recorded whole: evaluation goes on after the newest source event that had one.
+        return state.sourcePosition === null ? null : BigInt(state.sourcePosition);
+      },
+      async handle(batch) {
+        for (const event of batch) {
+          await serial(async () => {
+            const at = now();
+            const decision = decideObservations(
+              state,
+              rules,
+              observationsOf(event),
+              at,
+              event.position.toString(),
+            );
+            dispatch(await apply(decision, event, at));
+          });
+        }
+      },
+    },
+  });
+
   const manager: AlertManager = {
     async start() {
-      if (running) return;
-      stopRequested = false;
-      running = supervise({
-        work: follow,
-        stopped: () => stopRequested,
-        sleep,
-        onFailure: (error, attempt) => log.error({ err: error, attempt }, 'alert manager failed; resuming'),
-      }).finally(() => {
-        running = null;
-      });
+      consumer.start();
       ticker = setInterval(() => {
         manager.tick().catch((error: unknown) => log.warn({ err: error }, 'alert tick failed'));
       }, options.tickMs ?? 5000);
@@ -397,61 +344,55 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     },
 
     async stop() {
-      stopRequested = true;
       if (ticker) clearInterval(ticker);
-      wakeAll();
-      await closeSubscription?.();
-      await running;
+      await consumer.stop();
       await queue;
       await deliveries;
     },
 
     tick: async () => {
       await serial(async () => {
-        const { transitions, notifications } = engine.tick(now());
-        const outgoing = await raise(notifications, null);
-        await record(transitions, null);
-        dispatch(outgoing);
+        const at = now();
+        dispatch(await apply(decideTick(state, rules, at), null, at));
       });
       await deliveries;
     },
 
     acknowledge: (key, by) =>
       serial(async () => {
-        const transition = engine.acknowledge(key, by, now());
+        const transition: AlertTransition | null = decideAcknowledge(state, key, by, now());
         if (!transition) return false;
-        await record([transition], null);
+        await record(transition, `${transition.type}:${key}:${transition.at}`);
         return true;
       }),
 
     silence: (silence, by) =>
       serial(async () => {
-        const before = (await host.get(address).catch(() => null))?.context as
-          | AlertManagerContext
-          | undefined;
-        if (before?.silences[silence.id])
+        if (state.silences[silence.id])
           throw new ConflictError(`silence ${silence.id} exists already: remove it first, or use another id`);
-        await send({ type: 'silenceCreated', silence: { ...silence, createdBy: silence.createdBy || by } });
-        const state = (await host.get(address)).context as AlertManagerContext;
-        engine.setSilences(Object.values(state.silences));
+        await record(
+          { type: 'silenceCreated', silence: { ...silence, createdBy: silence.createdBy || by } },
+          undefined,
+        );
       }),
 
     unsilence: (silenceId, _by) =>
       serial(async () => {
-        await send({ type: 'silenceRemoved', id: silenceId, at: now() });
-        const state = (await host.get(address)).context as AlertManagerContext;
-        engine.setSilences(Object.values(state.silences));
+        await record({ type: 'silenceRemoved', id: silenceId, at: now() }, undefined);
       }),
 
     async waitFor(position) {
-      await progress.waitFor(position);
+      await consumer.waitFor(position);
       await queue;
       await deliveries;
     },
 
     async context() {
-      return (await host.get(address).catch(() => ({ context: null })))?.context as AlertManagerContext;
+      await queue;
+      return state;
     },
+
+    status: () => consumer.status(),
   };
   return manager;
 }

@@ -1,4 +1,4 @@
-import type { Notification } from '../domain/alerting/engine.js';
+import type { Notification } from '../domain/alerting/decide.js';
 
 export interface DeliveryResult {
   readonly ok: boolean;

@@ -4,12 +4,12 @@ import { v5 as uuidv5 } from 'uuid';
 import {
   type AnalyticsEvent,
   COMPLEX_EVENT_INPUTS,
-  type ComplexEngineState,
   type ComplexRule,
   createComplexEventEngine,
 } from '../domain/analytics/complex-events.js';
-import { createProgress } from '../runtime/progress.js';
-import { supervise, wakeableSleep } from '../runtime/supervise.js';
+import { checkFact, factVersion, readFactOf } from '../domain/facts.js';
+import { envelope, type Source, sourcePositionOf } from '../runtime/envelope.js';
+import { type ConsumerStatus, createLogConsumer } from '../runtime/log-consumer.js';
 import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
 
 export interface ComplexEventRuntimeOptions {
@@ -27,17 +27,17 @@ export interface ComplexEventRuntime {
   stop(options?: { checkpoint?: boolean }): Promise<void>;
   /** Resolves once every input event up to `position` (default: the head now) has been handled. */
   waitFor(position?: Position | null): Promise<void>;
-  status(): { id: string; processedPosition: string | null; detected: number; lastError: string | null };
-}
-
-interface Checkpoint {
-  readonly position: string;
-  readonly rules: string;
-  readonly state: ComplexEngineState;
+  status(): {
+    id: string;
+    processedPosition: string | null;
+    detected: number;
+    lastError: string | null;
+    consumer: ConsumerStatus;
+  };
 }
 
 const NAMESPACE = 'c3b1d7a4-5e2f-4a8b-9c60-1f2e3d4c5b6a';
-const FILTER = { categories: ['findings'], eventTypes: [...COMPLEX_EVENT_INPUTS] };
+const INPUTS = [...COMPLEX_EVENT_INPUTS];
 
 /**
  * Complex event processing on the log: rules over sequences of analytics facts (A then B within T)
@@ -53,56 +53,65 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
   const { events, rules } = options;
   const id = options.id ?? 'main';
   const log = options.logger.child({ complexEvents: id });
+  const principal = `actor:complex-${id}`;
   const output = `complex-${id}`;
   const checkpoints = `complexstate-${id}`;
   const checkpointEvery = options.checkpointEvery ?? 200;
   const rulesHash = createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16);
   let engine = createComplexEventEngine(rules);
-  let processed: Position | null = null;
+  let processed: Source | null = null;
   let checkpointed: Position | null = null;
   let sinceCheckpoint = 0;
   let detected = 0;
-  let lastError: string | null = null;
-  let stopRequested = false;
-  let closeSubscription: (() => Promise<void>) | null = null;
-  let running: Promise<void> | null = null;
-  const { sleep, wakeAll } = wakeableSleep();
-  const progress = createProgress({ events, filter: FILTER, position: () => processed });
+  let finalCheckpoint = true;
 
-  async function load(): Promise<void> {
+  /** The newest checkpoint under these rules; under other rules, after the last finding that raised something. */
+  async function load(): Promise<Position | null> {
     engine = createComplexEventEngine(rules);
-    processed = null;
+    let resume: Position | null = null;
     let fresh = false;
     for await (const event of events.readStream(checkpoints, { direction: 'backwards', maxCount: 1 })) {
-      const saved = event.data as unknown as Checkpoint;
-      processed = BigInt(saved.position);
+      const saved = readFactOf(event, 'complexEventsCheckpointed').data;
+      resume = BigInt(saved.position);
       if (saved.rules === rulesHash) engine.restore(saved.state);
       else fresh = true;
     }
-    checkpointed = processed;
+    checkpointed = resume;
+    processed = null;
+    sinceCheckpoint = 0;
     if (fresh) {
       // New rules would raise other events for the findings already judged under the old ones: they
       // start after the last finding that raised something, rather than judge it again.
       for await (const last of events.readStream(output, { direction: 'backwards', maxCount: 1 })) {
-        const cause = BigInt(String(last.metadata.causationId ?? '0'));
-        if (processed === null || cause > processed) processed = cause;
+        const cause = sourcePositionOf(last.metadata) ?? 0n;
+        if (resume === null || cause > resume) resume = cause;
       }
-      log.info({ after: processed?.toString() }, 'complex-event rules changed: starting with fresh state');
+      log.info({ after: resume?.toString() }, 'complex-event rules changed: starting with fresh state');
     }
+    return resume;
   }
 
   async function checkpoint(): Promise<void> {
-    if (processed === null || processed === checkpointed) return;
-    const data: Checkpoint = { position: processed.toString(), rules: rulesHash, state: engine.snapshot() };
+    if (processed === null || processed.position === checkpointed) return;
+    const source = processed;
+    const data = checkFact('complexEventsCheckpointed', {
+      position: source.position.toString(),
+      rules: rulesHash,
+      state: engine.snapshot(),
+    });
+    const eventId = uuidv5(`${id}:checkpoint:${source.position}:${rulesHash}`, NAMESPACE);
     const written = await events.append(checkpoints, [
       {
-        id: uuidv5(`${id}:checkpoint:${processed}:${rulesHash}`, NAMESPACE),
+        id: eventId,
         type: 'complexEventsCheckpointed',
         data: data as unknown as JsonValue,
-        metadata: { principal: `actor:complex-${id}`, schemaVersion: 1 },
+        metadata: envelope(
+          { principal, schemaVersion: factVersion('complexEventsCheckpointed'), source },
+          eventId,
+        ),
       },
     ]);
-    checkpointed = processed;
+    checkpointed = source.position;
     sinceCheckpoint = 0;
     // Only the newest checkpoint is ever read.
     if (written.nextExpectedRevision > 0n)
@@ -111,81 +120,74 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
         .catch((error: unknown) => log.warn({ err: error }, 'older checkpoints not removed'));
   }
 
-  function inputOf(event: RecordedEvent): AnalyticsEvent | null {
-    const d = event.data as { name?: unknown; labels?: unknown; ts?: unknown };
-    if (typeof d.name !== 'string' || typeof d.ts !== 'number' || typeof d.labels !== 'object' || !d.labels)
-      return null;
+  function inputOf(event: RecordedEvent): AnalyticsEvent {
+    const { data } = readFactOf(event, ...INPUTS);
     return {
       id: event.position.toString(),
       type: event.type,
-      name: d.name,
-      labels: d.labels as Record<string, string>,
-      ts: d.ts,
+      name: data.name,
+      labels: data.labels,
+      ts: data.ts,
     };
   }
 
   async function handle(event: RecordedEvent): Promise<void> {
-    const input = inputOf(event);
-    const raised = input ? engine.push(input) : [];
     // One append each: every complex event is its own idempotent retry.
-    for (const c of raised) {
+    for (const c of engine.push(inputOf(event))) {
+      const eventId = uuidv5(`${id}:${c.rule}:${c.causes.join(',')}`, NAMESPACE);
+      const data = checkFact('complexEventDetected', {
+        rule: c.rule,
+        ts: c.ts,
+        group: c.group,
+        causes: [...c.causes],
+      });
       await events.append(output, [
         {
-          id: uuidv5(`${id}:${c.rule}:${c.causes.join(',')}`, NAMESPACE),
+          id: eventId,
           type: 'complexEventDetected',
-          data: { rule: c.rule, ts: c.ts, group: c.group, causes: [...c.causes] },
-          metadata: {
-            principal: `actor:complex-${id}`,
-            causationId: event.position.toString(),
-            schemaVersion: 1,
-          },
+          data: data as unknown as JsonValue,
+          metadata: envelope(
+            { principal, schemaVersion: factVersion('complexEventDetected'), source: event },
+            eventId,
+          ),
         },
       ]);
       detected++;
     }
-    processed = event.position;
+    processed = event;
     if (++sinceCheckpoint >= checkpointEvery) await checkpoint();
-    progress.advanced();
   }
 
-  async function follow(): Promise<void> {
-    await load();
-    const subscription = events.subscribeToAll({
-      ...(processed === null ? {} : { after: processed }),
-      filter: FILTER,
-    });
-    closeSubscription = () => subscription.close();
-    for await (const message of subscription) {
-      if (stopRequested) break;
-      if (message.kind === 'event') await handle(message.event);
-    }
-    if (!stopRequested) throw new Error('the event store ended the subscription');
-  }
+  const consumer = createLogConsumer({
+    name: `complexevents:${id}`,
+    events,
+    logger: log,
+    filter: { categories: ['findings'], eventTypes: INPUTS },
+    handler: {
+      load,
+      async handle(batch) {
+        for (const event of batch) await handle(event);
+      },
+      async close() {
+        if (finalCheckpoint) await checkpoint();
+      },
+    },
+  });
 
   return {
     async start() {
       if (!rules.length) return;
-      stopRequested = false;
-      running = supervise({
-        work: follow,
-        stopped: () => stopRequested,
-        onFailure: (error, attempt) => {
-          lastError = error instanceof Error ? error.message : String(error);
-          log.error({ err: error, attempt }, 'complex-event processing failed; resuming from its checkpoint');
-        },
-        sleep,
-      });
+      finalCheckpoint = true;
+      consumer.start();
     },
     async stop(stopOptions) {
-      stopRequested = true;
-      wakeAll();
-      await closeSubscription?.();
-      await running;
-      running = null;
-      if (stopOptions?.checkpoint !== false)
-        await checkpoint().catch((error: unknown) => log.warn({ err: error }, 'final checkpoint failed'));
+      finalCheckpoint = stopOptions?.checkpoint !== false;
+      await consumer.stop();
     },
-    waitFor: (position) => progress.waitFor(position),
-    status: () => ({ id, processedPosition: processed?.toString() ?? null, detected, lastError }),
+    waitFor: (position) => consumer.waitFor(position),
+    status: () => {
+      const own = consumer.status();
+      return { id, processedPosition: own.position, detected, lastError: own.lastError, consumer: own };
+    },
   };
 }

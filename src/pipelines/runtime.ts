@@ -2,20 +2,23 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { v5 as uuidv5 } from 'uuid';
 import type { ActorHost } from '../actors/host.js';
-import { decodeBatch, encodeBatch } from '../domain/metrics/batch.js';
+import { checkFact, type FactType, factVersion, readFactOf } from '../domain/facts.js';
+import { decodePayload, encodeBatch } from '../domain/metrics/batch.js';
 import type { SeriesDef } from '../domain/metrics/kinds.js';
 import type { PipelineDefinition } from '../domain/pipeline/definition.js';
 import {
   ENGINE_SNAPSHOT_FORMAT,
-  type EngineSnapshot,
   hasFindings,
   PipelineEngine,
   type Sample,
 } from '../domain/pipeline/engine.js';
 import { seriesFindingEvents } from '../domain/pipeline/findings.js';
-import { createProgress } from '../runtime/progress.js';
-import { supervise, wakeableSleep } from '../runtime/supervise.js';
+import { envelope, type Source, sourcePositionOf } from '../runtime/envelope.js';
+import { type ConsumerStatus, createLogConsumer } from '../runtime/log-consumer.js';
 import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
+import { type Counters, createCheckpointStore, type PipelineCheckpoint } from './checkpoints.js';
+
+export { CHECKPOINT_PART_CHARS } from './checkpoints.js';
 
 export interface PipelineRuntimeOptions {
   readonly definition: PipelineDefinition;
@@ -31,13 +34,14 @@ export interface PipelineRuntimeOptions {
 
 export interface PipelineStatus {
   readonly id: string;
-  readonly state: 'stopped' | 'catchingUp' | 'live' | 'retrying';
+  readonly state: ConsumerStatus['state'];
   readonly mode: 'realtime' | 'microbatch';
   readonly processedPosition: string | null;
   readonly checkpointPosition: string | null;
   readonly watermark: number | null;
   readonly emissions: number;
   readonly lastError: string | null;
+  readonly consumer: ConsumerStatus;
 }
 
 export interface PipelineRuntime {
@@ -50,37 +54,13 @@ export interface PipelineRuntime {
   waitFor(position?: Position | null): Promise<void>;
 }
 
-interface Counters {
-  out: number;
-  quality: number;
-  state: number;
-}
-
-interface Checkpoint {
-  readonly sourcePosition: string;
-  readonly definitionHash: string;
-  readonly counters: Counters;
-  readonly mode: 'realtime' | 'microbatch';
-  readonly rate: number;
-  readonly lastCreatedAt: number | null;
-  readonly micro: { readonly samples: number; readonly openedAt: number | null };
-  readonly emissions: number;
-  readonly engine: EngineSnapshot;
-}
-
 const NAMESPACE = '2d7c6f0b-8a4e-4c1d-9b3f-5e6a7d8c9b01';
 const RATE_SMOOTHING = 0.3;
 const CHECKPOINT_EVERY_SOURCE_BATCHES = 1000;
-/**
- * A checkpoint larger than this (characters of JSON) is written as parts of this size, each its own
- * append, then a `pipelineCheckpointed` marker naming how many parts precede it: a store's limit on
- * one event or one append (EventStoreDB: 1 MiB per append by default) never stops a checkpoint.
- */
-export const CHECKPOINT_PART_CHARS = 512 * 1024;
 
 /**
- * Runs one streaming pipeline on the log. It reads `batchFlushed` events from every `samples-*`
- * stream (but its own output), feeds the routed samples to its engine, and emits:
+ * Runs one streaming pipeline as a consumer of the log. It reads `batchFlushed` events from every
+ * `samples-*` stream (but its own output), feeds the routed samples to its engine, and emits:
  * - derived samples as batches in `samples-pipeline_<id>` (so the metric series projection stores them),
  * - findings — anomalies, trend changes, quality issues and late samples — in `findings-<id>`,
  * - checkpoints of its whole state in `pipelinestate-<id>`, every few emissions.
@@ -90,7 +70,8 @@ export const CHECKPOINT_PART_CHARS = 512 * 1024;
  * recorded times), every event id derives from the source position that triggered it, and each output
  * stream is appended at an exact expected revision. After a crash the pipeline restores its last
  * checkpoint and reprocesses from there: it emits the same events at the same revisions, which the
- * event store accepts as retries, so nothing is doubled.
+ * event store accepts as retries, so nothing is doubled. Every fact is checked against its schema
+ * before it is written.
  *
  * Modes: `realtime` emits after every source batch; `microbatch` after a micro-batch; `hybrid` starts
  * real-time, switches to micro-batch when the input rate (an EWMA over source batches, by their
@@ -100,11 +81,17 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   const { definition, events, host, logger } = options;
   const id = definition.id;
   const log = logger.child({ pipeline: id });
-  const streams = { out: `samples-pipeline_${id}`, quality: `findings-${id}`, state: `pipelinestate-${id}` };
+  const principal = `actor:pipeline-${id}`;
+  const streams = { out: `samples-pipeline_${id}`, quality: `findings-${id}` };
   const definitionHash = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
   const checkpointEvery = options.checkpointEvery ?? 20;
-  const partChars = options.checkpointPartChars ?? CHECKPOINT_PART_CHARS;
   const now = options.now ?? Date.now;
+  const store = createCheckpointStore({
+    pipelineId: id,
+    events,
+    logger: log,
+    ...(options.checkpointPartChars ? { partChars: options.checkpointPartChars } : {}),
+  });
 
   let engine = new PipelineEngine(definition);
   let counters: Counters = { out: 0, quality: 0, state: 0 };
@@ -115,55 +102,35 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   let emissions = 0;
   /** Source batches handled since the last checkpoint. */
   let sinceCheckpoint = 0;
-  let processed: Position | null = null;
+  let processed: Source | null = null;
   let checkpointed: Position | null = null;
-  let state: PipelineStatus['state'] = 'stopped';
-  let lastError: string | null = null;
-  let stopRequested = false;
-  let running: Promise<void> | null = null;
-  let closeSubscription: (() => Promise<void>) | null = null;
   const routed = new Map<string, boolean>();
-  const progress = createProgress({
-    events,
-    filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
-    accept: (event) => event.streamId !== streams.out,
-    position: () => processed,
-  });
-  const { sleep, wakeAll } = wakeableSleep();
 
-  const eventId = (kind: string, position: Position) => uuidv5(`${id}:${kind}:${position}`, NAMESPACE);
-  const expected = (count: number) => (count === 0 ? ('noStream' as const) : BigInt(count - 1));
-
-  async function appendTo(
-    stream: keyof Counters,
-    type: string,
-    position: Position,
-    data: JsonValue,
-  ): Promise<void> {
-    await appendMany(stream, position, [{ type, data }]);
-  }
-
-  /** Appends events to one of the pipeline's streams at its exact next revision, ids from the trigger. */
-  async function appendMany(
-    stream: keyof Counters,
-    position: Position,
-    items: readonly { type: string; data: JsonValue }[],
+  /** Appends facts to one of the pipeline's output streams at its exact next revision, ids from the trigger. */
+  async function appendFacts(
+    stream: 'out' | 'quality',
+    source: Source,
+    items: readonly { type: FactType; data: unknown }[],
   ): Promise<void> {
     if (!items.length) return;
+    const first = counters[stream];
     await events.append(
       streams[stream],
-      items.map((item, i) => ({
-        id: eventId(`${stream}:${item.type}:${i}`, position),
-        type: item.type,
-        data: item.data,
-        metadata: { principal: `actor:pipeline-${id}`, causationId: position.toString(), schemaVersion: 1 },
-      })),
-      { expectedRevision: expected(counters[stream]) },
+      items.map((item, i) => {
+        const eventId = uuidv5(`${id}:${stream}:${item.type}:${i}:${source.position}`, NAMESPACE);
+        return {
+          id: eventId,
+          type: item.type,
+          data: checkFact(item.type, item.data) as JsonValue,
+          metadata: envelope({ principal, schemaVersion: factVersion(item.type), source }, eventId),
+        };
+      }),
+      { expectedRevision: first === 0 ? 'noStream' : BigInt(first - 1) },
     );
     counters[stream] += items.length;
   }
 
-  function batchOf(samples: readonly Sample[], seq: number) {
+  function batchOf(samples: readonly Sample[], seq: number): JsonValue {
     const series: SeriesDef[] = [];
     const index = new Map<string, number>();
     const seriesIndex = new Uint32Array(samples.length);
@@ -192,38 +159,42 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
 
   async function emit(trigger: RecordedEvent): Promise<void> {
     const result = engine.tick();
-    const position = trigger.position;
+    const position = trigger.position.toString();
     if (result.derived.length)
-      await appendTo('out', 'batchFlushed', position, batchOf(result.derived, counters.out));
-    await appendMany(
-      'quality',
-      position,
-      seriesFindingEvents(result, position.toString()).map((e) => ({
-        type: e.type,
-        data: e.data as unknown as JsonValue,
-      })),
-    );
+      await appendFacts('out', trigger, [
+        { type: 'batchFlushed', data: batchOf(result.derived, counters.out) },
+      ]);
+    const findings: { type: FactType; data: unknown }[] = seriesFindingEvents(result, position);
     if (hasFindings(result.findings)) {
-      await appendTo('quality', 'qualityIssuesFound', position, {
-        sourcePosition: position.toString(),
-        watermark: Number.isFinite(result.watermark) ? result.watermark : null,
-        ...result.findings,
-        gaps: result.findings.gaps.map(([seriesId, from, to]) => ({ seriesId, from, to })),
-      } as unknown as JsonValue);
-    }
-    if (result.late.length) {
-      await appendTo('quality', 'lateSamplesRouted', position, {
-        sourcePosition: position.toString(),
-        batch: batchOf(result.late, counters.quality),
+      findings.push({
+        type: 'qualityIssuesFound',
+        data: {
+          sourcePosition: position,
+          watermark: Number.isFinite(result.watermark) ? result.watermark : null,
+          ...result.findings,
+          gaps: result.findings.gaps.map(([seriesId, from, to]) => ({ seriesId, from, to })),
+        },
       });
     }
+    if (result.late.length)
+      findings.push({
+        type: 'lateSamplesRouted',
+        data: { sourcePosition: position, batch: batchOf(result.late, counters.quality + findings.length) },
+      });
+    // Findings of one trigger are one append each kind, in order, as before: per-series findings, then
+    // quality, then late samples (their ids and revisions depend on it).
+    const perSeries = findings.filter(
+      (f) => f.type !== 'qualityIssuesFound' && f.type !== 'lateSamplesRouted',
+    );
+    await appendFacts('quality', trigger, perSeries);
+    for (const f of findings.slice(perSeries.length)) await appendFacts('quality', trigger, [f]);
     emissions++;
-    if (emissions % checkpointEvery === 0) await checkpoint(position);
+    if (emissions % checkpointEvery === 0) await checkpoint(trigger);
   }
 
-  async function checkpoint(position: Position): Promise<void> {
-    const data: Checkpoint = {
-      sourcePosition: position.toString(),
+  async function checkpoint(source: Source): Promise<void> {
+    const data: PipelineCheckpoint = {
+      sourcePosition: source.position.toString(),
       definitionHash,
       counters: { ...counters },
       mode,
@@ -233,79 +204,16 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       emissions,
       engine: engine.snapshot(),
     };
-    const first = counters.state;
-    const json = JSON.stringify(data);
-    if (json.length <= partChars) {
-      await appendTo('state', 'pipelineCheckpointed', position, data as unknown as JsonValue);
-    } else {
-      const parts = Math.ceil(json.length / partChars);
-      for (let index = 0; index < parts; index++) {
-        await events.append(
-          streams.state,
-          [
-            {
-              id: eventId(`state:pipelineCheckpointPart:${index}`, position),
-              type: 'pipelineCheckpointPart',
-              data: {
-                sourcePosition: data.sourcePosition,
-                index,
-                parts,
-                json: json.slice(index * partChars, (index + 1) * partChars),
-              },
-              metadata: {
-                principal: `actor:pipeline-${id}`,
-                causationId: position.toString(),
-                schemaVersion: 1,
-              },
-            },
-          ],
-          { expectedRevision: expected(counters.state) },
-        );
-        counters.state++;
-      }
-      await appendTo('state', 'pipelineCheckpointed', position, {
-        sourcePosition: data.sourcePosition,
-        parts,
-      });
-    }
-    checkpointed = position;
+    counters.state = await store.write(data, source);
+    checkpointed = source.position;
     sinceCheckpoint = 0;
-    // Only the newest complete checkpoint is ever read: the older ones (and parts a crash left behind) go.
-    if (first > 0)
-      await events
-        .truncateStream(streams.state, BigInt(first))
-        .catch((error: unknown) => log.warn({ err: error }, 'older checkpoints not removed'));
   }
 
-  /** The newest complete checkpoint, and the revision of its last event; null when there is none. */
-  async function latestCheckpoint(): Promise<{ saved: Checkpoint; revision: bigint } | null> {
-    for await (const event of events.readStream(streams.state, { direction: 'backwards' })) {
-      if (event.type !== 'pipelineCheckpointed') continue; // parts of a checkpoint a crash interrupted
-      const marker = event.data as unknown as Partial<{ parts: number }> & Checkpoint;
-      if (marker.parts === undefined) return { saved: marker, revision: event.revision };
-      let json = '';
-      const from = event.revision - BigInt(marker.parts);
-      for await (const part of events.readStream(streams.state, {
-        fromRevision: from,
-        maxCount: marker.parts,
-      })) {
-        const d = part.data as { index: number; json: string };
-        if (part.type !== 'pipelineCheckpointPart' || part.revision !== from + BigInt(d.index))
-          throw new Error(
-            `checkpoint at revision ${event.revision} of ${streams.state} is missing part ${part.revision - from}`,
-          );
-        json += d.json;
-      }
-      return { saved: JSON.parse(json) as Checkpoint, revision: event.revision };
-    }
-    return null;
-  }
-
-  async function restore(): Promise<void> {
-    const latest = await latestCheckpoint();
-    const saved = latest?.saved ?? null;
+  /** Everything starts from the newest checkpoint (or from nothing): no value of a failed run survives. */
+  async function restore(): Promise<Position | null> {
+    const latest = await store.latest();
+    const saved = latest?.checkpoint ?? null;
     routed.clear();
-    // Everything starts from the checkpoint (or from nothing): no value of a failed run survives.
     engine = new PipelineEngine(definition);
     counters = { out: 0, quality: 0, state: 0 };
     mode = definition.mode === 'microbatch' ? 'microbatch' : 'realtime';
@@ -316,11 +224,11 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     sinceCheckpoint = 0;
     processed = null;
     checkpointed = null;
-    if (!saved || !latest) return;
+    if (!saved || !latest) return null;
     // The state stream goes on after the checkpoint's own last event.
     counters = { ...saved.counters, state: Number(latest.revision) + 1 };
-    processed = BigInt(saved.sourcePosition);
-    checkpointed = processed;
+    let resume: Position | null = BigInt(saved.sourcePosition);
+    checkpointed = resume;
     emissions = saved.emissions;
     if (saved.definitionHash === definitionHash && saved.engine.format === ENGINE_SNAPSHOT_FORMAT) {
       engine = new PipelineEngine(definition, saved.engine);
@@ -338,15 +246,16 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
           maxCount: 1,
         })) {
           counters[stream] = Number(last.revision) + 1;
-          const cause = BigInt(String(last.metadata.causationId ?? '0'));
-          if (processed === null || cause > processed) processed = cause;
+          const cause = sourcePositionOf(last.metadata) ?? 0n;
+          if (resume === null || cause > resume) resume = cause;
         }
       }
       log.info(
-        { after: processed?.toString() },
+        { after: resume?.toString() },
         'definition or state layout changed since the last checkpoint: starting with fresh state',
       );
     }
+    return resume;
   }
 
   async function updateMode(event: RecordedEvent, samples: number): Promise<void> {
@@ -377,14 +286,13 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
           inputSamplesPerSecond: Math.round(rate),
           sourcePosition: event.position.toString(),
         },
-        { principal: `actor:pipeline-${id}`, commandId: `mode:${event.position}` },
+        { principal, commandId: `mode:${event.position}`, causationId: event.id },
       )
       .catch((error: unknown) => log.warn({ err: error }, 'mode switch not recorded'));
   }
 
   async function handle(event: RecordedEvent): Promise<void> {
-    if (event.streamId === streams.out) return;
-    const batch = decodeBatch(event.data);
+    const batch = decodePayload(readFactOf(event, 'batchFlushed').data);
     // Routing and slots once per series of the batch; then per sample only numbers.
     const slots = new Int32Array(batch.series.length);
     for (const [k, def] of batch.series.entries()) {
@@ -417,41 +325,41 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     }
   }
 
-  async function follow(): Promise<void> {
-    await restore();
-    progress.advanced();
-    const subscription = events.subscribeToAll({
-      ...(processed === null ? {} : { after: processed }),
-      filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
-    });
-    closeSubscription = () => subscription.close();
-    state = 'catchingUp';
-    try {
-      for await (const message of subscription) {
-        if (stopRequested) break;
-        if (message.kind === 'caughtUp') {
-          state = 'live';
-          continue;
+  let finalCheckpoint = true;
+  const consumer = createLogConsumer({
+    name: `pipeline:${id}`,
+    events,
+    logger: log,
+    filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
+    accept: (event) => event.streamId !== streams.out,
+    handler: {
+      load: restore,
+      async handle(batch) {
+        for (const event of batch) {
+          await handle(event);
+          processed = event;
+          // A pipeline that routes little still checkpoints now and then (at a boundary the log decides),
+          // so that it never holds back the scavenging of old source batches for long.
+          if (++sinceCheckpoint >= CHECKPOINT_EVERY_SOURCE_BATCHES) await checkpoint(event);
         }
-        await handle(message.event);
-        processed = message.event.position;
-        // A pipeline that routes little still checkpoints now and then (at a boundary the log decides),
-        // so that it never holds back the scavenging of old source batches for long.
-        if (++sinceCheckpoint >= CHECKPOINT_EVERY_SOURCE_BATCHES) await checkpoint(processed);
-        progress.advanced();
-      }
-      if (!stopRequested) throw new Error('the event store ended the subscription');
-    } finally {
-      await subscription.close();
-      closeSubscription = null;
-    }
-  }
+      },
+      async close() {
+        if (!finalCheckpoint) return;
+        if (processed !== null && processed.position !== checkpointed) await checkpoint(processed);
+        await host
+          .send(
+            { kind: 'pipeline', id },
+            { type: 'pipelineStopped', at: now() },
+            { principal: 'system:service' },
+          )
+          .catch((e: unknown) => log.warn({ err: e }, 'pipelineStopped not recorded'));
+      },
+    },
+  });
 
   return {
     id,
     async start() {
-      if (running) return;
-      stopRequested = false;
       const actor = await host.get({ kind: 'pipeline', id }).catch(() => null);
       const current = (actor?.context as { definition?: unknown } | undefined)?.definition;
       if (JSON.stringify(current ?? null) !== JSON.stringify(definition)) {
@@ -466,52 +374,31 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         { type: 'pipelineStarted', resumedAfter: null, at: now() },
         { principal: 'system:service' },
       );
-      running = supervise({
-        work: follow,
-        stopped: () => stopRequested,
-        sleep,
-        onFailure: (error, attempt) => {
-          lastError = error instanceof Error ? error.message : String(error);
-          state = 'retrying';
-          log.error({ err: error, attempt }, 'pipeline failed; resuming from its last checkpoint');
-        },
-      }).finally(() => {
-        state = 'stopped';
-        running = null;
-      });
+      finalCheckpoint = true;
+      consumer.start();
     },
 
     async stop({ checkpoint: final = true } = {}) {
-      stopRequested = true;
-      wakeAll();
-      await closeSubscription?.();
-      await running;
-      if (!final) return;
-      if (processed !== null && processed !== checkpointed)
-        await checkpoint(processed).catch((e) => log.warn({ err: e }, 'final checkpoint failed'));
-      await host
-        .send(
-          { kind: 'pipeline', id },
-          { type: 'pipelineStopped', at: now() },
-          { principal: 'system:service' },
-        )
-        .catch((e: unknown) => log.warn({ err: e }, 'pipelineStopped not recorded'));
+      finalCheckpoint = final;
+      await consumer.stop();
     },
 
     status() {
+      const own = consumer.status();
       const watermark = engine.watermark;
       return {
         id,
-        state,
+        state: own.state,
         mode,
-        processedPosition: processed?.toString() ?? null,
+        processedPosition: own.position,
         checkpointPosition: checkpointed?.toString() ?? null,
         watermark: Number.isFinite(watermark) ? watermark : null,
         emissions,
-        lastError,
+        lastError: own.lastError,
+        consumer: own,
       };
     },
 
-    waitFor: (position) => progress.waitFor(position),
+    waitFor: (position) => consumer.waitFor(position),
   };
 }

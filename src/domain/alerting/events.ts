@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LabelSet, TimeMs, UInt64Text } from '../primitives.js';
 import { SEVERITIES, Silence } from './rules.js';
 
 /** The alert manager's facts, in `alertmanager-<id>`: every alert transition, silence and notification. */
@@ -7,14 +8,14 @@ export const ALERT_EVENT_SCHEMA_VERSION = 1;
 const AlertFact = z.object({
   key: z.string(),
   rule: z.string(),
-  seriesId: z.string(),
-  labels: z.record(z.string(), z.string()),
+  seriesId: UInt64Text,
+  labels: LabelSet,
   severity: z.enum(SEVERITIES),
   value: z.number(),
-  since: z.number(),
-  at: z.number(),
+  since: TimeMs,
+  at: TimeMs,
   /** The log position of the sample or finding that caused it (null for clock ticks). */
-  sourcePosition: z.string().nullable(),
+  sourcePosition: UInt64Text.nullable(),
 });
 
 /** What a grouped notification says, as it is raised and as it is delivered. */
@@ -36,14 +37,28 @@ export const AlertEvent = z.discriminatedUnion('type', [
   AlertFact.extend({ type: z.literal('alertAcknowledged'), by: z.string() }),
   z.object({ type: z.literal('silenceCreated'), silence: Silence }),
   z.object({ type: z.literal('silenceRemoved'), id: z.string(), at: z.number() }),
-  /** A series an absence rule watches, first seen: its silence is noticed even across restarts. */
+  /**
+   * What one source event taught the manager beyond transitions: the last sample of each series a rate
+   * or absence rule watches (absence counts silence from `at`), and the finding-rule alerts whose
+   * condition held again (they resolve `resolveAfterMs` after the last time).
+   */
+  z.object({
+    type: z.literal('inputsObserved'),
+    sourcePosition: UInt64Text,
+    at: TimeMs,
+    series: z.array(
+      z.object({ seriesId: UInt64Text, name: z.string(), labels: LabelSet, value: z.number(), ts: TimeMs }),
+    ),
+    renewed: z.array(z.object({ key: z.string(), value: z.number() })),
+  }),
+  /** Earlier versions: a series an absence rule watches, first seen. */
   z.object({
     type: z.literal('seriesWatched'),
-    seriesId: z.string(),
+    seriesId: UInt64Text,
     name: z.string(),
-    labels: z.record(z.string(), z.string()),
+    labels: LabelSet,
     value: z.number(),
-    at: z.number(),
+    at: TimeMs,
   }),
   /** A grouped notification decided (not silenced): what live subscribers receive, webhook or not. */
   NotificationFact.extend({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Labels } from '../metrics/kinds.js';
 import { SeriesMatcher } from '../pipeline/definition.js';
 import { matches } from '../pipeline/match.js';
+import { LabelSet, TimeMs, UInt64Text } from '../primitives.js';
 
 /** Any fact the analytics raise (an anomaly, a trend change, an alert…), as complex-event rules see it. */
 export interface AnalyticsEvent {
@@ -147,3 +148,31 @@ export function createComplexEventEngine(rules: readonly ComplexRule[]) {
     },
   };
 }
+
+/** A complex event, in `complex-<id>`: the rule, when, the group it matched in, and the facts (by log position) that caused it. */
+export const ComplexEventDetected = z.object({
+  rule: z.string(),
+  ts: TimeMs,
+  group: LabelSet,
+  causes: z.array(UInt64Text),
+});
+export type ComplexEventDetected = z.infer<typeof ComplexEventDetected>;
+
+/** A checkpoint of the rules' partial matches (a cache in `complexstate-<id>`, truncated as newer ones come). */
+export const ComplexEventsCheckpointed = z.object({
+  position: UInt64Text,
+  /** A hash of the rules it was taken under. */
+  rules: z.string(),
+  state: z.object({
+    partial: z.array(
+      z.tuple([
+        z.string(),
+        z.array(z.object({ step: z.number(), first: z.number(), causes: z.array(z.string()) })),
+      ]),
+    ),
+    recent: z.array(z.tuple([z.string(), z.array(z.object({ ts: z.number(), id: z.string() }))])),
+  }),
+});
+
+export const COMPLEX_FACTS = { complexEventDetected: ComplexEventDetected } as const;
+export const COMPLEX_STATE_FACTS = { complexEventsCheckpointed: ComplexEventsCheckpointed } as const;

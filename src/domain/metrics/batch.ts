@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UInt64Text } from '../primitives.js';
 import { METRIC_KINDS, type SeriesDef } from './kinds.js';
 
 /**
@@ -19,7 +20,7 @@ export interface SampleBatch {
 export const BATCH_SCHEMA_VERSION = 1;
 
 const SeriesDefSchema = z.object({
-  id: z.string().regex(/^\d{1,20}$/),
+  id: UInt64Text,
   name: z.string(),
   labels: z.record(z.string(), z.string()),
   kind: z.enum(METRIC_KINDS),
@@ -33,7 +34,7 @@ const SeriesDefSchema = z.object({
  * timestamps as 32-bit millisecond offsets from `tsBase` when the batch spans less than 24 days
  * (64-bit doubles otherwise), values as 64-bit doubles — 14 bytes a sample in the usual case.
  */
-const PayloadSchema = z.object({
+export const BatchPayload = z.object({
   v: z.literal(BATCH_SCHEMA_VERSION),
   agentId: z.string(),
   seq: z.number().int().nonnegative(),
@@ -46,7 +47,7 @@ const PayloadSchema = z.object({
   timestamps: z.string(),
   values: z.string(),
 });
-export type BatchPayload = z.infer<typeof PayloadSchema>;
+export type BatchPayload = z.infer<typeof BatchPayload>;
 
 type Typed = Uint16Array | Uint32Array | Int32Array | Float64Array;
 
@@ -104,8 +105,13 @@ export function encodeBatch(batch: SampleBatch): BatchPayload {
   };
 }
 
+/** Decodes a payload, parsing it first (see `decodePayload` for one already parsed). */
 export function decodeBatch(payload: unknown): SampleBatch {
-  const p = PayloadSchema.parse(payload);
+  return decodePayload(BatchPayload.parse(payload));
+}
+
+/** The columns of a parsed payload; throws when a column's length does not match its count. */
+export function decodePayload(p: BatchPayload): SampleBatch {
   const rawIndex =
     p.indexWidth === 2
       ? fromB64(p.seriesIndex, Uint16Array, p.count, 'seriesIndex')

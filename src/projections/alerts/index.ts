@@ -1,27 +1,26 @@
+import { readFactOf } from '../../domain/facts.js';
 import { type AnalyticsStore, queryRows } from '../../stores/clickhouse/client.js';
 import { clickhouseTime } from '../audit-index/mapping.js';
 import { type Row, rowsProjection } from '../projection.js';
 
 export const ALERTS_TABLE = 'alerts';
-const TRANSITIONS = ['alertPending', 'alertFired', 'alertEscalated', 'alertResolved', 'alertAcknowledged'];
+const TRANSITIONS = [
+  'alertPending',
+  'alertFired',
+  'alertEscalated',
+  'alertResolved',
+  'alertAcknowledged',
+] as const;
 
 /** Alert transitions from `alertmanager-<id>` streams, one row each. */
 export const alertsProjection = rowsProjection({
   name: 'alerts',
-  filter: { categories: ['alertmanager'], eventTypes: TRANSITIONS },
+  filter: { categories: ['alertmanager'], eventTypes: [...TRANSITIONS] },
   tables: [ALERTS_TABLE],
   map: (events) => ({
     [ALERTS_TABLE]: events.map((event): Row => {
-      const d = event.data as {
-        key: string;
-        rule: string;
-        seriesId: string;
-        labels: Record<string, string>;
-        severity: string;
-        value: number;
-        at: number;
-        by?: string;
-      };
+      const fact = readFactOf(event, ...TRANSITIONS);
+      const d = fact.data;
       return {
         manager_id: event.streamId.slice('alertmanager-'.length),
         alert_key: d.key,
@@ -32,7 +31,7 @@ export const alertsProjection = rowsProjection({
         severity: d.severity,
         value: d.value,
         at: clickhouseTime(new Date(d.at)),
-        acknowledged_by: d.by ?? '',
+        acknowledged_by: fact.type === 'alertAcknowledged' ? fact.data.by : '',
         position: event.position.toString(),
       };
     }),

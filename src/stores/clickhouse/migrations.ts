@@ -9,6 +9,7 @@ import { migration0006 } from './migrations/0006_alerts.js';
 import { migration0007 } from './migrations/0007_patterns.js';
 import { migration0008 } from './migrations/0008_anomaly_windows.js';
 import { migration0009 } from './migrations/0009_periodicity.js';
+import { migration0010 } from './migrations/0010_checkpoint_identity.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0007,
   migration0008,
   migration0009,
+  migration0010,
 ];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */

@@ -6,7 +6,7 @@ import { alertManagerKind } from '../../../src/actors/alertmanager.kind.js';
 import { type ActorHost, createActorHost } from '../../../src/actors/host.js';
 import { pipelineKind } from '../../../src/actors/pipeline.kind.js';
 import { type AlertManagerOptions, createAlertManager } from '../../../src/alerting/manager.js';
-import type { Notification } from '../../../src/domain/alerting/engine.js';
+import type { Notification } from '../../../src/domain/alerting/decide.js';
 import { AlertRule } from '../../../src/domain/alerting/rules.js';
 import { defineSeries } from '../../../src/domain/metrics/identity.js';
 import type { SeriesDef } from '../../../src/domain/metrics/kinds.js';
@@ -307,22 +307,22 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
     await second.tick();
     expect(await absence(second)).toMatchObject([{ status: 'firing', labels: { job: 'api' } }]);
     const types = (await streamOf(events, 'alertmanager-main')).map((e) => e.type);
-    expect(types.filter((t) => t === 'seriesWatched')).toHaveLength(1); // recorded once, not per restart
+    expect(types.filter((t) => t === 'inputsObserved')).toHaveLength(1); // the sighting, recorded once
     await second.stop();
   });
 
-  for (const failing of ['notificationRaised', 'alertFired']) {
-    it(`notifies once when recording ${failing} fails and evaluation resumes`, async () => {
+  for (const failing of ['notificationRaised', 'notificationSent'] as const) {
+    it(`notifies once when recording ${failing === 'notificationRaised' ? 'a decision' : 'a delivery'} fails and evaluation resumes`, async () => {
       let failed = false;
-      // The host a process sees: the store refuses that one fact once (a crash, or the store down).
+      // The host a process sees: the store refuses that one write once (a crash, or the store down).
       const flaky: ActorHost = {
         ...host,
-        send: (address, event, envelope) => {
-          if (!failed && (event as { type: string }).type === failing) {
+        sendAll: (address, batch, envelope) => {
+          if (!failed && (batch[0] as { type: string }).type === failing) {
             failed = true;
             return Promise.reject(new Error('store down'));
           }
-          return host.send(address, event, envelope);
+          return host.sendAll(address, batch, envelope);
         },
       };
       const load = defineSeries({ name: 'load', labels: {}, kind: 'gauge' });
@@ -354,4 +354,125 @@ describe('alert manager on pipeline anomalies, with a real webhook', () => {
       await manager.stop();
     });
   }
+
+  it('keeps nothing outside its recorded state: a manager rebuilt from the log equals the live one, field by field', async () => {
+    const rules = [
+      AlertRule.parse({
+        id: 'load_high',
+        match: { name: 'load' },
+        condition: { type: 'threshold', op: '>', value: 10 },
+        severity: 'warning',
+        forMs: 5_000,
+        escalation: { afterMs: 60_000, to: 'critical' },
+      }),
+      AlertRule.parse({
+        id: 'load_jump',
+        match: { name: 'load' },
+        condition: { type: 'rateOfChange', perSecond: 5 },
+        severity: 'info',
+      }),
+      AlertRule.parse({
+        id: 'load_gone',
+        match: { name: 'load' },
+        condition: { type: 'absence' },
+        severity: 'critical',
+        forMs: 120_000,
+      }),
+      AlertRule.parse({
+        id: 'odd',
+        match: { name: 'load' },
+        condition: { type: 'anomalyScore', min: 0.5 },
+        severity: 'warning',
+        resolveAfterMs: 30_000,
+      }),
+    ];
+    clock = 5_000_000;
+    const live = managerOf(rules, { now: () => clock });
+    await live.start();
+    const hosts = ['a', 'b', 'c'].map((h) =>
+      defineSeries({ name: 'load', labels: { host: h }, kind: 'gauge' }),
+    );
+    const T0 = Date.now() - 600_000;
+    let seq = 0;
+    for (let step = 0; step < 12; step++) {
+      const samples: [SeriesDef, number, number][] = hosts.map((def, i) => [
+        def,
+        T0 + step * 1000,
+        step > 3 && i === 0 ? 50 + step * 10 : 2 + i,
+      ]);
+      await events.append('samples-src', [batchEvent(batchOf('src', seq, samples))], {
+        expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1),
+      });
+      seq++;
+      await live.waitFor();
+      clock += 3_000;
+      if (step % 4 === 3) await live.tick();
+    }
+    const finding = {
+      sourcePosition: '1',
+      seriesId: hosts[1]!.id,
+      name: 'load',
+      labels: hosts[1]!.labels,
+      ts: T0,
+      value: 3,
+      score: 0.8,
+      detector: 'zscore',
+      expectedLow: 0,
+      expectedHigh: 1,
+      window: '',
+      windows: [],
+    };
+    await events.append('findings-p', [{ id: crypto.randomUUID(), type: 'anomalyDetected', data: finding }]);
+    await live.waitFor();
+    const firing = Object.values((await live.context()).alerts).find((a) => a.rule === 'load_high')!;
+    expect(await live.acknowledge(firing.key, 'user:ann')).toBe(true);
+    await live.silence(
+      { id: 'quiet', matchers: { host: 'c' }, startsAt: 0, endsAt: clock + 1000, comment: '', createdBy: '' },
+      'user:ann',
+    );
+    clock += 200_000;
+    await live.tick(); // absence of b and c, escalation of nothing acknowledged, the finding alert goes quiet
+    const state = await live.context();
+    expect(
+      Object.values(state.alerts)
+        .map((a) => [a.rule, a.status])
+        .sort(),
+    ).toEqual(
+      expect.arrayContaining([
+        ['load_high', 'firing'],
+        ['odd', 'resolved'],
+        ['load_gone', 'firing'],
+      ]),
+    );
+    expect(Object.keys(state.series)).toHaveLength(3);
+    await live.stop();
+
+    // Another process folds the stream: the same state, every field.
+    const rebuilt = createActorHost({ store: events, kinds: [alertManagerKind()], logger: silentLogger });
+    expect((await rebuilt.get({ kind: 'alertmanager', id: 'main' })).context).toEqual(state);
+    await rebuilt.stop();
+    // And a restarted manager goes on from exactly that state.
+    const again = managerOf(rules, { now: () => clock });
+    await again.start();
+    await again.waitFor();
+    expect(await again.context()).toEqual(state);
+    await again.stop();
+  });
+
+  it('fails loudly when its stream cannot be read, instead of starting from an empty state', async () => {
+    const broken: ActorHost = { ...host, get: () => Promise.reject(new Error('store down')) };
+    const manager = createAlertManager({
+      rules: [],
+      events,
+      host: broken,
+      logger: silentLogger,
+      tickMs: 3_600_000,
+    });
+    await manager.start();
+    const deadline = Date.now() + 5000;
+    while (manager.status().lastError === null && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(manager.status()).toMatchObject({ state: 'retrying', lastError: 'store down' });
+    await manager.stop();
+  });
 });

@@ -156,8 +156,8 @@ describe('complex-event runtime on the log', () => {
     expect(after.length).toBeGreaterThan(0);
     expect(after.every((e) => (e.data as { rule: string }).rule === 'cpu_twice')).toBe(true);
     // Only findings after the last one that raised something under the old rules are judged anew.
-    const lastCause = BigInt(String(before.at(-1)!.metadata.causationId));
-    expect(after.every((e) => BigInt(String(e.metadata.causationId)) > lastCause)).toBe(true);
+    const lastCause = BigInt(String(before.at(-1)!.metadata.sourcePosition));
+    expect(after.every((e) => BigInt(String(e.metadata.sourcePosition)) > lastCause)).toBe(true);
     const checkpoints = await streamOf(events, 'complexstate-main');
     expect(checkpoints).toHaveLength(1); // older checkpoints are truncated
   });

@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import { v5 as uuidv5 } from 'uuid';
+import { factVersion, readFactOf } from '../domain/facts.js';
+import type { EngineSnapshot } from '../domain/pipeline/engine.js';
+import { envelope, type Source } from '../runtime/envelope.js';
+import type { EventStore, JsonValue } from '../stores/event-store/port.js';
+
+export interface Counters {
+  out: number;
+  quality: number;
+  state: number;
+}
+
+/** A pipeline's whole state at a source position (its engine, its streams' revisions, its mode). */
+export interface PipelineCheckpoint {
+  readonly sourcePosition: string;
+  readonly definitionHash: string;
+  readonly counters: Counters;
+  readonly mode: 'realtime' | 'microbatch';
+  readonly rate: number;
+  readonly lastCreatedAt: number | null;
+  readonly micro: { readonly samples: number; readonly openedAt: number | null };
+  readonly emissions: number;
+  readonly engine: EngineSnapshot;
+}
+
+const NAMESPACE = '2d7c6f0b-8a4e-4c1d-9b3f-5e6a7d8c9b01';
+
+/**
+ * A checkpoint larger than this (characters of JSON) is written as parts of this size, each its own
+ * append, then a `pipelineCheckpointed` marker naming how many parts precede it: a store's limit on
+ * one event or one append (EventStoreDB: 1 MiB per append by default) never stops a checkpoint.
+ */
+export const CHECKPOINT_PART_CHARS = 512 * 1024;
+
+/**
+ * The checkpoints of one pipeline, in `pipelinestate-<id>`: a cache of its state (never a fact anyone
+ * else reads), so only the newest complete one is kept; older ones, and parts a crash left, are
+ * truncated.
+ */
+export function createCheckpointStore(options: {
+  pipelineId: string;
+  events: EventStore;
+  logger: Logger;
+  partChars?: number;
+}) {
+  const { pipelineId, events, logger } = options;
+  const streamId = `pipelinestate-${pipelineId}`;
+  const partChars = options.partChars ?? CHECKPOINT_PART_CHARS;
+  const principal = `actor:pipeline-${pipelineId}`;
+
+  async function appendOne(
+    revision: number,
+    source: Source,
+    name: string,
+    type: 'pipelineCheckpointed' | 'pipelineCheckpointPart',
+    data: JsonValue,
+  ): Promise<void> {
+    const id = uuidv5(`${pipelineId}:state:${name}:${source.position}`, NAMESPACE);
+    await events.append(
+      streamId,
+      [
+        {
+          id,
+          type,
+          data,
+          metadata: envelope({ principal, schemaVersion: factVersion(type), source }, id),
+        },
+      ],
+      { expectedRevision: revision === 0 ? 'noStream' : BigInt(revision - 1) },
+    );
+  }
+
+  return {
+    /** Writes a checkpoint at the stream's next revision (`counters.state`); returns the revision after it. */
+    async write(checkpoint: PipelineCheckpoint, source: Source): Promise<number> {
+      let revision = checkpoint.counters.state;
+      const first = revision;
+      const json = JSON.stringify(checkpoint);
+      if (json.length <= partChars) {
+        await appendOne(
+          revision++,
+          source,
+          'pipelineCheckpointed:0',
+          'pipelineCheckpointed',
+          checkpoint as unknown as JsonValue,
+        );
+      } else {
+        const parts = Math.ceil(json.length / partChars);
+        for (let index = 0; index < parts; index++) {
+          await appendOne(revision++, source, `pipelineCheckpointPart:${index}`, 'pipelineCheckpointPart', {
+            sourcePosition: checkpoint.sourcePosition,
+            index,
+            parts,
+            json: json.slice(index * partChars, (index + 1) * partChars),
+          });
+        }
+        await appendOne(revision++, source, 'pipelineCheckpointed:0', 'pipelineCheckpointed', {
+          sourcePosition: checkpoint.sourcePosition,
+          parts,
+        });
+      }
+      // Only the newest complete checkpoint is ever read: the older ones (and parts a crash left behind) go.
+      if (first > 0)
+        await events
+          .truncateStream(streamId, BigInt(first))
+          .catch((error: unknown) => logger.warn({ err: error }, 'older checkpoints not removed'));
+      return revision;
+    },
+
+    /** The newest complete checkpoint, and the revision of its last event; null when there is none. */
+    async latest(): Promise<{ checkpoint: PipelineCheckpoint; revision: bigint } | null> {
+      for await (const event of events.readStream(streamId, { direction: 'backwards' })) {
+        if (event.type !== 'pipelineCheckpointed') continue; // parts of a checkpoint a crash interrupted
+        const marker = readFactOf(event, 'pipelineCheckpointed').data;
+        if (marker.parts === undefined)
+          return { checkpoint: marker as unknown as PipelineCheckpoint, revision: event.revision };
+        let json = '';
+        const from = event.revision - BigInt(marker.parts);
+        for await (const part of events.readStream(streamId, {
+          fromRevision: from,
+          maxCount: marker.parts,
+        })) {
+          const d = readFactOf(part, 'pipelineCheckpointPart').data;
+          if (part.revision !== from + BigInt(d.index))
+            throw new Error(
+              `checkpoint at revision ${event.revision} of ${streamId} is missing part ${part.revision - from}`,
+            );
+          json += d.json;
+        }
+        return { checkpoint: JSON.parse(json) as PipelineCheckpoint, revision: event.revision };
+      }
+      return null;
+    },
+  };
+}
