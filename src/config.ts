@@ -104,6 +104,7 @@ export const ConfigSchema = z.object({
   PRIVACY_HASH_SALT: z.string().default(''),
   SAMPLES_STREAM_MAX_AGE_HOURS: int(0, 87_600).default(168),
   SCAVENGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
+  READINESS_STALL_MS: int(1000, 3_600_000).default(30_000),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

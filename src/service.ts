@@ -18,13 +18,12 @@ import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { prometheusScraper } from './ingest/prometheus/scrape.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
-import { alertsProjection } from './projections/alerts/index.js';
-import { auditIndexProjection } from './projections/audit-index/index.js';
-import { metricSeriesProjection } from './projections/metric-series/index.js';
-import { pipelineFindingsProjection } from './projections/pipeline-findings/index.js';
+import { allProjections } from './projections/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { type App, buildApp } from './server/app.js';
 import { createGraphQLServer } from './server/graphql.js';
+import { createHealth, type Health, type HealthConsumer } from './server/health.js';
+import { createServiceMetrics } from './server/metrics.js';
 import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
 import { migrate } from './stores/clickhouse/migrations.js';
 import { applyRetention } from './stores/clickhouse/retention.js';
@@ -42,8 +41,16 @@ export interface Service {
   readonly pipelines: readonly PipelineRuntime[];
   readonly alertManager: AlertManager | null;
   readonly complexEvents: ComplexEventRuntime | null;
-  /** Starts agents, projections and the HTTP server, then resumes actors left mid-work. */
+  readonly health: Health;
+  /**
+   * Starts, in order: the projections, the pipelines, complex events and the alert manager, the
+   * agents (replaying any spool), then the HTTP server; then resumes actors left mid-work.
+   */
   start(): Promise<{ port: number; host: string }>;
+  /**
+   * Stops in the reverse order: no new requests, then the agents (flushing what they hold), then the
+   * consumers of the log (each with a final checkpoint), the actor host, and last the stores.
+   */
   stop(): Promise<void>;
 }
 
@@ -57,6 +64,17 @@ function openEventStore(config: Config): EventStore {
   });
 }
 
+/** The analytics store the settings name: a ClickHouse server, or chDB under `DATA_DIR/clickhouse`. */
+export function openAnalytics(config: Config): Promise<AnalyticsStore> {
+  return openAnalyticsStore({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    database: config.CLICKHOUSE_DATABASE,
+    dataDir: join(resolve(config.DATA_DIR), 'clickhouse'),
+  });
+}
+
 /** The composition root: the one place that picks adapters and wires them together. */
 export async function createService(config: Config, logger: Logger): Promise<Service> {
   const version = (
@@ -64,13 +82,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   ).version;
   const dataDir = resolve(config.DATA_DIR);
   const events = openEventStore(config);
-  const analytics = await openAnalyticsStore({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    database: config.CLICKHOUSE_DATABASE,
-    dataDir: join(dataDir, 'clickhouse'),
-  });
+  const analytics = await openAnalytics(config);
   const migrations = await migrate(analytics, logger);
   await applyRetention(
     analytics,
@@ -106,12 +118,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         logger,
       })
     : null;
-  const definitions = [
-    auditIndexProjection,
-    metricSeriesProjection(),
-    pipelineFindingsProjection,
-    alertsProjection,
-  ];
+  const definitions = allProjections();
   const projections = definitions.map((projection) =>
     createProjectionRunner({
       projection,
@@ -164,16 +171,28 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
   const monitor = self ? selfMonitor(self, () => [...agents.values()]) : null;
 
-  const app = buildApp({
+  const consumers = (): HealthConsumer[] => [
+    ...projections.map((p) => ({ name: `projection:${p.name}`, consumerStatus: () => p.consumerStatus() })),
+    ...pipelines.map((p) => ({ name: `pipeline:${p.id}`, consumerStatus: () => p.status().consumer })),
+    ...(complexEvents
+      ? [{ name: 'complexevents', consumerStatus: () => complexEvents.status().consumer }]
+      : []),
+    ...(alertManager ? [{ name: 'alertmanager', consumerStatus: () => alertManager.status() }] : []),
+  ];
+  const health = createHealth({
     events,
     analytics,
-    host,
-    projections,
-    logger,
-    migrations,
+    consumers,
+    agents: () => [...agents.values()],
     version,
-    agents: [...agents.values()],
-    pipelines: complexEvents ? [...pipelines, complexEvents] : pipelines,
+    migrations,
+    stallMs: config.READINESS_STALL_MS,
+  });
+  const app = buildApp({
+    logger,
+    version,
+    health,
+    metrics: createServiceMetrics({ projections, consumers, problems: () => health.problems() }),
     graphql: createGraphQLServer({ events, analytics, alertManager, ingestAgent: otlp }, logger),
     routes: [
       {
@@ -217,7 +236,12 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     pipelines,
     alertManager,
     complexEvents,
+    health,
     async start() {
+      for (const projection of projections) await projection.start();
+      for (const pipeline of pipelines) await pipeline.start();
+      await complexEvents?.start();
+      await alertManager?.start();
       await otlp.start(['event']);
       for (const { target, agent } of scrapers) {
         await agent.start(['scrape']);
@@ -227,9 +251,6 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         await self.start(['periodic']);
         self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
       }
-      for (const pipeline of pipelines) await pipeline.start();
-      await complexEvents?.start();
-      await alertManager?.start();
       scavenger = setInterval(() => {
         scavenge().catch((error: unknown) => logger.warn({ err: error }, 'scavenge failed'));
       }, config.SCAVENGE_INTERVAL_MS);
@@ -241,11 +262,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     async stop() {
       if (scavenger) clearInterval(scavenger);
+      await app.stop();
       monitor?.close();
+      for (const agent of agents.values()) await agent.stop();
       await alertManager?.stop();
       await complexEvents?.stop();
       for (const pipeline of pipelines) await pipeline.stop();
-      await app.stop();
+      await host.stop();
+      for (const projection of projections) await projection.stop();
+      await analytics.close();
+      await events.close();
     },
   };
 }

@@ -29,12 +29,12 @@ export async function verifyCheckpoint(
   if (!checkpoint) return;
   const halt = (why: string) =>
     new ConsumerHaltedError(
-      `${name}: its checkpoint (position ${checkpoint.position}) ${why}; ${rebuildCommand(name)}`,
+      `projection ${name}: its checkpoint (position ${checkpoint.position}) ${why}; ${rebuildCommand(name)}`,
     );
   const { epoch } = await events.identity();
   if (checkpoint.epoch && checkpoint.epoch !== epoch)
     throw halt(`was taken against another event store (epoch ${checkpoint.epoch}; this one is ${epoch})`);
-  const head = await events.headPosition();
+  const head = await events.highestPosition();
   if (head === null || head < checkpoint.position)
     throw halt(`is ahead of the log, whose head is ${head ?? 'empty'}: the log lost events it had`);
   if (checkpoint.eventId) {

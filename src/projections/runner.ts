@@ -81,7 +81,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       /** Makes ClickHouse hold exactly the rows of the events up to the stored checkpoint. */
       async load() {
         const stored = await readCheckpoint();
-        await verifyCheckpoint(events, name, stored);
+        await verifyCheckpoint(events, projection.name, stored);
         const checkpoint = stored?.position ?? null;
         if (projection.recover) await projection.recover(analytics, checkpoint);
         else {
@@ -130,15 +130,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
 
     async rebuild() {
       await consumer.stop();
-      // Checkpoint first: a crash after it leaves a projection that rebuilds from 0, never one that
-      // believes it holds rows it does not.
-      await analytics.client.command({
-        query: `DELETE FROM ${checkpoints} WHERE projection_name = {name:String}`,
-        query_params: { name: projection.name },
-      });
-      for (const table of projection.tables) {
-        await analytics.client.command({ query: `TRUNCATE TABLE IF EXISTS ${analytics.table(table)}` });
-      }
+      await resetProjection(analytics, projection);
       log.info('rebuilding from position 0');
       consumer.start();
     },
@@ -162,4 +154,19 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     consumerStatus: () => consumer.status(),
   };
   return runner;
+}
+
+/**
+ * Forgets everything a projection wrote: its checkpoint first (a crash after it leaves a projection
+ * that rebuilds from 0, never one that believes it holds rows it does not), then its tables. The next
+ * start projects the whole log again.
+ */
+export async function resetProjection(analytics: AnalyticsStore, projection: Projection): Promise<void> {
+  await analytics.client.command({
+    query: `DELETE FROM ${analytics.table('projection_checkpoints')} WHERE projection_name = {name:String}`,
+    query_params: { name: projection.name },
+  });
+  for (const table of projection.tables) {
+    await analytics.client.command({ query: `TRUNCATE TABLE IF EXISTS ${analytics.table(table)}` });
+  }
 }

@@ -138,10 +138,10 @@ describe('acknowledged means durable: OTLP load under kill -9', () => {
       db.close();
       for (;;) {
         const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as {
-          projections: { name: string; checkpoint: string | null }[];
+          consumers: { name: string; position: string | null }[];
         };
-        const series = health.projections.find((p) => p.name === 'metric_series');
-        if (series?.checkpoint && BigInt(series.checkpoint) >= BigInt(last)) break;
+        const series = health.consumers.find((c) => c.name === 'projection:metric_series');
+        if (series?.position && BigInt(series.position) >= BigInt(last)) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       const exit = runToExit(child);

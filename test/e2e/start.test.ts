@@ -39,11 +39,11 @@ describe('npm start on a fresh data directory', () => {
       status: 'ok',
       eventStore: { kind: 'sqlite' },
       analytics: { kind: 'chdb', migrationsApplied: MIGRATIONS.map((m) => m.version) },
-      projections: [
-        { name: 'audit_index' },
-        { name: 'metric_series' },
-        { name: 'pipeline_findings' },
-        { name: 'alerts' },
+      consumers: [
+        { name: 'projection:audit_index' },
+        { name: 'projection:metric_series' },
+        { name: 'projection:pipeline_findings' },
+        { name: 'projection:alerts' },
       ],
       agents: [
         { agentId: 'otlp', state: 'running' },
@@ -51,8 +51,11 @@ describe('npm start on a fresh data directory', () => {
       ],
     });
     expect(elapsed).toBeLessThan(10_000);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { ready: true, status: 'ready', problems: [] }]);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('aul_projection_lag_milliseconds{projection="audit_index"} 0');
+    expect(metrics).toContain('aul_consumer_up{consumer="projection:metric_series",state="live"} 1');
     const missing = await fetch(`http://127.0.0.1:${port}/nope`);
     expect(missing.status).toBe(404);
     child.kill('SIGTERM');

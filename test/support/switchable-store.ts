@@ -41,6 +41,10 @@ export function switchable(store: EventStore): EventStore & { down: boolean; cal
       if (wrapper.down) throw unavailable();
       return store.headPosition();
     },
+    async highestPosition() {
+      if (wrapper.down) throw unavailable();
+      return store.highestPosition();
+    },
     async setStreamMaxAge(...args: Parameters<EventStore['setStreamMaxAge']>) {
       if (wrapper.down) throw unavailable();
       return store.setStreamMaxAge(...args);

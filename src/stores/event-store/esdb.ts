@@ -380,6 +380,11 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
       return headOf(client);
     },
 
+    async highestPosition() {
+      // $all only grows: expired and truncated events leave later positions where they are.
+      return headOf(client);
+    },
+
     async setStreamMaxAge(streamId, maxAgeMs) {
       // EventStoreDB keeps $maxAge in whole seconds.
       await updateMetadata(streamId, {

@@ -115,6 +115,12 @@ export interface EventStore {
   /** Position of the newest event in the log, or null when the log is empty. */
   headPosition(): Promise<Position | null>;
   /**
+   * The highest position the store has ever given an event, removed events included (null: none
+   * yet). Positions are never given twice while the store lives, so a checkpoint past this is a
+   * checkpoint of a log this store no longer is.
+   */
+  highestPosition(): Promise<Position | null>;
+  /**
    * Events of this stream older than `maxAgeMs` stop being kept (EventStoreDB's `$maxAge`); null keeps
    * them forever. Revisions go on from where they were.
    */

@@ -191,6 +191,10 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     'INSERT INTO streams (stream_id, revision) VALUES (?, ?) ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision',
   );
   const head = db.prepare<[], { position: bigint | null }>('SELECT max(position) AS position FROM events');
+  // AUTOINCREMENT keeps the largest position ever used in sqlite_sequence, deleted rows included.
+  const highest = db.prepare<[], { position: bigint | null }>(
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0), coalesce((SELECT max(position) FROM events), 0)) AS position",
+  );
   const setMaxAge = db.prepare('UPDATE streams SET max_age_ms = ? WHERE stream_id = ?');
   const truncate = db.prepare('DELETE FROM events WHERE stream_id = ? AND revision < ?');
   const insertStreamWithAge = db.prepare(
@@ -459,6 +463,12 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     async headPosition() {
       assertOpen();
       return reading(() => head.get()?.position ?? null);
+    },
+
+    async highestPosition() {
+      assertOpen();
+      const position = reading(() => highest.get()?.position ?? 0n);
+      return position > 0n ? position : null;
     },
 
     async setStreamMaxAge(streamId, maxAgeMs) {

@@ -307,6 +307,9 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(await store.findEvent(fresh('lookup'), events[0]!.id)).toBeNull();
       const head = (await store.headPosition())!;
       expect(await store.readAt(head + 1000n)).toBeNull();
+      // The highest position ever given stays where it is when events go.
+      await store.truncateStream(stream, 2n);
+      expect(await store.highestPosition()).toBeGreaterThanOrEqual(appended.position);
     });
   });
 }

@@ -1,0 +1,10 @@
+import { alertsProjection } from './alerts/index.js';
+import { auditIndexProjection } from './audit-index/index.js';
+import { metricSeriesProjection } from './metric-series/index.js';
+import { pipelineFindingsProjection } from './pipeline-findings/index.js';
+import type { Projection } from './projection.js';
+
+/** Every read model the service keeps in ClickHouse, in the order they start. */
+export function allProjections(): Projection[] {
+  return [auditIndexProjection, metricSeriesProjection(), pipelineFindingsProjection, alertsProjection];
+}
