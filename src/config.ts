@@ -64,6 +64,8 @@ export const ConfigSchema = z.object({
   INGEST_MAX_PAST_SECONDS: int(1, 10 * 365 * 86_400).default(86_400),
   INGEST_MAX_FUTURE_SECONDS: int(0, 86_400).default(300),
   INGEST_MAX_SERIES_PER_METRIC: int(1, 10_000_000).default(10_000),
+  INGEST_MAX_SERIES: int(1, 100_000_000).default(1_000_000),
+  INGEST_SERIES_IDLE_HOURS: int(1, 87_600).default(24),
   AGENT_BATCH_MAX_SAMPLES: int(1, 1_000_000).default(50_000),
   AGENT_BATCH_MAX_DELAY_MS: int(1, 3_600_000).default(1000),
   AGENT_BUFFER_CAPACITY: int(1, 100_000_000).default(1_000_000),
@@ -71,6 +73,7 @@ export const ConfigSchema = z.object({
   INGEST_ACK_TIMEOUT_MS: int(100, 600_000).default(10_000),
   OTLP_MAX_BODY_BYTES: int(1024, 1 << 30).default(8 * 1024 * 1024),
   OTLP_MAX_DECODED_BYTES: int(1024, 1 << 30).default(32 * 1024 * 1024),
+  OTLP_MAX_CONCURRENT_REQUESTS: int(1, 10_000).default(16),
   SELF_MONITOR_INTERVAL_MS: int(0, 3_600_000).default(10_000),
   SCRAPE_TARGETS: z
     .string()

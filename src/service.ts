@@ -11,6 +11,7 @@ import { loadAlertRules } from './alerting/load.js';
 import { type AlertManager, createAlertManager } from './alerting/manager.js';
 import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
 import { selfMonitor } from './collection/self-monitor.js';
+import { SeriesRegistry } from './collection/series-registry.js';
 import { loadComplexEventRules } from './complex-events/load.js';
 import { type ComplexEventRuntime, createComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
@@ -134,6 +135,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     return categories === undefined || categories.includes('samples');
   });
 
+  // The series every agent takes, counted against the limits; kept across restarts in DATA_DIR.
+  const registry = new SeriesRegistry(
+    {
+      maxSeries: config.INGEST_MAX_SERIES,
+      maxSeriesPerMetric: config.INGEST_MAX_SERIES_PER_METRIC,
+      idleMs: config.INGEST_SERIES_IDLE_HOURS * 3_600_000,
+    },
+    join(dataDir, 'series.registry'),
+  );
+  registry.open();
   const agents = new Map<string, CollectionAgent>();
   const newAgent = (id: string) => {
     const agent = createCollectionAgent({
@@ -142,6 +153,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       host,
       logger,
       spoolDir: join(dataDir, 'spool'),
+      registry,
       batchMaxSamples: config.AGENT_BATCH_MAX_SAMPLES,
       batchMaxDelayMs: config.AGENT_BATCH_MAX_DELAY_MS,
       bufferCapacity: config.AGENT_BUFFER_CAPACITY,
@@ -203,6 +215,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
           logger,
           maxBodyBytes: config.OTLP_MAX_BODY_BYTES,
           maxDecodedBytes: config.OTLP_MAX_DECODED_BYTES,
+          maxConcurrentRequests: config.OTLP_MAX_CONCURRENT_REQUESTS,
         }),
       },
     ],
@@ -225,6 +238,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     if (removed) logger.info({ removed }, 'scavenged expired events');
   }
   let scavenger: NodeJS.Timeout | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
 
   return {
     app,
@@ -255,6 +269,14 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         scavenge().catch((error: unknown) => logger.warn({ err: error }, 'scavenge failed'));
       }, config.SCAVENGE_INTERVAL_MS);
       scavenger.unref();
+      sweeper = setInterval(
+        () => {
+          const freed = registry.sweep();
+          if (freed) logger.info({ freed, series: registry.size }, 'freed idle series');
+        },
+        Math.min(3_600_000, (config.INGEST_SERIES_IDLE_HOURS * 3_600_000) / 10),
+      );
+      sweeper.unref();
       const bound = await app.start({ port: config.PORT, host: config.HOST });
       const resumed = await host.recover();
       if (resumed > 0) logger.info({ resumed }, 'resumed actors with work in flight');
@@ -262,6 +284,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     async stop() {
       if (scavenger) clearInterval(scavenger);
+      if (sweeper) clearInterval(sweeper);
       await app.stop();
       monitor?.close();
       for (const agent of agents.values()) await agent.stop();

@@ -5,7 +5,6 @@ import type { AgentConfig } from '../domain/agent/events.js';
 import { ValidationError } from '../domain/errors.js';
 import { encodeBatch } from '../domain/metrics/batch.js';
 import { SampleBuffer } from '../domain/metrics/buffer.js';
-import { CardinalityGuard } from '../domain/metrics/cardinality.js';
 import { defineSeries } from '../domain/metrics/identity.js';
 import {
   type Labels,
@@ -25,10 +24,11 @@ import {
   type SampleLimits,
 } from '../domain/metrics/validation.js';
 import type { EventStore, JsonValue, Metadata } from '../stores/event-store/port.js';
-import { createDelivery, type DeliveryHealth, NotDurableError, type Unit } from './delivery.js';
+import { createDelivery, type DeliveryHealth, NotDurableError } from './delivery.js';
 import { createIdempotency } from './idempotency.js';
 import { createLifecycle } from './lifecycle.js';
 import { createSampling, type Sampler, type Watch } from './sampling.js';
+import { SeriesRegistry } from './series-registry.js';
 import { Spool } from './spool.js';
 
 export { NotDurableError } from './delivery.js';
@@ -61,6 +61,11 @@ export interface CollectionAgentOptions {
   /** How long a push request waits to be durable before it is answered "not yet" (default 10,000 ms). */
   readonly ackTimeoutMs?: number;
   readonly limits?: SampleLimits;
+  /**
+   * The series the service takes, shared by every agent (global and per-metric limits that survive
+   * restarts). Default: one of its own, in memory, with `limits.maxSeriesPerMetric`.
+   */
+  readonly registry?: SeriesRegistry;
   /** Labels dropped or hashed before a series is identified or stored (anonymisation). */
   readonly privacy?: PrivacyRules;
   /** Max age of the events in the agent's samples stream (ClickHouse keeps the series); null keeps them. */
@@ -192,7 +197,16 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   const now = options.now ?? Date.now;
   const log = logger.child({ agent: id });
   const buffer = new SampleBuffer(capacity);
-  const guard = new CardinalityGuard(limits.maxSeriesPerMetric);
+  const registry =
+    options.registry ??
+    new SeriesRegistry(
+      {
+        maxSeries: Number.MAX_SAFE_INTEGER,
+        maxSeriesPerMetric: limits.maxSeriesPerMetric,
+        idleMs: Number.POSITIVE_INFINITY,
+      },
+      null,
+    );
   const spool = new Spool(options.spoolDir, id, now);
   const lifecycle = createLifecycle({ id, host, logger: log });
   const delivery = createDelivery({
@@ -227,7 +241,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    * names the same series again and again, and validating, sorting and hashing each time would cost
    * more than everything else the sample goes through.
    */
-  const resolved = new Map<string, SeriesHandle>();
+  const resolved = new Map<string, SeriesDef>();
   const inputKey = (input: SeriesInput): string => {
     let key = `${input.name}\u0000${input.kind}\u0000${input.unit ?? ''}\u0000${input.role ?? ''}\u0000${input.family ?? ''}`;
     const labels = input.labels;
@@ -242,6 +256,43 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     correlationId: eventId,
     ...extra,
   });
+
+  /**
+   * A series' definition from its input: validated, anonymised, identified, and admitted under the
+   * series limits (a known series is seen again). Throws a ValidationError naming the field. Inputs
+   * already resolved skip straight to the admission.
+   */
+  function resolve(input: SeriesInput): SeriesDef {
+    const key = inputKey(input);
+    let def = resolved.get(key);
+    if (!def) {
+      const issues = [
+        ...checkMetricName(input.name),
+        ...checkLabels(input.labels ?? {}),
+        ...(METRIC_KINDS.includes(input.kind)
+          ? []
+          : [{ path: 'kind', message: `must be one of ${METRIC_KINDS.join(', ')}` }]),
+      ];
+      if (issues.length) {
+        throw new ValidationError(
+          `invalid series: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+          issues,
+        );
+      }
+      def = defineSeries({
+        ...input,
+        labels: anonymise(input.labels ?? {}, options.privacy ?? NO_PRIVACY_RULES),
+      });
+    }
+    const admission = registry.admit(def.family, def.id);
+    if (!admission.ok)
+      throw new ValidationError(admission.reason, [{ path: 'labels', message: admission.reason }]);
+    if (!resolved.has(key)) {
+      if (resolved.size >= RESOLVED_SERIES) resolved.clear();
+      resolved.set(key, def);
+    }
+    return def;
+  }
 
   /** Moves everything buffered into units for delivery (batches of at most `batchMax`). */
   function cutBuffer(): void {
@@ -267,8 +318,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     const n = samples.length;
     const rejected: (Issue & { index: number })[] = [];
     const series: SeriesDef[] = [];
-    const handles: SeriesHandle[] = [];
-    const local = new Map<number, number>();
+    const local = new Map<string, number>();
     const seriesIndex = new Uint32Array(n);
     const timestamps = new Float64Array(n);
     const values = new Float64Array(n);
@@ -280,11 +330,11 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       const sample = samples[index]!;
       const value = sample.value;
       const ts = sample.timestamp ?? at;
-      let handle: SeriesHandle | null = null;
+      let def: SeriesDef | null = null;
       let issues: Issue[] | null = null;
       if (typeof value === 'number' && Number.isFinite(value) && ts >= earliest && ts <= latest) {
         try {
-          handle = agent.series(sample);
+          def = resolve(sample);
         } catch (error) {
           if (error instanceof ValidationError) issues = [...error.issues];
           else throw error;
@@ -292,17 +342,16 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       } else {
         issues = [...checkValue(value), ...checkTimestamp(ts, at, limits)];
       }
-      if (!handle) {
+      if (!def) {
         stats.rejected++;
         for (const issue of issues ?? []) rejected.push({ index, ...issue });
         continue;
       }
-      let slot = local.get(handle.handle);
+      let slot = local.get(def.id);
       if (slot === undefined) {
         slot = series.length;
-        series.push(handle.def);
-        handles.push(handle);
-        local.set(handle.handle, slot);
+        series.push(def);
+        local.set(def.id, slot);
       }
       seriesIndex[count] = slot;
       timestamps[count] = ts;
@@ -320,7 +369,6 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         values: values.subarray(0, count),
       },
       indexes: indexes.subarray(0, count),
-      handles,
     };
   }
 
@@ -387,37 +435,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     },
 
     series(input) {
-      const key = inputKey(input);
-      const known = resolved.get(key);
-      if (known) return known;
-      const issues = [
-        ...checkMetricName(input.name),
-        ...checkLabels(input.labels ?? {}),
-        ...(METRIC_KINDS.includes(input.kind)
-          ? []
-          : [{ path: 'kind', message: `must be one of ${METRIC_KINDS.join(', ')}` }]),
-      ];
-      if (issues.length) {
-        throw new ValidationError(
-          `invalid series: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-          issues,
-        );
-      }
-      const def = defineSeries({
-        ...input,
-        labels: anonymise(input.labels ?? {}, options.privacy ?? NO_PRIVACY_RULES),
-      });
-      if (!guard.admit(def.family, def.id)) {
-        const issue = {
-          path: 'labels',
-          message: `metric '${def.family}' already has ${limits.maxSeriesPerMetric} series (the per-metric limit)`,
-        };
-        throw new ValidationError(issue.message, [issue]);
-      }
-      const handle = { handle: buffer.handle(def), def };
-      if (resolved.size >= RESOLVED_SERIES) resolved.clear();
-      resolved.set(key, handle);
-      return handle;
+      const def = resolve(input);
+      return { handle: buffer.handle(def), def };
     },
 
     record(series, value, timestamp) {
@@ -443,7 +462,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     },
 
     recordSamples(samples) {
-      const { count, rejected, batch, handles } = admit(samples, now());
+      const { count, rejected, batch } = admit(samples, now());
+      const handles = batch.series.map((def) => ({ handle: buffer.handle(def), def }));
       let accepted = 0;
       let dropped = 0;
       for (let i = 0; i < count; i++) {

@@ -281,6 +281,11 @@ export function createDelivery(options: DeliveryOptions) {
         ]);
         replayed++;
       }
+      // Only what was read is cleared: a spool that changed under the replay is read again later.
+      if (replayed !== spool.size)
+        throw new Error(
+          `the spool holds ${spool.size} batches but ${replayed} were read: it changed on disk`,
+        );
       await spool.clear();
     } catch (error) {
       stats.lastError = message(error);

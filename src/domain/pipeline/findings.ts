@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BatchPayload } from '../metrics/batch.js';
-import { LabelSet, TimeMs, UInt64Text } from '../primitives.js';
+import { Count32, LabelSet, TimeMs, UInt64Text } from '../primitives.js';
 import type { TickResult } from './engine.js';
 
 /**
@@ -28,7 +28,7 @@ export type SeriesFindingData = z.infer<typeof SeriesFindingData>;
 
 export const WindowStats = z.object({
   name: z.string(),
-  count: z.number().int().nonnegative(),
+  count: Count32,
   // A window with no values has no mean or spread: recorded as null.
   mean: z.number().nullable(),
   std: z.number().nullable(),
@@ -88,7 +88,7 @@ export type FrequenciesChanged = z.infer<typeof FrequenciesChanged>;
 /** A series' anomalies recur at a regular interval: first found, or the interval moved beyond the tolerance. */
 export const RecurringAnomalyDetected = SeriesFindingData.extend({
   intervalMs: z.number().nonnegative(),
-  occurrences: z.number().int().nonnegative(),
+  occurrences: Count32,
 });
 export type RecurringAnomalyDetected = z.infer<typeof RecurringAnomalyDetected>;
 

@@ -18,6 +18,8 @@ export interface OtlpHandlerOptions {
   readonly logger: Logger;
   readonly maxBodyBytes: number;
   readonly maxDecodedBytes: number;
+  /** Requests read and converted at once at most; past it, 503 at once without reading the body. */
+  readonly maxConcurrentRequests?: number;
 }
 
 type Format = 'protobuf' | 'json';
@@ -99,7 +101,26 @@ function fail(
  */
 export function createOtlpHandler(options: OtlpHandlerOptions) {
   const convert = createOtlpConverter();
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const maxConcurrent = options.maxConcurrentRequests ?? 16;
+  let inFlight = 0;
+  return async function admit(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (inFlight >= maxConcurrent) {
+      // Refused before a byte of the body is read: memory stays bounded however hard clients push.
+      res.setHeader('connection', 'close');
+      options.logger.debug({ inFlight }, 'OTLP request refused: too many at once');
+      return fail(res, 503, 'json', `${inFlight} requests are being taken at once (the limit): retry later`, {
+        'retry-after': '1',
+      });
+    }
+    inFlight++;
+    try {
+      await handle(req, res);
+    } finally {
+      inFlight--;
+    }
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const keyHeader = req.headers[IDEMPOTENCY_HEADER];
     const key = typeof keyHeader === 'string' ? keyHeader : undefined;
     const contentType = String(req.headers['content-type'] ?? '')
@@ -198,5 +219,5 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     if (body.partialSuccess)
       options.logger.debug({ partialSuccess: body.partialSuccess }, 'OTLP partial success');
     send(res, 200, format, body, ExportMetricsServiceResponse, replayed);
-  };
+  }
 }

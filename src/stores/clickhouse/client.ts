@@ -46,6 +46,9 @@ const SETTINGS: ClickHouseSettings = {
   // 64-bit integers as JSON strings: numbers past 2^53 would lose precision.
   output_format_json_quote_64bit_integers: 1,
   date_time_input_format: 'best_effort',
+  // One projection write can span many days or months (a backfill of history): ClickHouse's default
+  // refuses an insert touching more than 100 partitions, and a projection would retry it forever.
+  max_partitions_per_insert_block: '0',
 };
 
 /** Opens the analytics store: chDB in process by default, a ClickHouse server when a URL is given. */

@@ -115,7 +115,7 @@ export function damaged(path: string, error: unknown): EventStoreDamagedError {
   );
 }
 
-function toRecorded(row: EventRow): RecordedEvent {
+function parseRow(row: EventRow): RecordedEvent {
   return {
     id: row.event_id,
     type: row.type,
@@ -171,6 +171,17 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     throw error;
   }
   const lockWaitMs = options.lockWaitMs ?? 5000;
+  /** A row whose data or metadata is not JSON is a damaged file, named as such. */
+  const toRecorded = (row: EventRow): RecordedEvent => {
+    try {
+      return parseRow(row);
+    } catch (error) {
+      throw damaged(
+        options.path,
+        new Error(`the event at position ${row.position} does not read as JSON: ${(error as Error).message}`),
+      );
+    }
+  };
 
   const pageSize = options.pageSize ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 250;

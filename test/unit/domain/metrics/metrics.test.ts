@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, encodeBatch } from '../../../../src/domain/metrics/batch.js';
 import { SampleBuffer } from '../../../../src/domain/metrics/buffer.js';
-import { CardinalityGuard } from '../../../../src/domain/metrics/cardinality.js';
 import { counterIncrease, counterRate, counterResets } from '../../../../src/domain/metrics/counter.js';
 import { BucketHistogram, cumulate, histogramQuantile } from '../../../../src/domain/metrics/histogram.js';
 import { defineSeries, seriesId, seriesKey } from '../../../../src/domain/metrics/identity.js';
@@ -56,16 +55,6 @@ describe('edge validation', () => {
       /in the past/,
     );
     expect(checkTimestamp(now + 3_600_000, now, DEFAULT_SAMPLE_LIMITS)[0]!.message).toMatch(/in the future/);
-  });
-
-  it('limits distinct series per metric, keeping admitted ones', () => {
-    const guard = new CardinalityGuard(2);
-    expect(guard.admit('m', 'a')).toBe(true);
-    expect(guard.admit('m', 'b')).toBe(true);
-    expect(guard.admit('m', 'c')).toBe(false);
-    expect(guard.admit('m', 'a')).toBe(true);
-    expect(guard.admit('other', 'c')).toBe(true);
-    expect(guard.seriesOf('m')).toBe(2);
   });
 });
 

@@ -1,0 +1,135 @@
+/**
+ * Flood benchmark: the service in a child process (as `npm start` runs it), OTLP/HTTP JSON requests
+ * from `--clients C` clients (default 32) without pause, each `--points N` data points (default
+ * 20,000: about 3 MB), for `--seconds S` (default 15). Meanwhile `/healthz` is asked every 50 ms. Prints
+ * the answers by status, samples accepted per second, `/healthz` latency (p50, p99, max), and the
+ * service's peak resident memory. JSON keys: `acceptedSamplesPerSecond`, `status200`, `status503`,
+ * `healthzP50Ms`, `healthzP99Ms`, `healthzMaxMs`, `peakRssMb`.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fmt, report } from './report.js';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const CLIENTS = arg('clients', 32);
+const POINTS = arg('points', 20_000);
+const SECONDS = arg('seconds', 15);
+
+const port = await new Promise<number>((resolve) => {
+  const server = createServer();
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+  });
+});
+const dir = mkdtempSync(join(tmpdir(), 'bench-flood-'));
+const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  env: {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dir,
+    LOG_LEVEL: 'warn',
+    SELF_MONITOR_INTERVAL_MS: '0',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const url = `http://127.0.0.1:${port}`;
+for (;;) {
+  try {
+    if ((await fetch(`${url}/healthz`)).ok) break;
+  } catch {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const rssMb = () => {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+};
+
+let series = 0;
+const body = () => {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const dataPoints = Array.from({ length: POINTS }, (_, i) => ({
+    asDouble: Math.round(Math.random() * 10_000) / 100,
+    timeUnixNano: String(now),
+    attributes: [{ key: 'shard', value: { stringValue: String((series + i) % 2000) } }],
+  }));
+  series += POINTS;
+  return JSON.stringify({
+    resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'flood_gauge', gauge: { dataPoints } }] }] }],
+  });
+};
+const bodies = Array.from({ length: 8 }, body);
+
+const statuses = new Map<number | string, number>();
+let accepted = 0;
+let peak = 0;
+const latencies: number[] = [];
+const deadline = Date.now() + SECONDS * 1000;
+const probes = (async () => {
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    await fetch(`${url}/healthz`).then((r) => r.arrayBuffer());
+    latencies.push(performance.now() - started);
+    peak = Math.max(peak, rssMb());
+    await new Promise((r) => setTimeout(r, 50));
+  }
+})();
+await Promise.all(
+  Array.from({ length: CLIENTS }, async (_, c) => {
+    for (let n = c; Date.now() < deadline; n++) {
+      try {
+        const res = await fetch(`${url}/v1/metrics`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: bodies[n % bodies.length]!,
+        });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.status === 200) accepted += POINTS;
+        else if (res.status === 503)
+          await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 100));
+      } catch (error) {
+        const key = (error as Error).message;
+        statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      }
+    }
+  }),
+);
+await probes;
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+rmSync(dir, { recursive: true, force: true });
+
+latencies.sort((a, b) => a - b);
+const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+report(
+  'flood',
+  [
+    ['clients × points per request', `${CLIENTS} × ${fmt(POINTS)} (${fmt(bodies[0]!.length / 1e6, 1)} MB)`],
+    ['answers by status', [...statuses].map(([k, v]) => `${k}: ${fmt(v)}`).join(', ')],
+    ['accepted samples/s', fmt(accepted / SECONDS)],
+    [
+      '/healthz p50 / p99 / max, ms',
+      `${fmt(pct(0.5), 1)} / ${fmt(pct(0.99), 1)} / ${fmt(latencies.at(-1) ?? 0, 1)}`,
+    ],
+    ['peak RSS, MB', fmt(peak)],
+  ],
+  {
+    acceptedSamplesPerSecond: Math.round(accepted / SECONDS),
+    status200: statuses.get(200) ?? 0,
+    status503: statuses.get(503) ?? 0,
+    healthzP50Ms: Math.round(pct(0.5) * 10) / 10,
+    healthzP99Ms: Math.round(pct(0.99) * 10) / 10,
+    healthzMaxMs: Math.round((latencies.at(-1) ?? 0) * 10) / 10,
+    peakRssMb: Math.round(peak),
+  },
+);

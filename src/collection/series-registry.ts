@@ -1,0 +1,120 @@
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface SeriesLimits {
+  /** Distinct series the service takes at most, all metrics together. */
+  readonly maxSeries: number;
+  /** Distinct series one metric may have. */
+  readonly maxSeriesPerMetric: number;
+  /** A series not seen for this long no longer counts towards the limits (and is forgotten). */
+  readonly idleMs: number;
+}
+
+export type Admission = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The series the service has taken, shared by every agent, counted against a global and a per-metric
+ * limit. The set survives restarts: each new series is appended to a file (no fsync: it survives a
+ * crash of the process; a power loss may forget the newest few, which then count again when seen) and
+ * the file is read back at start. Series idle for `idleMs` are freed, and the file is rewritten without
+ * them once they are a tenth of it. Last-seen times live in memory: after a restart every known series
+ * counts as seen at the restart.
+ *
+ * Hand-written: no library keeps a bounded, persistent set with per-key idle expiry and two counts.
+ */
+export class SeriesRegistry {
+  private readonly seen = new Map<string, { family: string; at: number }>();
+  private readonly perFamily = new Map<string, number>();
+  private written = 0;
+
+  constructor(
+    private readonly limits: SeriesLimits,
+    /** Where the set is kept; null keeps it in memory only (tests, tools). */
+    private readonly path: string | null,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reads the set an earlier process left. */
+  open(): void {
+    if (!this.path) return;
+    mkdirSync(dirname(this.path), { recursive: true });
+    let text = '';
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const at = this.now();
+    for (const line of text.split('\n')) {
+      const tab = line.indexOf('\t');
+      if (tab <= 0) continue; // a torn last line (a crash mid-append) or an empty one
+      const id = line.slice(tab + 1);
+      if (!/^\d+$/.test(id) || this.seen.has(id)) continue;
+      this.add(id, line.slice(0, tab), at);
+    }
+    this.written = this.seen.size;
+    this.compact();
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  seriesOf(family: string): number {
+    return this.perFamily.get(family) ?? 0;
+  }
+
+  /** Takes a series: one already known (and now seen again), or a new one under both limits. */
+  admit(family: string, id: string): Admission {
+    const at = this.now();
+    const known = this.seen.get(id);
+    if (known) {
+      known.at = at;
+      return { ok: true };
+    }
+    const inFamily = this.perFamily.get(family) ?? 0;
+    if (inFamily >= this.limits.maxSeriesPerMetric)
+      return {
+        ok: false,
+        reason: `metric '${family}' already has ${inFamily} series (the per-metric limit)`,
+      };
+    if (this.seen.size >= this.limits.maxSeries)
+      return { ok: false, reason: `the service already has ${this.seen.size} series (the global limit)` };
+    this.add(id, family, at);
+    if (this.path) {
+      appendFileSync(this.path, `${family}\t${id}\n`);
+      this.written++;
+    }
+    return { ok: true };
+  }
+
+  /** Frees the series not seen for `idleMs`; returns how many. */
+  sweep(): number {
+    const before = this.now() - this.limits.idleMs;
+    let freed = 0;
+    for (const [id, entry] of this.seen) {
+      if (entry.at >= before) continue;
+      this.seen.delete(id);
+      const left = (this.perFamily.get(entry.family) ?? 1) - 1;
+      if (left > 0) this.perFamily.set(entry.family, left);
+      else this.perFamily.delete(entry.family);
+      freed++;
+    }
+    if (freed) this.compact();
+    return freed;
+  }
+
+  private add(id: string, family: string, at: number): void {
+    this.seen.set(id, { family, at });
+    this.perFamily.set(family, (this.perFamily.get(family) ?? 0) + 1);
+  }
+
+  /** Rewrites the file with the series kept, once the freed ones are a tenth of it. */
+  private compact(): void {
+    if (!this.path || this.written - this.seen.size <= this.written / 10) return;
+    const next = `${this.path}.next`;
+    writeFileSync(next, [...this.seen].map(([id, e]) => `${e.family}\t${id}\n`).join(''));
+    renameSync(next, this.path);
+    this.written = this.seen.size;
+  }
+}
