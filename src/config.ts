@@ -74,6 +74,7 @@ export const ConfigSchema = z.object({
   OTLP_MAX_BODY_BYTES: int(1024, 1 << 30).default(8 * 1024 * 1024),
   OTLP_MAX_DECODED_BYTES: int(1024, 1 << 30).default(32 * 1024 * 1024),
   OTLP_MAX_CONCURRENT_REQUESTS: int(1, 10_000).default(16),
+  INGEST_MAX_EVENT_LOOP_LAG_MS: int(5, 60_000).default(40),
   SELF_MONITOR_INTERVAL_MS: int(0, 3_600_000).default(10_000),
   SCRAPE_TARGETS: z
     .string()
@@ -97,6 +98,7 @@ export const ConfigSchema = z.object({
       return targets;
     }),
   SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  SCRAPE_MAX_BODY_BYTES: int(1024, 1 << 30).default(10 * 1024 * 1024),
   PIPELINES_FILE: z.string().optional(),
   ALERT_RULES_FILE: z.string().optional(),
   COMPLEX_EVENT_RULES_FILE: z.string().optional(),

@@ -21,6 +21,7 @@ import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
+import { eventLoopLag } from './runtime/event-loop-lag.js';
 import { type App, buildApp } from './server/app.js';
 import { createGraphQLServer } from './server/graphql.js';
 import { createHealth, type Health, type HealthConsumer } from './server/health.js';
@@ -191,6 +192,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       : []),
     ...(alertManager ? [{ name: 'alertmanager', consumerStatus: () => alertManager.status() }] : []),
   ];
+  const lag = eventLoopLag();
   const health = createHealth({
     events,
     analytics,
@@ -199,6 +201,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     version,
     migrations,
     stallMs: config.READINESS_STALL_MS,
+    lag,
   });
   const app = buildApp({
     logger,
@@ -216,6 +219,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
           maxBodyBytes: config.OTLP_MAX_BODY_BYTES,
           maxDecodedBytes: config.OTLP_MAX_DECODED_BYTES,
           maxConcurrentRequests: config.OTLP_MAX_CONCURRENT_REQUESTS,
+          lag,
+          maxLagMs: config.INGEST_MAX_EVENT_LOOP_LAG_MS,
         }),
       },
     ],
@@ -259,7 +264,10 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       await otlp.start(['event']);
       for (const { target, agent } of scrapers) {
         await agent.start(['scrape']);
-        agent.sample(prometheusScraper(agent, target), config.SCRAPE_INTERVAL_MS);
+        agent.sample(
+          prometheusScraper(agent, { ...target, maxBodyBytes: config.SCRAPE_MAX_BODY_BYTES }),
+          config.SCRAPE_INTERVAL_MS,
+        );
       }
       if (self && monitor) {
         await self.start(['periodic']);
@@ -285,6 +293,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     async stop() {
       if (scavenger) clearInterval(scavenger);
       if (sweeper) clearInterval(sweeper);
+      lag.close();
       await app.stop();
       monitor?.close();
       for (const agent of agents.values()) await agent.stop();

@@ -23,6 +23,7 @@ import {
   type Issue,
   type SampleLimits,
 } from '../domain/metrics/validation.js';
+import { cpuGate, type TimeSlicer, timeSlicer } from '../runtime/yield.js';
 import type { EventStore, JsonValue, Metadata } from '../stores/event-store/port.js';
 import { createDelivery, type DeliveryHealth, NotDurableError } from './delivery.js';
 import { createIdempotency } from './idempotency.js';
@@ -107,14 +108,19 @@ export interface PushRequest {
   readonly key?: string;
   /** Who sent it: recorded on its event. */
   readonly principal?: string;
-  /** The samples, read only when the key is new (so a retry never converts or counts anything twice). */
-  prepare(): {
-    readonly samples: readonly SampleInput[];
-    /** The answer to give (and to give again to a retry), from what was accepted. */
-    respond(result: RecordResult): JsonValue;
-    /** Called with the indexes of the accepted samples once they are taken. */
-    accepted?(indexes: readonly number[]): void;
-  };
+  /**
+   * The samples, read only when the key is new (so a retry never converts or counts anything twice).
+   * Requests are prepared one at a time; a long preparation may give the event loop turns (`slicer`).
+   */
+  prepare(slicer: TimeSlicer): PreparedPush | Promise<PreparedPush>;
+}
+
+export interface PreparedPush {
+  readonly samples: readonly SampleInput[];
+  /** The answer to give (and to give again to a retry), from what was accepted. */
+  respond(result: RecordResult): JsonValue;
+  /** Called with the indexes of the accepted samples once they are taken. */
+  accepted?(indexes: readonly number[]): void;
 }
 
 export interface PushOutcome {
@@ -234,6 +240,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     onCrossing: () => cutBuffer(),
     onSamplerError: () => stats.samplerErrors++,
   });
+  const taking = cpuGate();
   let state: AgentHealth['state'] = 'idle';
   let flushTimer: NodeJS.Timeout | null = null;
   /**
@@ -314,8 +321,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    * Validates samples into a columnar batch (series by local index), with each refusal's index, field
    * and reason. One pass, no allocation per valid sample: it is the hot path of every push request.
    */
-  function admit(samples: readonly SampleInput[], at: number) {
-    const n = samples.length;
+  function admission(n: number, at: number) {
     const rejected: (Issue & { index: number })[] = [];
     const series: SeriesDef[] = [];
     const local = new Map<string, number>();
@@ -326,55 +332,79 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     const earliest = at - limits.maxPastMs;
     const latest = at + limits.maxFutureMs;
     let count = 0;
-    for (let index = 0; index < n; index++) {
-      const sample = samples[index]!;
-      const value = sample.value;
-      const ts = sample.timestamp ?? at;
-      let def: SeriesDef | null = null;
-      let issues: Issue[] | null = null;
-      if (typeof value === 'number' && Number.isFinite(value) && ts >= earliest && ts <= latest) {
-        try {
-          def = resolve(sample);
-        } catch (error) {
-          if (error instanceof ValidationError) issues = [...error.issues];
-          else throw error;
-        }
-      } else {
-        issues = [...checkValue(value), ...checkTimestamp(ts, at, limits)];
-      }
-      if (!def) {
-        stats.rejected++;
-        for (const issue of issues ?? []) rejected.push({ index, ...issue });
-        continue;
-      }
-      let slot = local.get(def.id);
-      if (slot === undefined) {
-        slot = series.length;
-        series.push(def);
-        local.set(def.id, slot);
-      }
-      seriesIndex[count] = slot;
-      timestamps[count] = ts;
-      values[count] = value;
-      indexes[count] = index;
-      count++;
-    }
     return {
-      count,
-      rejected,
-      batch: {
-        series,
-        seriesIndex: seriesIndex.subarray(0, count),
-        timestamps: timestamps.subarray(0, count),
-        values: values.subarray(0, count),
+      take(sample: SampleInput, index: number): void {
+        const value = sample.value;
+        const ts = sample.timestamp ?? at;
+        let def: SeriesDef | null = null;
+        let issues: Issue[] | null = null;
+        if (typeof value === 'number' && Number.isFinite(value) && ts >= earliest && ts <= latest) {
+          try {
+            def = resolve(sample);
+          } catch (error) {
+            if (error instanceof ValidationError) issues = [...error.issues];
+            else throw error;
+          }
+        } else {
+          issues = [...checkValue(value), ...checkTimestamp(ts, at, limits)];
+        }
+        if (!def) {
+          stats.rejected++;
+          for (const issue of issues ?? []) rejected.push({ index, ...issue });
+          return;
+        }
+        let slot = local.get(def.id);
+        if (slot === undefined) {
+          slot = series.length;
+          series.push(def);
+          local.set(def.id, slot);
+        }
+        seriesIndex[count] = slot;
+        timestamps[count] = ts;
+        values[count] = value;
+        indexes[count] = index;
+        count++;
       },
-      indexes: indexes.subarray(0, count),
+      result() {
+        return {
+          count,
+          rejected,
+          batch: {
+            series,
+            seriesIndex: seriesIndex.subarray(0, count),
+            timestamps: timestamps.subarray(0, count),
+            values: values.subarray(0, count),
+          },
+          indexes: indexes.subarray(0, count),
+        };
+      },
     };
   }
 
+  /**
+   * Validates samples into a columnar batch (series by local index), with each refusal's index, field
+   * and reason. No allocation per valid sample: it is the hot path of every push request.
+   */
+  function admit(samples: readonly SampleInput[], at: number) {
+    const taking = admission(samples.length, at);
+    for (let index = 0; index < samples.length; index++) taking.take(samples[index]!, index);
+    return taking.result();
+  }
+
+  /** The same, giving the event loop a turn now and then on a large request. */
+  async function admitSliced(samples: readonly SampleInput[], at: number, slicer: TimeSlicer) {
+    const taking = admission(samples.length, at);
+    for (let index = 0; index < samples.length; index++) {
+      if (slicer.due()) await slicer.yield();
+      taking.take(samples[index]!, index);
+    }
+    return taking.result();
+  }
+
   async function takePush(request: PushRequest, key: string | undefined) {
-    const prepared = request.prepare();
-    const { count, rejected, batch, indexes } = admit(prepared.samples, now());
+    const slicer = timeSlicer();
+    const prepared = await request.prepare(slicer);
+    const { count, rejected, batch, indexes } = await admitSliced(prepared.samples, now(), slicer);
     if (count && held() + count > capacity) {
       stats.dropped += count;
       throw new BackpressureError(`the agent holds ${held()} samples (at most ${capacity}): retry later`);
@@ -477,10 +507,13 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     async push(request) {
       if (state !== 'running') throw new NotDurableError(`agent ${id} is ${state}`);
       const key = request.key;
-      const taken =
+      // One request is taken at a time (its conversion and admission, in slices), then waits for
+      // durability apart: conversions never interleave, and the event loop gets a turn between them.
+      const taken = await taking(async () =>
         key === undefined
           ? { ...(await takePush(request, undefined)), duplicate: false }
-          : await idempotency.once(key, () => takePush(request, key));
+          : await idempotency.once(key, () => takePush(request, key)),
+      );
       await delivery.wait(taken.durable, ackTimeoutMs);
       return { response: taken.response, duplicate: taken.duplicate };
     },

@@ -15,6 +15,11 @@ export interface Projection {
   /** The tables it owns (names without the database); `rebuild` truncates them. */
   readonly tables: readonly string[];
   /**
+   * Events written together at most, whatever the setting says (default: no bound of its own): its
+   * preparation of a batch runs on the event loop in one piece, so large events want smaller batches.
+   */
+  readonly maxBatch?: number;
+  /**
    * Optional CPU-only preparation of a batch (decoding, encoding). The runner prepares the next batch
    * while the previous one is being written, and passes the result to `write`.
    */

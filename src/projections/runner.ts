@@ -76,7 +76,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     events,
     logger,
     filter: projection.filter ?? {},
-    batch: { size: options.batchSize ?? 5000, maxDelayMs: options.maxBatchDelayMs ?? 50 },
+    batch: {
+      size: Math.min(options.batchSize ?? 5000, projection.maxBatch ?? Number.POSITIVE_INFINITY),
+      maxDelayMs: options.maxBatchDelayMs ?? 50,
+    },
     handler: {
       /** Makes ClickHouse hold exactly the rows of the events up to the stored checkpoint. */
       async load() {

@@ -34,3 +34,5 @@ export function cpuGate() {
     return next;
   };
 }
+
+export type TimeSlicer = ReturnType<typeof timeSlicer>;

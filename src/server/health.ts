@@ -18,6 +18,8 @@ export interface HealthDeps {
   readonly migrations: readonly number[];
   /** How long a consumer may fail, or hold one batch, or an agent hold samples not yet durable, before the service is not ready. */
   readonly stallMs: number;
+  /** How late the event loop runs, in ms (shown on /healthz). */
+  readonly lag?: { readonly ms: number };
   readonly now?: () => number;
 }
 
@@ -82,6 +84,11 @@ export function createHealth(deps: HealthDeps) {
         status: 'ok' as const,
         version: deps.version,
         startedAt: startedAt.toISOString(),
+        process: {
+          eventLoopLagMs: Math.round((deps.lag?.ms ?? 0) * 10) / 10,
+          rssBytes: process.memoryUsage.rss(),
+          heapUsedBytes: process.memoryUsage().heapUsed,
+        },
         eventStore: { kind: deps.events.kind },
         analytics: {
           kind: deps.analytics.kind,

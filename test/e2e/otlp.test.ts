@@ -34,7 +34,12 @@ function meterWith(exporter: PushMetricExporter, service: string) {
 describe('OTLP/HTTP ingest with the OpenTelemetry JS SDK', () => {
   let service: Service & { url: string };
   beforeAll(async () => {
-    service = await startService();
+    // These tests send malformed and huge requests at once to check each answer: load shedding and the
+    // concurrency bound (tested in backpressure.test.ts) would answer some of them 503 instead.
+    service = await startService({
+      INGEST_MAX_EVENT_LOOP_LAG_MS: '60000',
+      OTLP_MAX_CONCURRENT_REQUESTS: '1000',
+    });
   });
   afterAll(async () => {
     await service.stop();

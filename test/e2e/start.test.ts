@@ -60,7 +60,9 @@ describe('npm start on a fresh data directory', () => {
     expect([ready.status, await ready.json()]).toEqual([200, { ready: true, status: 'ready', problems: [] }]);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('aul_projection_lag_milliseconds{projection="audit_index"} 0');
-    expect(metrics).toMatch(/aul_consumer_up\{consumer="projection:metric_series",state="(live|catchingUp)"\} 1/);
+    expect(metrics).toMatch(
+      /aul_consumer_up\{consumer="projection:metric_series",state="(live|catchingUp)"\} 1/,
+    );
     const missing = await fetch(`http://127.0.0.1:${port}/nope`);
     expect(missing.status).toBe(404);
     child.kill('SIGTERM');

@@ -3,6 +3,7 @@ import { cumulate } from '../../domain/metrics/histogram.js';
 import { seriesKey } from '../../domain/metrics/identity.js';
 import type { Labels } from '../../domain/metrics/kinds.js';
 import type { Issue } from '../../domain/metrics/validation.js';
+import type { TimeSlicer } from '../../runtime/yield.js';
 
 type Obj = Record<string, unknown>;
 
@@ -93,7 +94,7 @@ function attributes(v: unknown): Record<string, string> {
 export function createOtlpConverter(now: () => number = Date.now) {
   const deltaTotals = new Map<string, number>();
 
-  return function convert(request: unknown): ConvertedRequest {
+  return async function convert(request: unknown, slicer?: TimeSlicer): Promise<ConvertedRequest> {
     const deltas = new Map<number, { key: string; total: number }>();
     const overlay = new Map<string, number>();
     const out: ConvertedRequest = {
@@ -112,41 +113,46 @@ export function createOtlpConverter(now: () => number = Date.now) {
     const at = now();
     /** For delta temporality: the running total so far, kept aside until the sample is accepted. */
     let pendingDeltas: { key: string; total: number }[] = [];
+    /** The running totals the current data point moved, and what they were before (to undo a refused point). */
+    let moved: [string, number | undefined][] = [];
     const accumulate = (name: string, labels: Labels, value: number, delta: boolean): number => {
       if (!delta) return value;
       const key = seriesKey(name, labels);
       const total = (overlay.get(key) ?? deltaTotals.get(key) ?? 0) + value;
+      moved.push([key, overlay.get(key)]);
       overlay.set(key, total);
       pendingDeltas.push({ key, total });
       return total;
     };
-    list(isObj(request) ? request.resourceMetrics : undefined).forEach((rm, r) => {
-      if (!isObj(rm)) return;
+    for (const [r, rm] of list(isObj(request) ? request.resourceMetrics : undefined).entries()) {
+      if (!isObj(rm)) continue;
       const resource = attributes(isObj(rm.resource) ? rm.resource.attributes : undefined);
       const resourceLabels: Record<string, string> = {};
       for (const key of RESOURCE_LABELS)
         if (resource[key] !== undefined) resourceLabels[key] = resource[key]!;
-      list(rm.scopeMetrics).forEach((sm, s) => {
-        if (!isObj(sm)) return;
-        list(sm.metrics).forEach((metric, m) => {
-          if (!isObj(metric)) return;
+      for (const [s, sm] of list(rm.scopeMetrics).entries()) {
+        if (!isObj(sm)) continue;
+        for (const [m, metric] of list(sm.metrics).entries()) {
+          if (!isObj(metric)) continue;
           const base = `resourceMetrics[${r}].scopeMetrics[${s}].metrics[${m}]`;
           const name = typeof metric.name === 'string' ? metric.name : '';
           const unit = typeof metric.unit === 'string' ? metric.unit : '';
           const kindKey = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'].find((k) =>
             isObj(metric[k]),
           );
-          if (!kindKey) return;
+          if (!kindKey) continue;
           const data = metric[kindKey] as Obj;
           const delta = Number(data.aggregationTemporality ?? 0) === 1;
-          list(data.dataPoints).forEach((dp, d) => {
+          for (const [d, dp] of list(data.dataPoints).entries()) {
+            // A large request gives the event loop a turn now and then (health probes, other requests).
+            if (slicer?.due()) await slicer.yield();
             const path = `${base}.${kindKey}.dataPoints[${d}]`;
             const point = out.points.length;
             out.points.push(path);
             const emitted: SampleInput[] = [];
             const emittedDeltas: ({ key: string; total: number } | null)[] = [];
             pendingDeltas = [];
-            const overlayBefore = new Map(overlay);
+            moved = [];
             const emit = (sample: SampleInput) => {
               emitted.push(sample);
               emittedDeltas.push(pendingDeltas.pop() ?? null);
@@ -262,9 +268,11 @@ export function createOtlpConverter(now: () => number = Date.now) {
               if (!(error instanceof PointError)) throw error;
               out.rejected.set(point, { path: error.path, message: error.message });
               // Nothing of a refused point counts: put back the totals it moved.
-              overlay.clear();
-              for (const [key, total] of overlayBefore) overlay.set(key, total);
-              return;
+              for (const [key, total] of moved.reverse()) {
+                if (total === undefined) overlay.delete(key);
+                else overlay.set(key, total);
+              }
+              continue;
             }
             emitted.forEach((sample, i) => {
               const delta = emittedDeltas[i];
@@ -272,10 +280,10 @@ export function createOtlpConverter(now: () => number = Date.now) {
               out.samples.push(sample);
               out.pointOfSample.push(point);
             });
-          });
-        });
-      });
-    });
+          }
+        }
+      }
+    }
     return out;
   };
 }

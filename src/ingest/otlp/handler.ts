@@ -20,6 +20,9 @@ export interface OtlpHandlerOptions {
   readonly maxDecodedBytes: number;
   /** Requests read and converted at once at most; past it, 503 at once without reading the body. */
   readonly maxConcurrentRequests?: number;
+  /** While the event loop runs later than `maxLagMs`, new requests get 503 at once (load shedding). */
+  readonly lag?: { readonly ms: number };
+  readonly maxLagMs?: number;
 }
 
 type Format = 'protobuf' | 'json';
@@ -31,6 +34,32 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key';
 interface Answer {
   readonly status: 200 | 400;
   readonly body: { partialSuccess?: { rejectedDataPoints: string; errorMessage: string }; message?: string };
+}
+
+/** The request in a body: an ExportMetricsServiceRequest from protobuf or JSON; a 400 naming what is wrong. */
+function decode(body: Buffer, format: Format): unknown {
+  if (format === 'protobuf') {
+    try {
+      const message = ExportMetricsServiceRequest.decode(body);
+      return ExportMetricsServiceRequest.toObject(message, { longs: String, enums: Number, bytes: String });
+    } catch (error) {
+      throw new HttpError(
+        400,
+        `body is not a valid OTLP ExportMetricsServiceRequest (protobuf): ${(error as Error).message}`,
+      );
+    }
+  }
+  let request: unknown;
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new HttpError(400, `body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof request !== 'object' || request === null || Array.isArray(request))
+    throw new HttpError(400, 'body must be a JSON object (an ExportMetricsServiceRequest)');
+  const rm = (request as { resourceMetrics?: unknown }).resourceMetrics;
+  if (rm !== undefined && !Array.isArray(rm)) throw new HttpError(400, 'resourceMetrics must be an array');
+  return request;
 }
 
 /**
@@ -102,8 +131,24 @@ function fail(
 export function createOtlpHandler(options: OtlpHandlerOptions) {
   const convert = createOtlpConverter();
   const maxConcurrent = options.maxConcurrentRequests ?? 16;
+  const maxLag = options.maxLagMs ?? 50;
   let inFlight = 0;
   return async function admit(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const lag = options.lag?.ms ?? 0;
+    if (inFlight > 0 && lag > maxLag) {
+      // The service is behind on the work it took: new work waits for the client's retry, not here.
+      res.setHeader('connection', 'close');
+      options.logger.debug({ lag }, 'OTLP request refused: the event loop runs late');
+      return fail(
+        res,
+        503,
+        'json',
+        `the service is busy (its event loop runs ${Math.round(lag)} ms late): retry later`,
+        {
+          'retry-after': '1',
+        },
+      );
+    }
     if (inFlight >= maxConcurrent) {
       // Refused before a byte of the body is read: memory stays bounded however hard clients push.
       res.setHeader('connection', 'close');
@@ -151,39 +196,12 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
         `content-type '${contentType}' is not supported: use application/x-protobuf or application/json`,
       );
     }
-    let request: unknown;
+    let body: Buffer;
     try {
-      const body = await readBody(req, {
+      body = await readBody(req, {
         maxBytes: options.maxBodyBytes,
         maxDecodedBytes: options.maxDecodedBytes,
       });
-      if (format === 'protobuf') {
-        try {
-          const message = ExportMetricsServiceRequest.decode(body);
-          request = ExportMetricsServiceRequest.toObject(message, {
-            longs: String,
-            enums: Number,
-            bytes: String,
-          });
-        } catch (error) {
-          throw new HttpError(
-            400,
-            `body is not a valid OTLP ExportMetricsServiceRequest (protobuf): ${(error as Error).message}`,
-          );
-        }
-      } else {
-        try {
-          request = JSON.parse(body.toString('utf8'));
-        } catch (error) {
-          throw new HttpError(400, `body is not valid JSON: ${(error as Error).message}`);
-        }
-        if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-          throw new HttpError(400, 'body must be a JSON object (an ExportMetricsServiceRequest)');
-        }
-        const rm = (request as { resourceMetrics?: unknown }).resourceMetrics;
-        if (rm !== undefined && !Array.isArray(rm))
-          throw new HttpError(400, 'resourceMetrics must be an array');
-      }
     } catch (error) {
       if (error instanceof HttpError) {
         res.setHeader('connection', 'close');
@@ -196,8 +214,10 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     try {
       outcome = await options.agent.push({
         ...(key === undefined ? {} : { key }),
-        prepare: () => {
-          const converted = convert(request);
+        // Decoded only when its turn comes (requests are taken one at a time): a queued request holds
+        // its body as sent, never its far larger decoded form.
+        prepare: async (slicer) => {
+          const converted = await convert(decode(body, format), slicer);
           return {
             samples: converted.samples,
             respond: (result) => answer(converted, result) as unknown as JsonValue,
@@ -206,6 +226,7 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
         },
       });
     } catch (error) {
+      if (error instanceof HttpError) return fail(res, error.status, format, error.message);
       if (error instanceof BackpressureError || error instanceof NotDurableError) {
         options.logger.info({ reason: error.message }, 'OTLP request not taken: retry later');
         const retry = key === undefined ? '' : ' with the same Idempotency-Key';
@@ -213,11 +234,12 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
       }
       throw error;
     }
-    const { status, body } = outcome.response as unknown as Answer;
+    const answered = outcome.response as unknown as Answer;
     const replayed = outcome.duplicate ? { 'idempotency-replayed': 'true' } : undefined;
-    if (status !== 200) return fail(res, status, format, String(body.message ?? ''), replayed);
-    if (body.partialSuccess)
-      options.logger.debug({ partialSuccess: body.partialSuccess }, 'OTLP partial success');
-    send(res, 200, format, body, ExportMetricsServiceResponse, replayed);
+    if (answered.status !== 200)
+      return fail(res, answered.status, format, String(answered.body.message ?? ''), replayed);
+    if (answered.body.partialSuccess)
+      options.logger.debug({ partialSuccess: answered.body.partialSuccess }, 'OTLP partial success');
+    send(res, 200, format, answered.body, ExportMetricsServiceResponse, replayed);
   }
 }

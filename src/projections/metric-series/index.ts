@@ -35,6 +35,9 @@ export function metricSeriesProjection(): Projection {
     name: 'metric_series',
     filter: { categories: ['samples'], eventTypes: ['batchFlushed'] },
     tables: [SAMPLES_TABLE, SERIES_TABLE, ...ROLLUPS.map((r) => r.table)],
+    // A batch event holds up to tens of thousands of samples: decoding and encoding a write of them
+    // is done in one piece on the event loop, so a write takes a few events at a time.
+    maxBatch: 16,
 
     /** Decodes the batches and encodes their samples as one Native block (CPU only). */
     prepare(events: readonly RecordedEvent[]): Prepared {

@@ -29,9 +29,9 @@ const sum = (value: number, monotonic = true) => ({
 });
 
 describe('OTLP conversion', () => {
-  it('accumulates delta sums into running totals, committed only for accepted samples', () => {
+  it('accumulates delta sums into running totals, committed only for accepted samples', async () => {
     const convert = createOtlpConverter(() => 0);
-    const first = convert(sum(5));
+    const first = await convert(sum(5));
     expect(first.samples).toEqual([
       {
         name: 'jobs_total',
@@ -43,26 +43,26 @@ describe('OTLP conversion', () => {
       },
     ]);
     first.commit([0]);
-    const refused = convert(sum(3));
+    const refused = await convert(sum(3));
     expect(refused.samples[0]!.value).toBe(8);
     // Not committed (say the buffer was full and the client will retry): the retry counts it once.
-    const retry = convert(sum(3));
+    const retry = await convert(sum(3));
     expect(retry.samples[0]!.value).toBe(8);
     retry.commit([0]);
-    expect(convert(sum(1)).samples[0]!.value).toBe(9);
+    expect((await convert(sum(1))).samples[0]!.value).toBe(9);
   });
 
-  it('keeps non-monotonic delta sums as running totals too (as gauges)', () => {
+  it('keeps non-monotonic delta sums as running totals too (as gauges)', async () => {
     const convert = createOtlpConverter(() => 0);
-    const a = convert(sum(5, false));
+    const a = await convert(sum(5, false));
     a.commit([0]);
-    const b = convert(sum(-2, false));
+    const b = await convert(sum(-2, false));
     expect(b.samples[0]).toMatchObject({ kind: 'gauge', value: 3 });
   });
 
-  it('keeps count and sum of a histogram without buckets, and refuses a bad point without touching the others', () => {
+  it('keeps count and sum of a histogram without buckets, and refuses a bad point without touching the others', async () => {
     const convert = createOtlpConverter(() => 0);
-    const out = convert({
+    const out = await convert({
       resourceMetrics: [
         {
           scopeMetrics: [
