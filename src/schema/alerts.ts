@@ -3,6 +3,7 @@ import type { AlertRecord } from '../actors/alertmanager.machine.js';
 import type { AlertManager } from '../alerting/manager.js';
 import { AlertEvent } from '../domain/alerting/events.js';
 import { SEVERITIES, Silence } from '../domain/alerting/rules.js';
+import { readFactOf } from '../domain/facts.js';
 import { findAlertTransitions } from '../projections/alerts/index.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
 import { limitOf, rangeOf } from './arguments.js';
@@ -234,10 +235,13 @@ const TRANSITIONS: Record<AlertFactEvent['type'], string> = {
   alertResolved: 'resolved',
 };
 
-function alertEventOf(event: RecordedEvent): AlertEvent | null {
-  const parsed = AlertEvent.safeParse({ ...(event.data as object), type: event.type });
-  return parsed.success ? parsed.data : null;
+/** An alert manager's fact, read with its schema (one that does not match ends the feed with that error). */
+function alertEventOf(event: RecordedEvent): AlertEvent {
+  const fact = readFactOf(event, ...ALERT_FACT_TYPES);
+  return { type: fact.type, ...fact.data } as AlertEvent;
 }
+
+const ALERT_FACT_TYPES = AlertEvent.options.map((o) => o.shape.type.value);
 
 builder.subscriptionFields((t) => ({
   alertChanged: t.field({
@@ -254,7 +258,7 @@ builder.subscriptionFields((t) => ({
         filter: { categories: ['alertmanager'], eventTypes: Object.keys(TRANSITIONS) },
         map: (event) => {
           const fact = alertEventOf(event);
-          if (!fact || !('key' in fact)) return [];
+          if (!('key' in fact)) return [];
           if (args.rule && fact.rule !== args.rule) return [];
           if (args.minSeverity && rank(fact.severity) < rank(args.minSeverity)) return [];
           return [
@@ -285,7 +289,7 @@ builder.subscriptionFields((t) => ({
         filter: { categories: ['alertmanager'], eventTypes: ['notificationRaised'] },
         map: (event) => {
           const fact = alertEventOf(event);
-          if (fact?.type !== 'notificationRaised') return [];
+          if (fact.type !== 'notificationRaised') return [];
           if (args.minSeverity && rank(fact.severity) < rank(args.minSeverity)) return [];
           return [{ ...fact, position: event.position }];
         },

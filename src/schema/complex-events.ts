@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { readFactOf } from '../domain/facts.js';
 import type { Position } from '../stores/event-store/port.js';
 import { builder, Label, labelList } from './builder.js';
 import { tailLog } from './log-tail.js';
@@ -27,13 +27,6 @@ const ComplexEvent = builder.objectRef<ComplexEventShape>('ComplexEvent').implem
   }),
 });
 
-const ComplexEventData = z.object({
-  rule: z.string(),
-  ts: z.number(),
-  group: z.record(z.string(), z.string()),
-  causes: z.array(z.string().regex(/^\d+$/)),
-});
-
 builder.subscriptionFields((t) => ({
   complexEventDetected: t.field({
     type: ComplexEvent,
@@ -44,9 +37,8 @@ builder.subscriptionFields((t) => ({
         after: args.after,
         filter: { categories: ['complex'], eventTypes: ['complexEventDetected'] },
         map: (event) => {
-          const parsed = ComplexEventData.safeParse(event.data);
-          if (!parsed.success || (args.rule && parsed.data.rule !== args.rule)) return [];
-          return [{ ...parsed.data, position: event.position }];
+          const { data } = readFactOf(event, 'complexEventDetected');
+          return args.rule && data.rule !== args.rule ? [] : [{ ...data, position: event.position }];
         },
       }),
     resolve: (c) => c,

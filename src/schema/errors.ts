@@ -16,6 +16,8 @@ const EXPOSED = new Set([
   // Not taken for now (the agent holds too much, or durability did not come in time): retry.
   'BACKPRESSURE',
   'NOT_DURABLE',
+  // A fact in the log that does not match its schema: a feed names it rather than hide it.
+  'POISONED_FACT',
 ]);
 
 /**

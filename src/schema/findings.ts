@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { type FactData, readFactOf } from '../domain/facts.js';
+import type { AnomalyDetected } from '../domain/pipeline/findings.js';
 import {
   type AnomalyRow,
   findAnomalies,
@@ -106,55 +107,28 @@ const PatternMatch = builder.objectRef<PatternShape>('PatternMatch').implement({
   }),
 });
 
-const SeriesFinding = z.object({
-  seriesId: z.string(),
-  name: z.string(),
-  labels: z.record(z.string(), z.string()),
-  ts: z.number(),
-});
-const Window = z.object({
-  name: z.string(),
-  count: z.number(),
-  mean: z.number().nullable(),
-  std: z.number().nullable(),
-  min: z.number().nullable(),
-  max: z.number().nullable(),
-});
+const pipelineOf = (event: RecordedEvent) => event.streamId.slice('findings-'.length);
+
 /** An anomaly fact as the API shows it: its chosen window's statistics flattened as in the table. */
-const AnomalyData = SeriesFinding.extend({
-  value: z.number(),
-  score: z.number(),
-  detector: z.string(),
-  expectedLow: z.number(),
-  expectedHigh: z.number(),
-  // Facts recorded before windows were part of anomalies have neither.
-  window: z.string().default(''),
-  windows: z.array(Window).default([]),
-}).transform(({ windows, ...d }) => {
-  const w = windows.find((x) => x.name === d.window);
+function anomalyShape(d: AnomalyDetected): Omit<AnomalyShape, 'pipelineId' | 'position'> {
+  const w = d.windows.find((x) => x.name === d.window);
   return {
-    ...d,
+    seriesId: d.seriesId,
+    name: d.name,
+    labels: d.labels,
+    ts: d.ts,
+    value: d.value,
+    score: d.score,
+    detector: d.detector,
+    expectedLow: d.expectedLow ?? Number.NaN,
+    expectedHigh: d.expectedHigh ?? Number.NaN,
+    window: d.window,
     windowCount: w?.count ?? 0,
     windowMean: w?.mean ?? Number.NaN,
     windowStd: w?.std ?? Number.NaN,
     windowMin: w?.min ?? Number.NaN,
     windowMax: w?.max ?? Number.NaN,
   };
-});
-const TrendData = SeriesFinding.extend({
-  direction: z.string(),
-  strength: z.string(),
-  slope: z.number(),
-  pValue: z.number(),
-});
-const PatternData = SeriesFinding.extend({ pattern: z.string(), distance: z.number() });
-
-const pipelineOf = (event: RecordedEvent) => event.streamId.slice('findings-'.length);
-
-/** Reads a finding's payload; one the API cannot read is skipped (the projection reports it), never fatal. */
-function read<S extends z.ZodType>(schema: S, event: RecordedEvent): z.infer<S> | null {
-  const parsed = schema.safeParse(event.data);
-  return parsed.success ? parsed.data : null;
 }
 
 builder.queryFields((t) => ({
@@ -196,11 +170,17 @@ interface FeedArgs {
   readonly after?: Position | null;
 }
 
-/** A live feed of one kind of finding, from the log, for the pipeline and series asked for. */
-function findingsFeed<T extends { seriesId: string }>(
+/**
+ * A live feed of one kind of finding, from the log, for the pipeline and series asked for. Each fact is
+ * read with its schema; one that does not match ends the feed with that error (resume after it).
+ */
+function findingsFeed<
+  K extends 'anomalyDetected' | 'trendChanged' | 'patternMatched',
+  T extends { seriesId: string },
+>(
   ctx: GraphQLContext,
-  type: string,
-  schema: z.ZodType<Omit<T, 'pipelineId' | 'position'>, unknown>,
+  type: K,
+  shape: (data: FactData<K>) => Omit<T, 'pipelineId' | 'position'>,
   args: FeedArgs,
   keep: (finding: T) => boolean = () => true,
 ) {
@@ -208,9 +188,12 @@ function findingsFeed<T extends { seriesId: string }>(
     after: args.after,
     filter: { categories: ['findings'], eventTypes: [type] },
     map: (event) => {
-      const data = read(schema, event);
-      if (!data) return [];
-      const finding = { ...data, pipelineId: pipelineOf(event), position: event.position } as unknown as T;
+      const fact = readFactOf(event, type) as { data: FactData<K> };
+      const finding = {
+        ...shape(fact.data),
+        pipelineId: pipelineOf(event),
+        position: event.position,
+      } as unknown as T;
       const wanted =
         (!args.pipelineId || args.pipelineId === pipelineOf(event)) &&
         (!args.seriesId || finding.seriesId === args.seriesId);
@@ -231,10 +214,10 @@ builder.subscriptionFields((t) => ({
       after: t.arg({ type: 'Position' }),
     },
     subscribe: (_root, args, ctx) =>
-      findingsFeed<AnomalyShape>(
+      findingsFeed<'anomalyDetected', AnomalyShape>(
         ctx,
         'anomalyDetected',
-        AnomalyData,
+        anomalyShape,
         args,
         (a) => a.score >= (args.minScore ?? 0),
       ),
@@ -244,14 +227,40 @@ builder.subscriptionFields((t) => ({
     type: Trend,
     description: 'Trend changes as they are recorded in the log.',
     args: { pipelineId: t.arg.string(), seriesId: t.arg.string(), after: t.arg({ type: 'Position' }) },
-    subscribe: (_root, args, ctx) => findingsFeed<TrendShape>(ctx, 'trendChanged', TrendData, args),
+    subscribe: (_root, args, ctx) =>
+      findingsFeed<'trendChanged', TrendShape>(
+        ctx,
+        'trendChanged',
+        (d) => ({
+          seriesId: d.seriesId,
+          ts: d.ts,
+          direction: d.direction,
+          strength: d.strength,
+          slope: d.slope,
+          pValue: d.pValue ?? Number.NaN,
+        }),
+        args,
+      ),
     resolve: (trend) => trend,
   }),
   patternMatched: t.field({
     type: PatternMatch,
     description: 'Stored shapes found in series, as they are recorded in the log.',
     args: { pipelineId: t.arg.string(), seriesId: t.arg.string(), after: t.arg({ type: 'Position' }) },
-    subscribe: (_root, args, ctx) => findingsFeed<PatternShape>(ctx, 'patternMatched', PatternData, args),
+    subscribe: (_root, args, ctx) =>
+      findingsFeed<'patternMatched', PatternShape>(
+        ctx,
+        'patternMatched',
+        (d) => ({
+          seriesId: d.seriesId,
+          name: d.name,
+          labels: d.labels,
+          ts: d.ts,
+          pattern: d.pattern,
+          distance: d.distance,
+        }),
+        args,
+      ),
     resolve: (match) => match,
   }),
 }));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type Fact, readFactOf } from '../domain/facts.js';
 import { PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
 import { findPeriodicity, type PeriodicityRow } from '../projections/pipeline-findings/queries.js';
 import type { Position } from '../stores/event-store/port.js';
@@ -48,31 +48,25 @@ const Periodicity = builder.objectRef<PeriodicityShape>('PeriodicityChange').imp
   }),
 });
 
-/** A periodicity fact flattened as the table keeps it. */
-const PeriodicityData = z
-  .object({
-    seriesId: z.string(),
-    ts: z.number(),
-    period: z.number().optional(),
-    periodMs: z.number().nullable().optional(),
-    strength: z.number().optional(),
-    previousPeriod: z.number().nullable().optional(),
-    frequencies: z.array(z.object({ frequency: z.number(), power: z.number() })).optional(),
-    intervalMs: z.number().optional(),
-    occurrences: z.number().optional(),
-  })
-  .transform((d) => ({
-    seriesId: d.seriesId,
-    ts: d.ts,
-    period: d.period ?? 0,
-    periodMs: d.periodMs ?? null,
-    strength: d.strength ?? 0,
-    previousPeriod: d.previousPeriod ?? null,
-    frequencies: (d.frequencies ?? []).map((f) => f.frequency),
-    powers: (d.frequencies ?? []).map((f) => f.power),
-    intervalMs: d.intervalMs ?? 0,
-    occurrences: d.occurrences ?? 0,
-  }));
+/** A periodicity fact flattened as the table keeps it (the fields a kind of change lacks are 0, empty or null). */
+function periodicityShape(fact: Extract<Fact, { type: (typeof PERIODICITY_EVENT_TYPES)[number] }>) {
+  const frequencies = fact.type === 'frequenciesChanged' ? fact.data.frequencies : [];
+  return {
+    seriesId: fact.data.seriesId,
+    ts: fact.data.ts,
+    period: fact.type === 'seasonalityDetected' ? fact.data.period : 0,
+    periodMs: fact.type === 'seasonalityDetected' ? fact.data.periodMs : null,
+    strength: fact.type === 'seasonalityDetected' ? fact.data.strength : 0,
+    previousPeriod:
+      fact.type === 'seasonalityDetected' || fact.type === 'seasonalityLost'
+        ? fact.data.previousPeriod
+        : null,
+    frequencies: frequencies.map((f) => f.frequency),
+    powers: frequencies.map((f) => f.power),
+    intervalMs: fact.type === 'recurringAnomalyDetected' ? fact.data.intervalMs : 0,
+    occurrences: fact.type === 'recurringAnomalyDetected' ? fact.data.occurrences : 0,
+  };
+}
 
 builder.queryFields((t) => ({
   periodicity: t.field({
@@ -93,15 +87,14 @@ builder.subscriptionFields((t) => ({
         after: args.after,
         filter: { categories: ['findings'], eventTypes: [...PERIODICITY_EVENT_TYPES] },
         map: (event) => {
-          const parsed = PeriodicityData.safeParse(event.data);
-          if (!parsed.success) return [];
+          const change = periodicityShape(readFactOf(event, ...PERIODICITY_EVENT_TYPES));
           const pipelineId = event.streamId.slice('findings-'.length);
           if (
             (args.pipelineId && pipelineId !== args.pipelineId) ||
-            (args.seriesId && parsed.data.seriesId !== args.seriesId)
+            (args.seriesId && change.seriesId !== args.seriesId)
           )
             return [];
-          return [{ ...parsed.data, pipelineId, finding: event.type, position: event.position }];
+          return [{ ...change, pipelineId, finding: event.type, position: event.position }];
         },
       }),
     resolve: (p) => p,

@@ -6,7 +6,7 @@ import { decodeBatch } from '../../src/domain/metrics/batch.js';
 import { queryRows } from '../../src/stores/clickhouse/client.js';
 import { runToExit, startTsChild } from '../support/child-process.js';
 import { tempDir } from '../support/fixtures.js';
-import { gql } from '../support/graphql.js';
+import { collect, gql, wsClient } from '../support/graphql.js';
 import { type Service, settle, startService } from '../support/service.js';
 
 interface Readiness {
@@ -56,10 +56,13 @@ async function samplesIn(service: Service): Promise<{ logged: number; stored: nu
 }
 
 describe('nothing wedged or skipped in silence', () => {
-  it('halts a projection on a poisoned fact, and readiness and /metrics say which fact and why; liveness stays ok', async () => {
+  it('halts a projection on a poisoned fact, and readiness, /metrics and a live subscriber say which fact and why; liveness stays ok', async () => {
     const service = await startService({ READINESS_STALL_MS: '1000' });
+    const socket = wsClient(service.url);
     try {
       expect((await readiness(service)).status).toBe(200);
+      const feed = collect(socket, 'subscription { anomalyDetected { value } }');
+      await new Promise((r) => setTimeout(r, 200)); // the feed starts at the head
       const { position } = await service.events.append('findings-poison', [
         { id: randomUUID(), type: 'anomalyDetected', data: { seriesId: 'not a number', ts: 'yesterday' } },
       ]);
@@ -79,7 +82,13 @@ describe('nothing wedged or skipped in silence', () => {
       );
       expect(metrics).toContain('aul_consumer_up{consumer="projection:pipeline_findings",state="halted"} 0');
       expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+      // A subscriber is told too, with the fact's position: it can resume after it.
+      const deadline = Date.now() + 10_000;
+      while (feed.errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(JSON.stringify(feed.errors)).toMatch(/POISONED_FACT/);
+      expect(JSON.stringify(feed.errors)).toContain(`event at position ${position} of findings-poison`);
     } finally {
+      await socket.dispose();
       await service.stop();
     }
   });

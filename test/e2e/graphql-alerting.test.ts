@@ -263,6 +263,7 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
         id: crypto.randomUUID(),
         type: 'anomalyDetected',
         data: {
+          sourcePosition: '1',
           seriesId: '1',
           name: 'probe',
           labels: {},
@@ -387,6 +388,7 @@ describe('GraphQL subscriptions under a burst', () => {
       id: crypto.randomUUID(),
       type: 'anomalyDetected',
       data: {
+        sourcePosition: '1',
         seriesId: '1',
         name: 'cpu',
         labels: {},
