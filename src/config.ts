@@ -36,7 +36,7 @@ const labelList = z
     message: 'must be a comma-separated list of label names',
   });
 
-/** Every setting, read from the environment. Documented in README.md ("Settings"). */
+/** Every setting, read from the environment. Documented in docs/settings.md. */
 export const ConfigSchema = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1).default('0.0.0.0'),

@@ -47,9 +47,9 @@ describe('loadConfig', () => {
   });
 });
 
-describe('the README', () => {
+describe('the settings page', () => {
   it('documents every setting', () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/settings.md', import.meta.url), 'utf8');
     const missing = Object.keys(ConfigSchema.shape).filter((key) => !readme.includes(`| \`${key}\` |`));
     expect(missing).toEqual([]);
   });

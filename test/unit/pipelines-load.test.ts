@@ -7,6 +7,7 @@ import { tempDir } from '../support/fixtures.js';
 describe('pipelines file', () => {
   it('loads the example shipped in deploy/', () => {
     expect(loadPipelines('deploy/pipelines.example.json').map((p) => p.id)).toEqual([
+      'cpu_watch',
       'self_minutely',
       'http_errors',
     ]);
