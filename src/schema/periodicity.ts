@@ -1,5 +1,5 @@
 import { type Fact, readFactOf } from '../domain/facts.js';
-import { PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
+import { flattenPeriodicity, PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
 import { findPeriodicity, type PeriodicityRow } from '../projections/pipeline-findings/queries.js';
 import type { Position } from '../stores/event-store/port.js';
 import { findingsArgs, findingsQuery, fromTable } from './arguments.js';
@@ -50,22 +50,7 @@ const Periodicity = builder.objectRef<PeriodicityShape>('PeriodicityChange').imp
 
 /** A periodicity fact flattened as the table keeps it (the fields a kind of change lacks are 0, empty or null). */
 function periodicityShape(fact: Extract<Fact, { type: (typeof PERIODICITY_EVENT_TYPES)[number] }>) {
-  const frequencies = fact.type === 'frequenciesChanged' ? fact.data.frequencies : [];
-  return {
-    seriesId: fact.data.seriesId,
-    ts: fact.data.ts,
-    period: fact.type === 'seasonalityDetected' ? fact.data.period : 0,
-    periodMs: fact.type === 'seasonalityDetected' ? fact.data.periodMs : null,
-    strength: fact.type === 'seasonalityDetected' ? fact.data.strength : 0,
-    previousPeriod:
-      fact.type === 'seasonalityDetected' || fact.type === 'seasonalityLost'
-        ? fact.data.previousPeriod
-        : null,
-    frequencies: frequencies.map((f) => f.frequency),
-    powers: frequencies.map((f) => f.power),
-    intervalMs: fact.type === 'recurringAnomalyDetected' ? fact.data.intervalMs : 0,
-    occurrences: fact.type === 'recurringAnomalyDetected' ? fact.data.occurrences : 0,
-  };
+  return { seriesId: fact.data.seriesId, ts: fact.data.ts, ...flattenPeriodicity(fact) };
 }
 
 builder.queryFields((t) => ({

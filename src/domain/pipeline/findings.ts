@@ -247,3 +247,30 @@ export function seriesFindingEvents(result: TickResult, sourcePosition: string):
     }),
   ];
 }
+
+type PeriodicityFact =
+  | { readonly type: 'seasonalityDetected'; readonly data: SeasonalityDetected }
+  | { readonly type: 'seasonalityLost'; readonly data: SeasonalityLost }
+  | { readonly type: 'frequenciesChanged'; readonly data: FrequenciesChanged }
+  | { readonly type: 'recurringAnomalyDetected'; readonly data: RecurringAnomalyDetected };
+
+/**
+ * A periodicity finding as one flat record, as the `periodicity` table and the API show it: the fields
+ * a kind of change does not have are 0, empty or null. Pure.
+ */
+export function flattenPeriodicity(fact: PeriodicityFact) {
+  const frequencies = fact.type === 'frequenciesChanged' ? fact.data.frequencies : [];
+  return {
+    period: fact.type === 'seasonalityDetected' ? fact.data.period : 0,
+    periodMs: fact.type === 'seasonalityDetected' ? fact.data.periodMs : null,
+    strength: fact.type === 'seasonalityDetected' ? fact.data.strength : 0,
+    previousPeriod:
+      fact.type === 'seasonalityDetected' || fact.type === 'seasonalityLost'
+        ? fact.data.previousPeriod
+        : null,
+    frequencies: frequencies.map((f) => f.frequency),
+    powers: frequencies.map((f) => f.power),
+    intervalMs: fact.type === 'recurringAnomalyDetected' ? fact.data.intervalMs : 0,
+    occurrences: fact.type === 'recurringAnomalyDetected' ? fact.data.occurrences : 0,
+  };
+}

@@ -1,6 +1,6 @@
 import { type Fact, readFact } from '../../domain/facts.js';
 import { decodePayload } from '../../domain/metrics/batch.js';
-import type { SeriesFindingData } from '../../domain/pipeline/findings.js';
+import { flattenPeriodicity, type SeriesFindingData } from '../../domain/pipeline/findings.js';
 import type { RecordedEvent } from '../../stores/event-store/port.js';
 import { clickhouseTime } from '../audit-index/mapping.js';
 import type { Row } from '../projection.js';
@@ -31,22 +31,18 @@ type Periodicity = Extract<
 
 /** A periodicity finding as a row: the columns a finding does not have are 0, empty or null. */
 function periodicityRow(pipelineId: string, fact: Periodicity, position: string): Row {
-  const d = fact.data;
-  const frequencies = fact.type === 'frequenciesChanged' ? fact.data.frequencies : [];
+  const flat = flattenPeriodicity(fact);
   return {
-    ...seriesColumns(pipelineId, d, position),
+    ...seriesColumns(pipelineId, fact.data, position),
     finding: fact.type,
-    period: fact.type === 'seasonalityDetected' ? fact.data.period : 0,
-    period_ms: fact.type === 'seasonalityDetected' ? fact.data.periodMs : null,
-    strength: fact.type === 'seasonalityDetected' ? fact.data.strength : 0,
-    previous_period:
-      fact.type === 'seasonalityDetected' || fact.type === 'seasonalityLost'
-        ? fact.data.previousPeriod
-        : null,
-    frequencies: frequencies.map((f) => f.frequency) as unknown as string,
-    powers: frequencies.map((f) => f.power) as unknown as string,
-    interval_ms: fact.type === 'recurringAnomalyDetected' ? fact.data.intervalMs : 0,
-    occurrences: fact.type === 'recurringAnomalyDetected' ? fact.data.occurrences : 0,
+    period: flat.period,
+    period_ms: flat.periodMs,
+    strength: flat.strength,
+    previous_period: flat.previousPeriod,
+    frequencies: flat.frequencies as unknown as string,
+    powers: flat.powers as unknown as string,
+    interval_ms: flat.intervalMs,
+    occurrences: flat.occurrences,
     position,
   };
 }

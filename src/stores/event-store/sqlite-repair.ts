@@ -19,7 +19,7 @@ import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSyn
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { categoryOf } from './port.js';
-import { createSqliteEventStore } from './sqlite.js';
+import { createSqliteEventStore, type EventRow } from './sqlite.js';
 
 /** The file is missing or is not a file: the command was given the wrong path. */
 export class StoreFileUsageError extends Error {
@@ -75,18 +75,6 @@ export interface StoreFileReport {
   readonly inconsistencies: readonly string[];
   /** Things worth knowing that are not damage. */
   readonly notes: readonly string[];
-}
-
-interface EventRow {
-  position: bigint;
-  event_id: string;
-  stream_id: string;
-  revision: bigint;
-  category: string;
-  type: string;
-  data: string;
-  metadata: string;
-  created_at: bigint;
 }
 
 interface OldStream {

@@ -51,7 +51,8 @@ const BUSY_TIMEOUT_MS = 3;
 /** Events deleted per scavenging transaction. */
 const SCAVENGE_SLICE = 5000;
 
-interface EventRow {
+/** A row of the `events` table, as better-sqlite3 reads it (64-bit integers as bigint). */
+export interface EventRow {
   position: bigint;
   event_id: string;
   stream_id: string;
