@@ -5,15 +5,14 @@
  * is then unchanged), 2 bad usage (see src/stores/event-store/sqlite-repair.ts).
  */
 import { parseArgs } from 'node:util';
+import { describeRepair, repairStoreFile } from '../src/stores/event-store/sqlite-repair.js';
 import {
-  describeRepair,
   describeReport,
-  repairStoreFile,
   StoreFileUsageError,
   StoreRepairError,
   storeFilePath,
   toJson,
-} from '../src/stores/event-store/sqlite-repair.js';
+} from '../src/stores/event-store/sqlite-verify.js';
 
 const usage = `usage: npm run store:repair -- [--file PATH] [--dry-run] [--force] [--json]
 

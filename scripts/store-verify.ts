@@ -1,6 +1,6 @@
 /**
  * `npm run store:verify -- [--file PATH] [--json]`: checks the embedded event store's file, read-only.
- * Exit 0 intact, 1 damaged, 2 bad usage (see src/stores/event-store/sqlite-repair.ts).
+ * Exit 0 intact, 1 damaged, 2 bad usage (see src/stores/event-store/sqlite-verify.ts).
  */
 import { parseArgs } from 'node:util';
 import {
@@ -9,7 +9,7 @@ import {
   storeFilePath,
   toJson,
   verifyStoreFile,
-} from '../src/stores/event-store/sqlite-repair.js';
+} from '../src/stores/event-store/sqlite-verify.js';
 
 const usage = `usage: npm run store:verify -- [--file PATH] [--json]
 

@@ -16,12 +16,12 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
+import { repairStoreFile } from '../../../src/stores/event-store/sqlite-repair.js';
 import {
-  repairStoreFile,
   StoreFileUsageError,
   StoreRepairError,
   verifyStoreFile,
-} from '../../../src/stores/event-store/sqlite-repair.js';
+} from '../../../src/stores/event-store/sqlite-verify.js';
 import { runToExit, startTsChild } from '../../support/child-process.js';
 import { tempDir } from '../../support/fixtures.js';
 
