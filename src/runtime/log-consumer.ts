@@ -7,7 +7,7 @@ import type {
   SubscriptionMessage,
 } from '../stores/event-store/port.js';
 import { createProgress } from './progress.js';
-import { wakeableSleep } from './supervise.js';
+import { wakeableSleep } from './wakeable-sleep.js';
 
 /**
  * What one consumer of the log does: restore its state, handle batches of events in log order, and

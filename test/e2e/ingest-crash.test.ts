@@ -103,7 +103,7 @@ async function load(
 describe('acknowledged means durable: OTLP load under kill -9', () => {
   it('loses no acknowledged sample and doubles none across 6 kills at seeded random moments; ClickHouse equals the log', async () => {
     const dataDir = tempDir('crash-');
-    const random = seeded(20261206);
+    const random = seeded(Number(process.env.CRASH_SEED ?? 20261206));
     const all = requests();
     const kills = 6;
     const inFlightAtKill: number[] = [];
