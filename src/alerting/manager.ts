@@ -165,9 +165,9 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
   /**
    * Records a decision — its notifications, transitions and what it observed — as one append, so that
    * it is recorded whole or not at all, then folds it into the state. Returns the notifications it
-   * raised, for delivery (none when it was recorded before: a re-evaluation after a failure).
+   * raised, for delivery.
    */
-  async function apply(decision: Decision, source: RecordedEvent | null, at: number): Promise<Outgoing[]> {
+  async function apply(decision: Decision, source: RecordedEvent | null): Promise<Outgoing[]> {
     const position = source?.position ?? null;
     const outgoing = decision.notifications.map((n) => ({
       notification: n,
@@ -192,13 +192,13 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       ...(decision.observed ? [decision.observed] : []),
     ];
     if (!facts.length) return [];
-    const result = await host.sendAll(address, facts, {
+    await host.sendAll(address, facts, {
       principal,
-      // A source event's decision is named by it: evaluating it again records nothing twice.
-      commandId: position === null ? `tick:${at}:${crypto.randomUUID()}` : `decision:@${position}`,
+      // No command id: a decision is never taken twice (evaluation resumes after the newest source
+      // event with a recorded decision, and the state it starts from is the fold of the stream), and
+      // command ids would be kept in the host's memory for every decision ever taken.
       ...(source ? { causationId: source.id } : {}),
     });
-    if (result.duplicate) return [];
     for (const fact of facts) state = evolveAlerts(state, fact);
     return outgoing;
   }
@@ -327,7 +327,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
               at,
               event.position.toString(),
             );
-            dispatch(await apply(decision, event, at));
+            dispatch(await apply(decision, event));
           });
         }
       },
@@ -353,7 +353,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     tick: async () => {
       await serial(async () => {
         const at = now();
-        dispatch(await apply(decideTick(state, rules, at), null, at));
+        dispatch(await apply(decideTick(state, rules, at), null));
       });
       await deliveries;
     },

@@ -305,6 +305,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
   function cutBuffer(): void {
     while (buffer.length > 0) {
       const taken = buffer.take(batchMax);
+      // Handles skip the admission: their series are seen here, once a batch, so none goes idle in use.
+      for (const def of taken.series) registry.touch(def.family, def.id);
       const seq = delivery.nextSeq();
       const eventId = randomUUID();
       void delivery.submit({
@@ -335,7 +337,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     return {
       take(sample: SampleInput, index: number): void {
         const value = sample.value;
-        const ts = sample.timestamp ?? at;
+        // Times are whole milliseconds everywhere downstream: a fraction is rounded here, at the edge.
+        const ts = Math.round(sample.timestamp ?? at);
         let def: SeriesDef | null = null;
         let issues: Issue[] | null = null;
         if (typeof value === 'number' && Number.isFinite(value) && ts >= earliest && ts <= latest) {
@@ -471,7 +474,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
 
     record(series, value, timestamp) {
       const current = now();
-      const ts = timestamp ?? current;
+      const ts = Math.round(timestamp ?? current);
       if (
         !Number.isFinite(value) ||
         !Number.isFinite(ts) ||

@@ -61,6 +61,8 @@ export interface DeliveryHealth {
   readonly spooledBatches: number;
   readonly spooledBytes: number;
   readonly spooledTotal: number;
+  /** When the oldest batch waiting in the spool was spooled, or null. */
+  readonly spooledSince: number | null;
   readonly lastFlushLatencyMs: number | null;
   readonly maxFlushLatencyMs: number;
   readonly lastError: string | null;
@@ -84,8 +86,9 @@ interface Queued {
  */
 export function createDelivery(options: DeliveryOptions) {
   const { streamId, events, spool, logger } = options;
-  const maxGroupEvents = options.maxGroupEvents ?? 256;
-  const maxGroupSamples = options.maxGroupSamples ?? 500_000;
+  // An append runs synchronously on the embedded store: groups stay small enough to take a few ms.
+  const maxGroupEvents = options.maxGroupEvents ?? 64;
+  const maxGroupSamples = options.maxGroupSamples ?? 50_000;
   const queue: Queued[] = [];
   let cursor = 0;
   /** The seq given to the newest unit: units are numbered in the order they are submitted. */
@@ -132,7 +135,7 @@ export function createDelivery(options: DeliveryOptions) {
     const delay = Math.min(options.retry.maxDelayMs * 4, options.retry.baseDelayMs * 2 ** retryAttempt++);
     retryTimer = setTimeout(() => {
       retryTimer = null;
-      void serial(degraded ? replay : drain);
+      void serial(degraded || spool.size > 0 ? replay : drain);
     }, delay);
     retryTimer.unref();
   }
@@ -232,10 +235,13 @@ export function createDelivery(options: DeliveryOptions) {
     while (queue.length && !stopped) {
       const group = takeGroup();
       const started = options.now();
-      if (!degraded) {
+      // Spooled batches (of this process or an earlier one) go first: a new one never overtakes them.
+      if (!degraded && spool.size === 0) {
         try {
           await append(group.map((q) => q.unit));
           settle(group, started, true);
+          // The next append after a turn of the event loop: requests and probes are served between.
+          if (queue.length) await new Promise<void>((r) => setImmediate(r));
           continue;
         } catch (error) {
           queue.unshift(...group);
@@ -377,7 +383,8 @@ export function createDelivery(options: DeliveryOptions) {
 
     health(): DeliveryHealth {
       return {
-        delivery: degraded ? 'degraded' : 'healthy',
+        delivery: degraded || spool.size > 0 ? 'degraded' : 'healthy',
+        spooledSince: spool.oldestAt,
         pendingSamples,
         waitingSince: queue[0]?.submittedAt ?? null,
         batchesFlushed: stats.batches,

@@ -43,7 +43,15 @@ export function createIdempotency(options: {
     const eventId = eventIdOf(key);
     const spooled = idempotencyOf(options.spool.metadataOf(eventId));
     if (spooled) return spooled.response;
-    const event = await options.events.findEvent(options.streamId, eventId);
+    let event: Awaited<ReturnType<EventStore['findEvent']>>;
+    try {
+      event = await options.events.findEvent(options.streamId, eventId);
+    } catch {
+      // The log cannot be asked (it is down): take the request (to the spool). Its event id derives
+      // from the key, so if the first one did land, appending or replaying it finds that and records
+      // nothing twice.
+      return undefined;
+    }
     return event ? (idempotencyOf(event.metadata)?.response ?? null) : undefined;
   }
 

@@ -88,6 +88,23 @@ export class SeriesRegistry {
     return { ok: true };
   }
 
+  /**
+   * A series recorded through a handle it was admitted with (the SDK, samplers) is seen again: it
+   * counts (again) whatever the limits say now, since its samples are already taken.
+   */
+  touch(family: string, id: string): void {
+    const known = this.seen.get(id);
+    if (known) {
+      known.at = this.now();
+      return;
+    }
+    this.add(id, family, this.now());
+    if (this.path) {
+      appendFileSync(this.path, `${family}\t${id}\n`);
+      this.written++;
+    }
+  }
+
   /** Frees the series not seen for `idleMs`; returns how many. */
   sweep(): number {
     const before = this.now() - this.limits.idleMs;

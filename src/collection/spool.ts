@@ -21,7 +21,7 @@ export interface SpoolOpenReport {
   /** Damaged records (bad checksum or framing) between good ones: not replayable. */
   readonly damagedRecords: number;
   readonly damagedBytes: number;
-  /** Where a copy of the damaged file was kept for inspection, or null. */
+  /** Where a copy of the file was kept for inspection before anything was cut, or null. */
   readonly quarantinedTo: string | null;
 }
 
@@ -70,11 +70,18 @@ async function nextMarker(file: FileHandle, from: number, size: number): Promise
 /** Every record of a spool file in order, with damaged stretches and a torn tail named as such. */
 async function* scan(file: FileHandle, size: number): AsyncGenerator<Scanned> {
   const first = await readAt(file, MAGIC.length, 0);
-  if (size > 0 && !first.equals(MAGIC)) {
-    yield* scanLegacy(file, size);
-    return;
-  }
   let offset = 0;
+  if (size > 0 && !first.equals(MAGIC)) {
+    // No marker where the first record starts: a spool of the older format only if no marker is
+    // anywhere in it; otherwise the first record is damaged, and the good ones start at the next marker.
+    const next = await nextMarker(file, 1, size);
+    if (next === -1) {
+      yield* scanLegacy(file, size);
+      return;
+    }
+    yield { kind: 'damaged', start: 0, end: next };
+    offset = next;
+  }
   while (offset < size) {
     const header = await readAt(file, HEADER, offset);
     let batch: SpooledBatch | null = null;
@@ -118,7 +125,8 @@ async function* scanLegacy(file: FileHandle, size: number): AsyncGenerator<Scann
     const header = await readAt(file, LEGACY_HEADER, offset);
     const length = header.length === LEGACY_HEADER ? header.readUInt32LE(0) : -1;
     if (length < 0 || offset + LEGACY_HEADER + length > size) {
-      yield { kind: 'torn', start: offset, end: size };
+      // Past a good record this is a torn append; as the very first record it is damage.
+      yield { kind: offset === 0 ? 'damaged' : 'torn', start: offset, end: size };
       return;
     }
     const body = await readAt(file, length, offset + LEGACY_HEADER);
@@ -200,15 +208,17 @@ export class Spool {
     }
     let quarantinedTo: string | null = null;
     const legacy = size > 0 && good.length > 0 && good[0]!.start === 0 && !(await this.startsWithMarker());
-    if (damagedRecords > 0 || legacy) {
-      if (damagedRecords > 0) {
-        quarantinedTo = join(this.directory, `${this.agentId}.spool.damaged-${this.now()}`);
-        await copyFile(this.path, quarantinedTo);
-      }
-      await this.rewrite();
-    } else if (tornBytes > 0) {
-      await truncate(this.path, good.at(-1)?.end ?? 0);
+    if (damagedRecords > 0 || tornBytes > 0) {
+      // Nothing is cut without a copy of the file as it was: a "torn" tail may also be a good last
+      // record whose length was damaged.
+      quarantinedTo = join(
+        this.directory,
+        `${this.agentId}.spool.${damagedRecords > 0 ? 'damaged' : 'torn'}-${this.now()}`,
+      );
+      await copyFile(this.path, quarantinedTo);
     }
+    if (damagedRecords > 0 || legacy) await this.rewrite();
+    else if (tornBytes > 0) await truncate(this.path, good.at(-1)?.end ?? 0);
     this.sizeBytes = await this.bytes();
     return { batches: this.count, tornBytes, damagedRecords, damagedBytes, quarantinedTo };
   }

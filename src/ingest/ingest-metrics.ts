@@ -48,7 +48,8 @@ export async function ingestMetrics(
   }
   const { id, samples } = parsed.data;
   const outcome = await agent.push({
-    ...(id === undefined ? {} : { key: id }),
+    // Its own key space (OTLP's keys are apart): a key used on both edges never crosses answers.
+    ...(id === undefined ? {} : { key: `graphql:${id}` }),
     ...(principal === undefined ? {} : { principal }),
     prepare: () => ({
       samples,

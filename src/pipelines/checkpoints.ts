@@ -55,9 +55,9 @@ export function createCheckpointStore(options: {
     name: string,
     type: 'pipelineCheckpointed' | 'pipelineCheckpointPart',
     data: JsonValue,
-  ): Promise<void> {
+  ): Promise<number> {
     const id = uuidv5(`${pipelineId}:state:${name}:${source.position}`, NAMESPACE);
-    await events.append(
+    const appended = await events.append(
       streamId,
       [
         {
@@ -69,52 +69,62 @@ export function createCheckpointStore(options: {
       ],
       { expectedRevision: revision === 0 ? 'noStream' : BigInt(revision - 1) },
     );
+    // Where it is: a retry of a part a crash left (same id) is answered where that part stands.
+    return Number(appended.nextExpectedRevision);
   }
 
   return {
-    /** Writes a checkpoint at the stream's next revision (`counters.state`); returns the revision after it. */
-    async write(checkpoint: PipelineCheckpoint, source: Source): Promise<number> {
-      let revision = checkpoint.counters.state;
-      const first = revision;
+    /** Writes a checkpoint at the stream's next revision `at`; returns the revision after it. */
+    async write(checkpoint: PipelineCheckpoint, source: Source, at: number): Promise<number> {
+      let next = at;
+      let first: number | null = null;
+      const put = async (
+        name: string,
+        type: 'pipelineCheckpointed' | 'pipelineCheckpointPart',
+        data: JsonValue,
+      ) => {
+        const at = await appendOne(next, source, name, type, data);
+        first ??= at;
+        next = at + 1;
+      };
       const json = JSON.stringify(checkpoint);
       if (json.length <= partChars) {
-        await appendOne(
-          revision++,
-          source,
-          'pipelineCheckpointed:0',
-          'pipelineCheckpointed',
-          checkpoint as unknown as JsonValue,
-        );
+        await put('pipelineCheckpointed:0', 'pipelineCheckpointed', checkpoint as unknown as JsonValue);
       } else {
         const parts = Math.ceil(json.length / partChars);
         for (let index = 0; index < parts; index++) {
-          await appendOne(revision++, source, `pipelineCheckpointPart:${index}`, 'pipelineCheckpointPart', {
+          await put(`pipelineCheckpointPart:${index}`, 'pipelineCheckpointPart', {
             sourcePosition: checkpoint.sourcePosition,
             index,
             parts,
             json: json.slice(index * partChars, (index + 1) * partChars),
           });
         }
-        await appendOne(revision++, source, 'pipelineCheckpointed:0', 'pipelineCheckpointed', {
+        await put('pipelineCheckpointed:0', 'pipelineCheckpointed', {
           sourcePosition: checkpoint.sourcePosition,
           parts,
         });
       }
       // Only the newest complete checkpoint is ever read: the older ones (and parts a crash left behind) go.
-      if (first > 0)
+      if (first !== null && first > 0)
         await events
           .truncateStream(streamId, BigInt(first))
           .catch((error: unknown) => logger.warn({ err: error }, 'older checkpoints not removed'));
-      return revision;
+      return next;
     },
 
-    /** The newest complete checkpoint, and the revision of its last event; null when there is none. */
+    /**
+     * The newest complete checkpoint, and the stream's last revision (parts a crash left after the
+     * checkpoint included: the next checkpoint goes after them); null when there is none.
+     */
     async latest(): Promise<{ checkpoint: PipelineCheckpoint; revision: bigint } | null> {
+      let last: bigint | null = null;
       for await (const event of events.readStream(streamId, { direction: 'backwards' })) {
+        last ??= event.revision;
         if (event.type !== 'pipelineCheckpointed') continue; // parts of a checkpoint a crash interrupted
         const marker = readFactOf(event, 'pipelineCheckpointed').data;
         if (marker.parts === undefined)
-          return { checkpoint: marker as unknown as PipelineCheckpoint, revision: event.revision };
+          return { checkpoint: marker as unknown as PipelineCheckpoint, revision: last };
         let json = '';
         const from = event.revision - BigInt(marker.parts);
         for await (const part of events.readStream(streamId, {
@@ -128,7 +138,7 @@ export function createCheckpointStore(options: {
             );
           json += d.json;
         }
-        return { checkpoint: JSON.parse(json) as PipelineCheckpoint, revision: event.revision };
+        return { checkpoint: JSON.parse(json) as PipelineCheckpoint, revision: last };
       }
       return null;
     },

@@ -196,7 +196,9 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const data: PipelineCheckpoint = {
       sourcePosition: source.position.toString(),
       definitionHash,
-      counters: { ...counters },
+      // The state stream's own revision is read from the stream at restore, never from here: kept out,
+      // so that a checkpoint taken again at the same position is byte for byte the same (a retry).
+      counters: { ...counters, state: 0 },
       mode,
       rate,
       lastCreatedAt,
@@ -204,7 +206,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       emissions,
       engine: engine.snapshot(),
     };
-    counters.state = await store.write(data, source);
+    counters.state = await store.write(data, source, counters.state);
     checkpointed = source.position;
     sinceCheckpoint = 0;
   }

@@ -72,7 +72,14 @@ export class ConsumerHaltedError extends Error {
 /** Errors that no retry can cure: the consumer halts instead of failing forever. */
 function isHalting(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === 'CONSUMER_HALTED' || code === 'POISONED_FACT' || code === 'EVENT_STORE_DAMAGED';
+  // A fact of its own that its schema refuses (VALIDATION_FAILED from the host) is a bug, as a poisoned
+  // fact read is: retrying would refuse it again, forever.
+  return (
+    code === 'CONSUMER_HALTED' ||
+    code === 'POISONED_FACT' ||
+    code === 'EVENT_STORE_DAMAGED' ||
+    code === 'VALIDATION_FAILED'
+  );
 }
 
 const TIMEOUT: unique symbol = Symbol('timeout');
@@ -171,7 +178,11 @@ export function createLogConsumer(options: LogConsumerOptions) {
         const message = next.value;
         if (message.kind === 'caughtUp') {
           await dispatch();
-          if (state === 'catchingUp') state = 'live';
+          // Caught up after a failure: recovered, even if no new event has come to prove it.
+          await handling;
+          state = 'live';
+          failingSince = null;
+          lastError = null;
           continue;
         }
         if (options.accept && !options.accept(message.event)) continue;

@@ -72,6 +72,11 @@ export function createHealth(deps: HealthDeps) {
           component: `agent:${health.agentId}`,
           reason: `samples not durable for ${Math.round((at - health.waitingSince) / 1000)} s: ${health.lastError ?? 'the log is slow'}`,
         });
+      else if (health.spooledSince !== null && at - health.spooledSince > deps.stallMs)
+        found.push({
+          component: `agent:${health.agentId}`,
+          reason: `${health.spooledBatches} batches wait in the spool for ${Math.round((at - health.spooledSince) / 1000)} s (durable, not yet in the log): ${health.lastError ?? 'replay has not succeeded yet'}`,
+        });
     }
     return found;
   }

@@ -355,7 +355,8 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     ]);
     let keyedEvents = 0;
     for await (const event of service.events.readStream('samples-otlp'))
-      if ((event.metadata.idempotency as { key?: string } | undefined)?.key === 'gql-req-1') keyedEvents++;
+      if ((event.metadata.idempotency as { key?: string } | undefined)?.key === 'graphql:gql-req-1')
+        keyedEvents++;
     expect(keyedEvents).toBe(1);
     const badId = await gql(service.url, KEYED, { ...keyed, id: '' });
     expect(JSON.stringify(badId)).toContain('must be 1-200 printable ASCII characters');

@@ -48,6 +48,11 @@ const isFindingRule = (rule: AlertRule) =>
   rule.condition.type === 'anomalyScore' ||
   rule.condition.type === 'pattern' ||
   rule.condition.type === 'complexEvent';
+/**
+ * A series an absence rule watches is recorded as seen when first seen, and again only once its
+ * recorded sighting is older than forMs / ABSENCE_STEPS: a fact per few batches, not per batch.
+ */
+const ABSENCE_STEPS = 4;
 /** Rules that need a series' last sample (rates) or last sighting (absence). */
 const remembers = (rule: AlertRule) =>
   rule.condition.type === 'rateOfChange' || rule.condition.type === 'absence';
@@ -242,11 +247,14 @@ export function decideObservations(
     { seriesId: string; name: string; labels: Labels; value: number; ts: number }
   >();
   for (const o of observations) {
-    const memory = seen.get(o.def.id) ?? work.state.series[o.def.id];
-    let remember = false;
+    const recorded = work.state.series[o.def.id];
+    const memory = seen.get(o.def.id) ?? recorded;
+    let needsRate = false;
+    let absenceFor = Number.POSITIVE_INFINITY;
     for (const rule of rules) {
       if (!matches(rule.match, o.def.name, o.def.labels)) continue;
-      if (remembers(rule) && !isFinding(o)) remember = true;
+      if (!isFinding(o) && rule.condition.type === 'rateOfChange') needsRate = true;
+      if (!isFinding(o) && rule.condition.type === 'absence') absenceFor = Math.min(absenceFor, rule.forMs);
       if (rule.condition.type === 'absence') {
         const alert = work.state.alerts[`${rule.id}|${o.def.id}`];
         if (alert && alert.status !== 'resolved') work.record('alertResolved', alert, at);
@@ -256,6 +264,11 @@ export function decideObservations(
       if (isFinding(o) !== isFindingRule(rule)) continue;
       evaluate(work, rule, o, holds(rule, o, memory), at, renewed);
     }
+    // A rate needs every last sample; an absence only a sighting now and then (see ABSENCE_STEPS).
+    const remember =
+      needsRate ||
+      (absenceFor < Number.POSITIVE_INFINITY &&
+        (!recorded || at - recorded.seenAt >= absenceFor / ABSENCE_STEPS));
     if (remember)
       seen.set(o.def.id, {
         seriesId: o.def.id,
@@ -292,7 +305,10 @@ export function decideTick(state: AlertManagerState, rules: readonly AlertRule[]
     for (const [seriesId, seen] of Object.entries(work.state.series)) {
       if (!matches(rule.match, seen.name, seen.labels)) continue;
       const alert = work.state.alerts[`${rule.id}|${seriesId}`];
-      if (now - seen.seenAt >= rule.forMs && (!alert || alert.status === 'resolved'))
+      // The sighting may lag the last sample by a step: the silence counts from it plus that step, so
+      // an absence alert never fires early (it fires between forMs and forMs + forMs / ABSENCE_STEPS).
+      const silentFor = now - seen.seenAt - rule.forMs / ABSENCE_STEPS;
+      if (silentFor >= rule.forMs && (!alert || alert.status === 'resolved'))
         work.record(
           'alertFired',
           alertOf(rule, seriesId, seen.name, seen.labels, seen.value, seen.seenAt),

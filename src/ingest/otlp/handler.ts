@@ -213,7 +213,9 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     let outcome: Awaited<ReturnType<CollectionAgent['push']>>;
     try {
       outcome = await options.agent.push({
-        ...(key === undefined ? {} : { key }),
+        // OTLP's keys and GraphQL's share the agent: each edge has its own space, so a key used on both
+        // never hands one edge the other's answer.
+        ...(key === undefined ? {} : { key: `otlp:${key}` }),
         // Decoded only when its turn comes (requests are taken one at a time): a queued request holds
         // its body as sent, never its far larger decoded form.
         prepare: async (slicer) => {

@@ -130,11 +130,18 @@ describe('alert decisions', () => {
     const absence = manager([rule({ id: 'gone', condition: { type: 'absence' }, forMs: 60_000 })]);
     const seen = absence.observe({ def: cpu('a'), ts: 0, value: 1 });
     expect(seen.observed?.series.map((s) => s.name)).toEqual(['cpu']); // the sighting is a fact
-    expect(absence.tick(59_999).transitions).toEqual([]);
-    expect(absence.tick(60_000).transitions.map((t) => t.type)).toEqual(['alertFired']);
-    expect(absence.observe({ def: cpu('a'), ts: 70_000, value: 1 }).transitions.map((t) => t.type)).toEqual([
-      'alertResolved',
-    ]);
+    // Seen again within a quarter of forMs: no new fact (a sighting now and then, not per batch)…
+    expect(absence.observe({ def: cpu('a'), ts: 10_000, value: 1 }, 10_000).observed).toBeNull();
+    // …past it, a new one.
+    expect(absence.observe({ def: cpu('a'), ts: 15_000, value: 1 }, 15_000).observed?.series).toHaveLength(1);
+    // The sighting may lag the last sample by that quarter: the alert never fires early, and fires
+    // by forMs + forMs / 4 after the last recorded sighting.
+    expect(absence.tick(15_000 + 60_000).transitions).toEqual([]);
+    expect(absence.tick(15_000 + 74_999).transitions).toEqual([]);
+    expect(absence.tick(15_000 + 75_000).transitions.map((t) => t.type)).toEqual(['alertFired']);
+    expect(
+      absence.observe({ def: cpu('a'), ts: 100_000, value: 1 }, 100_000).transitions.map((t) => t.type),
+    ).toEqual(['alertResolved']);
 
     const rate = manager([rule({ id: 'jump', condition: { type: 'rateOfChange', perSecond: 10 } })]);
     rate.observe({ def: cpu('a'), ts: 0, value: 10 });

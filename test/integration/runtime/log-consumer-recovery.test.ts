@@ -1,11 +1,11 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { consumerProblem, createLogConsumer } from '../src/runtime/log-consumer.js';
-import { createSqliteEventStore } from '../src/stores/event-store/sqlite.js';
+import { consumerProblem, createLogConsumer } from '../../../src/runtime/log-consumer.js';
+import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 
 const logger = pino({ level: 'silent' });
 
-describe('review: a consumer that recovered from a transient failure', () => {
+describe('a consumer that recovered from a transient failure', () => {
   const stores: { close(): Promise<void> }[] = [];
   afterEach(async () => {
     for (const s of stores.splice(0)) await s.close();
