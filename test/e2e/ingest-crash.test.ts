@@ -7,18 +7,7 @@ import { openAnalyticsStore, queryRows } from '../../src/stores/clickhouse/clien
 import { createSqliteEventStore } from '../../src/stores/event-store/sqlite.js';
 import { killed, runToExit, startTsChild, waitForLine } from '../support/child-process.js';
 import { freePort, tempDir } from '../support/fixtures.js';
-
-/** mulberry32: the kill moments are random but the same on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../support/seeded.js';
 
 const SERIES = 40;
 const STEPS = 500;

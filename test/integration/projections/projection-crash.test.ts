@@ -4,20 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 import { runToExit, startTsChild } from '../../support/child-process.js';
 import { tempDir } from '../../support/fixtures.js';
+import { seeded } from '../../support/seeded.js';
 
 const CHILD = 'test/support/projection-child.ts';
-
-/** Mulberry32: a seeded generator, so a failing run can be repeated from its printed seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function complete(dbPath: string, chDir: string): Promise<Record<string, string>> {
   const run = await runToExit(startTsChild(CHILD, [dbPath, chDir, 'complete']));
