@@ -258,16 +258,6 @@ export class Spool {
     for (const batch of batches) this.note(batch);
   }
 
-  async append(batch: SpooledBatch): Promise<void> {
-    await this.appendAll([batch]);
-  }
-
-  async readAll(): Promise<SpooledBatch[]> {
-    const out: SpooledBatch[] = [];
-    for await (const batch of this.records()) out.push(batch);
-    return out;
-  }
-
   /** The good records in order, read one at a time (the spool can be far larger than memory). */
   async *records(): AsyncGenerator<SpooledBatch> {
     const size = await this.bytes();

@@ -60,6 +60,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const log = logger.child({ projection: projection.name });
   const name = `projection:${projection.name}`;
   let batches = 0;
+  /** The store's epoch, read once a (re)start: every checkpoint this run writes names it. */
+  let epoch = '';
 
   async function readCheckpoint(): Promise<ExternalCheckpoint | null> {
     const [row] = await queryRows<{ position: string; epoch: string; event_id: string }>(
@@ -84,6 +86,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       /** Makes ClickHouse hold exactly the rows of the events up to the stored checkpoint. */
       async load() {
         const stored = await readCheckpoint();
+        epoch = (await events.identity()).epoch;
         await verifyCheckpoint(events, projection.name, stored);
         const checkpoint = stored?.position ?? null;
         if (projection.recover) await projection.recover(analytics, checkpoint);
@@ -101,7 +104,6 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       async handle(batch: readonly RecordedEvent[], prepared: unknown) {
         const last = batch[batch.length - 1]!;
         const number = ++batches;
-        const { epoch } = await events.identity();
         await options.onStage?.('beforeInsert', number);
         await projection.write(batch, analytics, prepared);
         await options.onStage?.('afterInsert', number);

@@ -53,10 +53,6 @@ const isFindingRule = (rule: AlertRule) =>
  * recorded sighting is older than forMs / ABSENCE_STEPS: a fact per few batches, not per batch.
  */
 const ABSENCE_STEPS = 4;
-/** Rules that need a series' last sample (rates) or last sighting (absence). */
-const remembers = (rule: AlertRule) =>
-  rule.condition.type === 'rateOfChange' || rule.condition.type === 'absence';
-
 function holds(
   rule: AlertRule,
   o: Observation,
@@ -360,9 +356,4 @@ export function decideAcknowledge(
   const work = new Working(state, null);
   work.record('alertAcknowledged', alert, at, { by });
   return work.transitions[0]!;
-}
-
-/** Does an absence or rate rule watch this series? */
-export function watches(rules: readonly AlertRule[], def: Pick<SeriesDef, 'name' | 'labels'>): boolean {
-  return rules.some((r) => remembers(r) && matches(r.match, def.name, def.labels));
 }

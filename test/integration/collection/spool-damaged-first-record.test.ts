@@ -8,12 +8,14 @@ async function spoolOfThree(dir: string): Promise<string> {
   const spool = new Spool(dir, 'a1');
   await spool.open();
   for (let seq = 0; seq < 3; seq++)
-    await spool.append({
-      seq,
-      eventId: `00000000-0000-4000-8000-00000000000${seq}`,
-      data: { seq },
-      spooledAt: 1,
-    });
+    await spool.appendAll([
+      {
+        seq,
+        eventId: `00000000-0000-4000-8000-00000000000${seq}`,
+        data: { seq },
+        spooledAt: 1,
+      },
+    ]);
   await spool.close();
   return join(dir, 'a1.spool');
 }
