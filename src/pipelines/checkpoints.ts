@@ -5,10 +5,14 @@ import type { EngineSnapshot } from '../domain/pipeline/engine.js';
 import { envelope, type Source } from '../runtime/envelope.js';
 import type { EventStore, JsonValue } from '../stores/event-store/port.js';
 
+/**
+ * The next revision of each output stream. (The state stream's own revision is read from that stream
+ * at restore, never kept in a checkpoint: a checkpoint taken again at the same position is then byte
+ * for byte the same, a retry.)
+ */
 export interface Counters {
   out: number;
   quality: number;
-  state: number;
 }
 
 /** A pipeline's whole state at a source position (its engine, its streams' revisions, its mode). */

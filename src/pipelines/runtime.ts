@@ -94,7 +94,9 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   });
 
   let engine = new PipelineEngine(definition);
-  let counters: Counters = { out: 0, quality: 0, state: 0 };
+  let counters: Counters = { out: 0, quality: 0 };
+  /** The next revision of `pipelinestate-<id>`. */
+  let stateRevision = 0;
   let mode: 'realtime' | 'microbatch' = definition.mode === 'microbatch' ? 'microbatch' : 'realtime';
   let rate = 0;
   let lastCreatedAt: number | null = null;
@@ -108,7 +110,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
 
   /** Appends facts to one of the pipeline's output streams at its exact next revision, ids from the trigger. */
   async function appendFacts(
-    stream: 'out' | 'quality',
+    stream: keyof Counters,
     source: Source,
     items: readonly { type: FactType; data: unknown }[],
   ): Promise<void> {
@@ -196,9 +198,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const data: PipelineCheckpoint = {
       sourcePosition: source.position.toString(),
       definitionHash,
-      // The state stream's own revision is read from the stream at restore, never from here: kept out,
-      // so that a checkpoint taken again at the same position is byte for byte the same (a retry).
-      counters: { ...counters, state: 0 },
+      counters: { ...counters },
       mode,
       rate,
       lastCreatedAt,
@@ -206,7 +206,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       emissions,
       engine: engine.snapshot(),
     };
-    counters.state = await store.write(data, source, counters.state);
+    stateRevision = await store.write(data, source, stateRevision);
     checkpointed = source.position;
     sinceCheckpoint = 0;
   }
@@ -217,7 +217,8 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const saved = latest?.checkpoint ?? null;
     routed.clear();
     engine = new PipelineEngine(definition);
-    counters = { out: 0, quality: 0, state: 0 };
+    counters = { out: 0, quality: 0 };
+    stateRevision = 0;
     mode = definition.mode === 'microbatch' ? 'microbatch' : 'realtime';
     rate = 0;
     lastCreatedAt = null;
@@ -227,8 +228,9 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     processed = null;
     checkpointed = null;
     if (!saved || !latest) return null;
-    // The state stream goes on after the checkpoint's own last event.
-    counters = { ...saved.counters, state: Number(latest.revision) + 1 };
+    // The state stream goes on after its last event (parts a crash left included).
+    counters = { out: saved.counters.out, quality: saved.counters.quality };
+    stateRevision = Number(latest.revision) + 1;
     let resume: Position | null = BigInt(saved.sourcePosition);
     checkpointed = resume;
     emissions = saved.emissions;
