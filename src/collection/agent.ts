@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ActorHost } from '../actors/host.js';
 import type { AgentConfig } from '../domain/agent/events.js';
-import { ValidationError } from '../domain/errors.js';
+import { BackpressureError, NotDurableError, ValidationError } from '../domain/errors.js';
 import { encodeBatch } from '../domain/metrics/batch.js';
 import { SampleBuffer } from '../domain/metrics/buffer.js';
 import { defineSeries } from '../domain/metrics/identity.js';
@@ -25,14 +25,13 @@ import {
 } from '../domain/metrics/validation.js';
 import { cpuGate, type TimeSlicer, timeSlicer } from '../runtime/yield.js';
 import type { EventStore, JsonValue, Metadata } from '../stores/event-store/port.js';
-import { createDelivery, type DeliveryHealth, NotDurableError } from './delivery.js';
+import { createDelivery, type DeliveryHealth } from './delivery.js';
 import { createIdempotency } from './idempotency.js';
 import { createLifecycle } from './lifecycle.js';
 import { createSampling, type Sampler, type Watch } from './sampling.js';
 import { SeriesRegistry } from './series-registry.js';
 import { Spool } from './spool.js';
 
-export { NotDurableError } from './delivery.js';
 export type { Sampler, Watch } from './sampling.js';
 
 export interface CollectionAgentOptions {
@@ -127,15 +126,6 @@ export interface PushOutcome {
   readonly response: JsonValue;
   /** True when the key was seen before: nothing new was recorded. */
   readonly duplicate: boolean;
-}
-
-/** Refused for now: the agent holds as many samples as it may. Retry later. */
-export class BackpressureError extends Error {
-  readonly code = 'BACKPRESSURE' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackpressureError';
-  }
 }
 
 export interface AgentHealth extends DeliveryHealth {
@@ -319,6 +309,18 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     }
   }
 
+  /** Buffers one valid sample; false (a drop) when the agent holds as many as it may. */
+  function hold(handle: number, ts: number, value: number): boolean {
+    if (held() >= capacity || !buffer.record(handle, ts, value)) {
+      stats.dropped++;
+      return false;
+    }
+    stats.recorded++;
+    if (sampling.watching) sampling.check(handle, value, ts);
+    if (buffer.length >= batchMax) cutBuffer();
+    return true;
+  }
+
   /**
    * Validates samples into a columnar batch (series by local index), with each refusal's index, field
    * and reason. One pass, no allocation per valid sample: it is the hot path of every push request.
@@ -484,14 +486,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         stats.rejected++;
         return false;
       }
-      if (held() >= capacity || !buffer.record(series.handle, ts, value)) {
-        stats.dropped++;
-        return false;
-      }
-      stats.recorded++;
-      if (sampling.watching) sampling.check(series.handle, value, ts);
-      if (buffer.length >= batchMax) cutBuffer();
-      return true;
+      return hold(series.handle, ts, value);
     },
 
     recordSamples(samples) {
@@ -500,8 +495,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       let accepted = 0;
       let dropped = 0;
       for (let i = 0; i < count; i++) {
-        const handle = handles[batch.seriesIndex[i]!]!;
-        if (agent.record(handle, batch.values[i]!, batch.timestamps[i]!)) accepted++;
+        // Already validated by the admission: straight into the buffer.
+        if (hold(handles[batch.seriesIndex[i]!]!.handle, batch.timestamps[i]!, batch.values[i]!)) accepted++;
         else dropped++;
       }
       return { accepted, rejected, dropped };

@@ -1,5 +1,6 @@
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
+import { NotDurableError } from '../domain/errors.js';
 import {
   type EventStore,
   type JsonValue,
@@ -7,19 +8,6 @@ import {
   WrongExpectedVersionError,
 } from '../stores/event-store/port.js';
 import type { Spool, SpooledBatch } from './spool.js';
-
-/**
- * Samples that could be made durable neither in the log nor in the spool (the store is down and the
- * spool full or failing), or not within the wait the caller allows. They are still held in memory and
- * delivered when that becomes possible: a caller retrying must use the same idempotency key.
- */
-export class NotDurableError extends Error {
-  readonly code = 'NOT_DURABLE' as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotDurableError';
-  }
-}
 
 /** One event of a samples stream waiting to be made durable: a push request, or a cut of the agent's buffer. */
 export interface Unit {

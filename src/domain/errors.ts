@@ -51,3 +51,25 @@ export class EventRejectedError extends Error {
     this.name = 'EventRejectedError';
   }
 }
+
+/** Refused for now: the agent holds as many samples as it may. Retry later (with the same idempotency key). */
+export class BackpressureError extends Error {
+  readonly code = 'BACKPRESSURE' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackpressureError';
+  }
+}
+
+/**
+ * Samples that could be made durable neither in the log nor in the spool (the store is down and the
+ * spool full or failing), or not within the wait the caller allows. They are still held in memory and
+ * delivered when that becomes possible: a caller retrying must use the same idempotency key.
+ */
+export class NotDurableError extends Error {
+  readonly code = 'NOT_DURABLE' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotDurableError';
+  }
+}

@@ -91,8 +91,7 @@ export function createHealth(deps: HealthDeps) {
         startedAt: startedAt.toISOString(),
         process: {
           eventLoopLagMs: Math.round((deps.lag?.ms ?? 0) * 10) / 10,
-          rssBytes: process.memoryUsage.rss(),
-          heapUsedBytes: process.memoryUsage().heapUsed,
+          ...(({ rss, heapUsed }) => ({ rssBytes: rss, heapUsedBytes: heapUsed }))(process.memoryUsage()),
         },
         eventStore: { kind: deps.events.kind },
         analytics: {

@@ -1,13 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Type } from 'protobufjs';
-import {
-  BackpressureError,
-  type CollectionAgent,
-  NotDurableError,
-  type RecordResult,
-} from '../../collection/agent.js';
+import type { CollectionAgent, RecordResult } from '../../collection/agent.js';
 import { IDEMPOTENCY_KEY } from '../../collection/idempotency.js';
+import { BackpressureError, NotDurableError } from '../../domain/errors.js';
 import { HttpError, readBody } from '../../server/body.js';
 import type { JsonValue } from '../../stores/event-store/port.js';
 import { type ConvertedRequest, createOtlpConverter } from './convert.js';
