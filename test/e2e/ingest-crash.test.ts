@@ -55,7 +55,8 @@ function start(dataDir: string, port: number): ChildProcess {
   });
 }
 
-/** Sends every unacknowledged request (with its key) from `workers` clients until stopped by a kill. */
+/** Sends every unacknowledged request (with its key) from `workers` clients, again after a 503, until all are
+ * acknowledged or a kill stops the service. */
 async function load(
   port: number,
   pending: Request[],
@@ -77,7 +78,11 @@ async function load(
           if (res.status === 200) {
             next.acked = true;
             progress.acked++;
-          } else if (res.status !== 503) throw new Error(`unexpected ${res.status}`);
+          } else if (res.status === 503) {
+            // Shed or not yet durable: a client waits and sends it again (with the same key) later.
+            queue.push(next);
+            await new Promise((r) => setTimeout(r, 20));
+          } else throw new Error(`unexpected ${res.status}`);
         } catch (error) {
           if ((error as Error).message.startsWith('unexpected')) throw error;
           return; // the service is gone: the rest waits for the next start
