@@ -8,6 +8,7 @@
  * `healthzP50Ms`, `healthzP99Ms`, `healthzMaxMs`, `peakRssMb`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setPriority, tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ const port = await new Promise<number>((resolve) => {
   });
 });
 const dir = mkdtempSync(join(tmpdir(), 'bench-flood-'));
+/** The admin key this run's service accepts; the flood measures shedding, so the rate limit is out of the way. */
+const KEY = `aul_bench_${randomBytes(16).toString('hex')}`;
 const child: ChildProcess = spawn(
   process.execPath,
   [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'],
@@ -41,6 +44,9 @@ const child: ChildProcess = spawn(
       DATA_DIR: dir,
       LOG_LEVEL: 'warn',
       SELF_MONITOR_INTERVAL_MS: '0',
+      AUTH_BOOTSTRAP_ADMIN_KEY: KEY,
+      AUTH_RATE_LIMIT_PER_SECOND: '1000000',
+      AUTH_RATE_LIMIT_BURST: '1000000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   },
@@ -118,7 +124,7 @@ await Promise.all(
       try {
         const res = await fetch(`${url}/v1/metrics`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
           body: bodies[n % bodies.length]!,
         });
         await res.arrayBuffer();

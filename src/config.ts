@@ -110,6 +110,41 @@ export const ConfigSchema = z.object({
   SAMPLES_STREAM_MAX_AGE_HOURS: int(0, 87_600).default(168),
   SCAVENGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   READINESS_STALL_MS: int(1000, 3_600_000).default(30_000),
+  AUTH_BOOTSTRAP_ADMIN_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^[\x21-\x7e]{24,256}$/.test(v), {
+      message: 'must be 24 to 256 printable characters without spaces',
+    }),
+  AUTH_ANONYMOUS_ROLE: z.enum(['none', 'viewer', 'operator', 'admin']).default('none'),
+  AUTH_JWT_ISSUER: z.string().optional(),
+  AUTH_JWT_AUDIENCE: z.string().optional(),
+  AUTH_JWT_JWKS_URL: optionalUrl(['http://', 'https://']),
+  AUTH_JWT_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),
+  AUTH_JWT_ROLE_CLAIM: z.string().min(1).default('role'),
+  AUTH_RATE_LIMIT_PER_SECOND: int(1, 1_000_000).default(1000),
+  AUTH_RATE_LIMIT_BURST: int(1, 10_000_000).default(2000),
+  AUTH_REFUSAL_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine((origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/\s]+$/.test(o)), {
+      message: 'must be a comma-separated list of origins (scheme://host[:port]) or *',
+    }),
+  GRAPHQL_MAX_BODY_BYTES: int(1024, 1 << 30).default(1024 * 1024),
+  GRAPHQL_INTROSPECTION: z.enum(['on', 'off']).default('on'),
+  GRAPHIQL: z.enum(['on', 'off']).default('on'),
+  TLS_CERT_FILE: z.string().optional(),
+  TLS_KEY_FILE: z.string().optional(),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -128,12 +163,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     Object.keys(ConfigSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
   );
   const result = ConfigSchema.safeParse(relevant);
-  if (result.success) return result.data;
+  if (result.success) {
+    const problems = crossChecks(result.data);
+    if (problems.length) throw new ConfigError(problems);
+    return result.data;
+  }
   throw new ConfigError(
     result.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      const got = env[key];
+      // Secrets are never echoed back.
+      const got = SECRETS.has(key) ? undefined : env[key];
       return `${key}: ${issue.message}${got === undefined ? '' : ` (got '${got}')`}`;
     }),
   );
+}
+
+/** Settings whose values are never printed (in errors or logs). */
+const SECRETS = new Set(['AUTH_BOOTSTRAP_ADMIN_KEY', 'AUTH_JWT_SECRET', 'CLICKHOUSE_PASSWORD']);
+
+/** Settings that are valid one by one but not together. */
+function crossChecks(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.AUTH_JWT_JWKS_URL && config.AUTH_JWT_SECRET)
+    problems.push('AUTH_JWT_SECRET: set either AUTH_JWT_JWKS_URL or AUTH_JWT_SECRET, not both');
+  const jwt = Boolean(config.AUTH_JWT_JWKS_URL || config.AUTH_JWT_SECRET);
+  if (jwt && !config.AUTH_JWT_ISSUER) problems.push('AUTH_JWT_ISSUER: required when JWTs are accepted');
+  if (jwt && !config.AUTH_JWT_AUDIENCE) problems.push('AUTH_JWT_AUDIENCE: required when JWTs are accepted');
+  if (Boolean(config.TLS_CERT_FILE) !== Boolean(config.TLS_KEY_FILE))
+    problems.push('TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE are set together or not at all');
+  return problems;
 }

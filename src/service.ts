@@ -2,27 +2,27 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import type { Logger } from 'pino';
-import { agentKind } from './actors/agent.kind.js';
-import { alertManagerKind } from './actors/alertmanager.kind.js';
 import { type ActorHost, createActorHost } from './actors/host.js';
-import { modelKind } from './actors/model.kind.js';
-import { pipelineKind } from './actors/pipeline.kind.js';
+import { actorKinds } from './actors/kinds.js';
 import { loadAlertRules } from './alerting/load.js';
 import { type AlertManager, createAlertManager } from './alerting/manager.js';
+import { type Access, createAccess } from './auth/access.js';
 import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
 import { selfMonitor } from './collection/self-monitor.js';
 import { SeriesRegistry } from './collection/series-registry.js';
 import { loadComplexEventRules } from './complex-events/load.js';
-import { type ComplexEventRuntime, createComplexEventRuntime } from './complex-events/runtime.js';
+import type { ComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
+import { type Configuration, createConfiguration } from './configuration/index.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
-import { prometheusScraper } from './ingest/prometheus/scrape.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { eventLoopLag } from './runtime/event-loop-lag.js';
+import { createLogHub } from './runtime/log-hub.js';
 import { type App, buildApp } from './server/app.js';
+import { seriesExportRoute } from './server/export.js';
 import { createGraphQLServer } from './server/graphql.js';
 import { createHealth, type Health, type HealthConsumer } from './server/health.js';
 import { createServiceMetrics } from './server/metrics.js';
@@ -40,13 +40,21 @@ export interface Service {
   readonly host: ActorHost;
   readonly agents: ReadonlyMap<string, CollectionAgent>;
   readonly projections: readonly ProjectionRunner[];
+  /** The pipelines' consumers running now (the configured pipelines are in `configuration`). */
   readonly pipelines: readonly PipelineRuntime[];
-  readonly alertManager: AlertManager | null;
+  /** Always there (with no rules until some are defined). */
+  readonly alertManager: AlertManager;
+  /** The runtime judging the complex-event rules in force; null while there are none. */
   readonly complexEvents: ComplexEventRuntime | null;
+  /** Pipelines, alert rules, complex-event rules and scrape targets as facts, changed at run time. */
+  readonly configuration: Configuration;
   readonly health: Health;
+  /** Authentication, rate limits and refusals. */
+  readonly access: Access;
   /**
-   * Starts, in order: the projections, the pipelines, complex events and the alert manager, the
-   * agents (replaying any spool), then the HTTP server; then resumes actors left mid-work.
+   * Starts, in order: the projections; the configuration (folded from the log and seeded from the
+   * settings files): the pipelines, complex events, the alert manager and the scrape agents; the
+   * other agents (replaying any spool), then the HTTP server; then resumes actors left mid-work.
    */
   start(): Promise<{ port: number; host: string }>;
   /**
@@ -97,29 +105,25 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   );
   const host = createActorHost({
     store: events,
-    kinds: [modelKind(), agentKind(), pipelineKind(), alertManagerKind()],
+    kinds: actorKinds(),
     logger,
   });
-  const pipelines = (config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : []).map((definition) =>
-    createPipelineRuntime({ definition, events, host, logger }),
-  );
-  const alertManager: AlertManager | null = config.ALERT_RULES_FILE
-    ? createAlertManager({
-        rules: loadAlertRules(config.ALERT_RULES_FILE),
-        events,
-        host,
-        logger,
-        webhookUrl: config.ALERT_WEBHOOK_URL,
-        tickMs: config.ALERT_TICK_MS,
-      })
-    : null;
-  const complexEvents = config.COMPLEX_EVENT_RULES_FILE
-    ? createComplexEventRuntime({
-        rules: loadComplexEventRules(config.COMPLEX_EVENT_RULES_FILE),
-        events,
-        logger,
-      })
-    : null;
+  // The settings files only seed the configuration, whose truth is the log (see src/configuration).
+  const seeds = {
+    pipelines: config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : [],
+    alertRules: config.ALERT_RULES_FILE ? loadAlertRules(config.ALERT_RULES_FILE) : [],
+    complexRules: config.COMPLEX_EVENT_RULES_FILE
+      ? loadComplexEventRules(config.COMPLEX_EVENT_RULES_FILE)
+      : [],
+    scrapeTargets: config.SCRAPE_TARGETS,
+  };
+  const alertManager = createAlertManager({
+    events,
+    host,
+    logger,
+    webhookUrl: config.ALERT_WEBHOOK_URL,
+    tickMs: config.ALERT_TICK_MS,
+  });
   const definitions = allProjections();
   const projections = definitions.map((projection) =>
     createProjectionRunner({
@@ -177,20 +181,42 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     return agent;
   };
   const otlp = newAgent('otlp');
-  const scrapers = config.SCRAPE_TARGETS.map((target) => ({
-    target,
-    agent: newAgent(`scrape-${target.name}`),
-  }));
+  const configuration = createConfiguration({
+    events,
+    host,
+    logger,
+    alertManager,
+    projections,
+    seeds,
+    pipelineRuntime: (definition, startAfter) =>
+      createPipelineRuntime({ definition, events, host, logger, startAfter }),
+    scrape: {
+      agent: newAgent,
+      forget: (agent) => {
+        if (agents.get(agent.id) === agent) agents.delete(agent.id);
+      },
+      defaults: { intervalMs: config.SCRAPE_INTERVAL_MS, maxBodyBytes: config.SCRAPE_MAX_BODY_BYTES },
+    },
+  });
   const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
-  const monitor = self ? selfMonitor(self, () => [...agents.values()]) : null;
+  const access = createAccess(config, events, logger);
+  const refusalCounters = () =>
+    ['UNAUTHENTICATED', 'FORBIDDEN', 'RATE_LIMITED'].map((code) => ({
+      name: 'aul_access_refused_total',
+      labels: { code },
+      value: access.refusals.counts().get(code as never) ?? 0,
+    }));
+  const monitor = self ? selfMonitor(self, () => [...agents.values()], refusalCounters) : null;
 
   const consumers = (): HealthConsumer[] => [
     ...projections.map((p) => ({ name: `projection:${p.name}`, consumerStatus: () => p.consumerStatus() })),
-    ...pipelines.map((p) => ({ name: `pipeline:${p.id}`, consumerStatus: () => p.status().consumer })),
-    ...(complexEvents
-      ? [{ name: 'complexevents', consumerStatus: () => complexEvents.status().consumer }]
-      : []),
-    ...(alertManager ? [{ name: 'alertmanager', consumerStatus: () => alertManager.status() }] : []),
+    ...configuration.pipelines
+      .runtimes()
+      .map((p) => ({ name: `pipeline:${p.id}`, consumerStatus: () => p.status().consumer })),
+    ...[configuration.complexEvents()].flatMap((c) =>
+      c ? [{ name: 'complexevents', consumerStatus: () => c.status().consumer }] : [],
+    ),
+    { name: 'alertmanager', consumerStatus: () => alertManager.status() },
   ];
   const lag = eventLoopLag();
   const health = createHealth({
@@ -203,16 +229,38 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     stallMs: config.READINESS_STALL_MS,
     lag,
   });
+  // One shared tail of the log feeds every GraphQL subscription of this instance.
+  const logHub = createLogHub({ events, logger });
   const app = buildApp({
     logger,
     version,
     health,
-    metrics: createServiceMetrics({ projections, consumers, problems: () => health.problems() }),
-    graphql: createGraphQLServer({ events, analytics, alertManager, ingestAgent: otlp }, logger),
+    gate: access.gate,
+    graphqlMaxBodyBytes: config.GRAPHQL_MAX_BODY_BYTES,
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? { tls: { certFile: config.TLS_CERT_FILE, keyFile: config.TLS_KEY_FILE } }
+      : {}),
+    metrics: createServiceMetrics({
+      projections,
+      consumers,
+      problems: () => health.problems(),
+      counters: refusalCounters,
+    }),
+    graphql: createGraphQLServer(
+      { events, analytics, alertManager, ingestAgent: otlp, logHub, apiKeys: access.keys, configuration },
+      {
+        gate: access.gate,
+        corsOrigins: config.CORS_ORIGINS,
+        introspection: config.GRAPHQL_INTROSPECTION === 'on',
+        graphiql: config.GRAPHIQL === 'on',
+      },
+      logger,
+    ),
     routes: [
       {
         method: 'POST',
         path: '/v1/metrics',
+        role: 'operator',
         handle: createOtlpHandler({
           agent: otlp,
           logger,
@@ -223,6 +271,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
           maxLagMs: config.INGEST_MAX_EVENT_LOOP_LAG_MS,
         }),
       },
+      seriesExportRoute({ analytics, logger }),
     ],
   });
 
@@ -234,7 +283,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     const positions: (string | null)[] = [
       ...(await Promise.all(samplesReaders.map(async (p) => (await p.status()).checkpoint))),
       // A pipeline re-reads from its checkpoint after a crash: that is what it still needs.
-      ...pipelines.map((p) => p.status().checkpointPosition),
+      ...configuration.pipelines.runtimes().map((p) => p.status().checkpointPosition),
     ];
     if (positions.some((p) => p === null)) return;
     // biome-ignore lint/complexity/useMathMinMax: these are bigints
@@ -252,23 +301,22 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     host,
     agents,
     projections,
-    pipelines,
+    get pipelines() {
+      return configuration.pipelines.runtimes();
+    },
     alertManager,
-    complexEvents,
+    get complexEvents() {
+      return configuration.complexEvents();
+    },
+    configuration,
     health,
+    access,
     async start() {
+      await access.start();
       for (const projection of projections) await projection.start();
-      for (const pipeline of pipelines) await pipeline.start();
-      await complexEvents?.start();
-      await alertManager?.start();
+      // Pipelines, complex-event rules, the alert manager and scrape targets, seeded and started.
+      await configuration.start();
       await otlp.start(['event']);
-      for (const { target, agent } of scrapers) {
-        await agent.start(['scrape']);
-        agent.sample(
-          prometheusScraper(agent, { ...target, maxBodyBytes: config.SCRAPE_MAX_BODY_BYTES }),
-          config.SCRAPE_INTERVAL_MS,
-        );
-      }
       if (self && monitor) {
         await self.start(['periodic']);
         self.sample(monitor.sampler, config.SELF_MONITOR_INTERVAL_MS);
@@ -295,12 +343,12 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       if (sweeper) clearInterval(sweeper);
       lag.close();
       await app.stop();
+      await logHub.close();
       monitor?.close();
       for (const agent of agents.values()) await agent.stop();
-      await alertManager?.stop();
-      await complexEvents?.stop();
-      for (const pipeline of pipelines) await pipeline.stop();
+      await configuration.stop();
       await host.stop();
+      await access.stop();
       for (const projection of projections) await projection.stop();
       await analytics.close();
       await events.close();

@@ -2,7 +2,7 @@ import { assign, setup } from 'xstate';
 import type { AlertEvent } from '../domain/alerting/events.js';
 import { type AlertManagerState, evolveAlerts, initialAlertState } from '../domain/alerting/state.js';
 
-export const ALERTMANAGER_MACHINE_VERSION = 2;
+export const ALERTMANAGER_MACHINE_VERSION = 3;
 
 /** Kept for readers of the context: the alert manager's state is the domain's `AlertManagerState`. */
 export type AlertManagerContext = AlertManagerState;
@@ -30,6 +30,11 @@ export const alertManagerMachine = setup({
         alertAcknowledged: { actions: 'record' },
         silenceCreated: { actions: 'record' },
         silenceRemoved: { actions: 'record' },
+        alertRuleDefined: { actions: 'record' },
+        alertRuleUpdated: { actions: 'record' },
+        alertRulePaused: { actions: 'record' },
+        alertRuleResumed: { actions: 'record' },
+        alertRuleDeleted: { actions: 'record' },
         inputsObserved: { actions: 'record' },
         seriesWatched: { actions: 'record' },
         notificationRaised: { actions: 'record' },

@@ -11,7 +11,7 @@ import {
   transition,
 } from 'xstate';
 import { ConflictError, EventRejectedError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { envelope as buildEnvelope } from '../runtime/envelope.js';
+import { envelope as buildEnvelope, type Source } from '../runtime/envelope.js';
 import {
   type EventData,
   type EventStore,
@@ -29,6 +29,11 @@ export interface Envelope {
   readonly principal: string;
   readonly correlationId?: string;
   readonly causationId?: string;
+  /**
+   * The event the command was decided from: its id becomes the causation, its position the source
+   * position, and its correlation and `onBehalfOf` are inherited (see runtime/envelope.ts).
+   */
+  readonly source?: Source;
   /** Makes a retried command idempotent: the same command id is answered with the first result. */
   readonly commandId?: string;
 }
@@ -415,7 +420,11 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
           {
             principal: envelope.principal,
             schemaVersion: kind.schemaVersion,
-            correlationId: envelope.correlationId ?? steps[0]?.eventId ?? eventId,
+            ...(envelope.source ? { source: envelope.source } : {}),
+            // Without a source, the first event of the command starts the chain.
+            ...(envelope.correlationId || !envelope.source
+              ? { correlationId: envelope.correlationId ?? steps[0]?.eventId ?? eventId }
+              : {}),
             ...(envelope.causationId ? { causationId: envelope.causationId } : {}),
             ...(envelope.commandId ? { commandId: envelope.commandId } : {}),
             extra: { machineVersion: kind.machineVersion, state: next.value as JsonValue },

@@ -11,8 +11,15 @@ import {
   type Observation,
 } from '../domain/alerting/decide.js';
 import type { AlertEvent } from '../domain/alerting/events.js';
+import { decideRuleChange } from '../domain/alerting/rule-changes.js';
 import type { AlertRule, Silence } from '../domain/alerting/rules.js';
-import { type AlertManagerState, evolveAlerts, initialAlertState } from '../domain/alerting/state.js';
+import {
+  type AlertManagerState,
+  evolveAlerts,
+  initialAlertState,
+  rulesInForce,
+} from '../domain/alerting/state.js';
+import type { ChangeOrigin, ConfigEntry, EntryCommand } from '../domain/configuration/entry.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { readFactOf } from '../domain/facts.js';
 import { decodePayload } from '../domain/metrics/batch.js';
@@ -24,7 +31,12 @@ import { postWebhook } from './webhook.js';
 
 export interface AlertManagerOptions {
   readonly id?: string;
-  readonly rules: readonly AlertRule[];
+  /**
+   * Rules fixed by whoever embeds the manager (tools, tests): in force unless a recorded fact changes a
+   * rule of the same id, and never recorded themselves. The service passes none: its rules are facts
+   * in the manager's stream (`changeRule`), seeded from ALERT_RULES_FILE.
+   */
+  readonly rules?: readonly AlertRule[];
   readonly events: EventStore;
   readonly host: ActorHost;
   readonly logger: Logger;
@@ -45,6 +57,19 @@ export interface AlertManager {
   unsilence(id: string, by: string): Promise<void>;
   /** Applies the clock now (also done every `tickMs`). */
   tick(): Promise<void>;
+  /**
+   * Changes one rule: the change is decided on the manager's state, recorded in its stream (with `by`
+   * as the principal) and in force for every source event evaluated after it. Returns the rule's entry
+   * after the change (unchanged when it was so already). Throws ConflictError / NotFoundError.
+   */
+  changeRule(
+    id: string,
+    command: EntryCommand<AlertRule>,
+    by: string,
+    options?: { readonly origin?: ChangeOrigin; readonly commandId?: string },
+  ): Promise<ConfigEntry<AlertRule> | null>;
+  /** Every rule it has a record of (deleted ones included), from its folded state (loaded if need be). */
+  rules(): Promise<readonly ConfigEntry<AlertRule>[]>;
   /** Resolves once every source event up to `position` (default: the head now) has been evaluated. */
   waitFor(position?: Position | null): Promise<void>;
   /** The state its decisions use: exactly the fold of its stream. */
@@ -117,14 +142,26 @@ function observationsOf(event: RecordedEvent): Observation[] {
  * notification is raised once, and one raised but not delivered is delivered after the restart.
  */
 export function createAlertManager(options: AlertManagerOptions): AlertManager {
-  const { events, host, logger, rules } = options;
+  const { events, host, logger } = options;
+  const fixed = options.rules ?? [];
   const id = options.id ?? 'main';
   const address = { kind: 'alertmanager', id };
   const principal = `actor:alertmanager-${id}`;
   const log = logger.child({ alertmanager: id });
   const now = options.now ?? Date.now;
   let state: AlertManagerState = initialAlertState(id);
+  /** Whether `state` is the fold of the stream yet (it is once loaded, and stays so by folding what it records). */
+  let loaded = false;
+  /** The last source event evaluated (decided, or passed over with no rule in force). */
+  let evaluated: Position | null = null;
   let ticker: NodeJS.Timeout | null = null;
+  let inForce: { readonly of: AlertManagerState['rules']; readonly rules: readonly AlertRule[] } | null =
+    null;
+  /** The rules in force in the current state (recomputed only when its rules change). */
+  const currentRules = (): readonly AlertRule[] => {
+    if (inForce?.of !== state.rules) inForce = { of: state.rules, rules: rulesInForce(state, fixed) };
+    return inForce.rules;
+  };
   let queue: Promise<void> = Promise.resolve();
 
   /** Work on the state stays in order: source events, ticks and commands alike. */
@@ -137,16 +174,26 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     return next;
   };
 
-  /** Records a fact and folds it into the state; false when its command id shows it was recorded before. */
+  /** The event a fact was decided from, as the envelope inherits from it (causation, correlation, caller). */
+  const sourceOf = (event: RecordedEvent) => ({
+    id: event.id,
+    position: event.position,
+    metadata: event.metadata,
+  });
+
+  /**
+   * Records a fact and folds it into the state; false when its command id shows it was recorded before.
+   * `by` is the caller who asked (an acknowledgement, a silence), recorded as the fact's principal.
+   */
   async function record(
     fact: AlertEvent,
     commandId: string | undefined,
-    source?: RecordedEvent,
+    options: { readonly source?: RecordedEvent; readonly by?: string } = {},
   ): Promise<boolean> {
     const result = await host.sendAll(address, [fact], {
-      principal,
+      principal: options.by ?? principal,
       ...(commandId ? { commandId } : {}),
-      ...(source ? { causationId: source.id } : {}),
+      ...(options.source ? { source: sourceOf(options.source) } : {}),
     });
     if (result.duplicate) return false;
     state = evolveAlerts(state, fact);
@@ -197,7 +244,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       // No command id: a decision is never taken twice (evaluation resumes after the newest source
       // event with a recorded decision, and the state it starts from is the fold of the stream), and
       // command ids would be kept in the host's memory for every decision ever taken.
-      ...(source ? { causationId: source.id } : {}),
+      ...(source ? { source: sourceOf(source) } : {}),
     });
     for (const fact of facts) state = evolveAlerts(state, fact);
     return outgoing;
@@ -303,6 +350,24 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     }
   }
 
+  /**
+   * Where evaluation resumes: after the newest source event with a recorded decision, or rule change
+   * (decisions are recorded whole). A manager that never had a rule has nothing to judge the log
+   * before now by: it starts at the head, so a rule defined later applies from its definition on.
+   */
+  async function resumePoint(): Promise<Position | null> {
+    if (state.sourcePosition !== null) return BigInt(state.sourcePosition);
+    if (fixed.length === 0 && Object.keys(state.rules).length === 0) return events.headPosition();
+    return null;
+  }
+
+  /** The state is the fold of the stream before any command decides on it. */
+  async function ensureLoaded(): Promise<void> {
+    if (loaded) return;
+    state = await fold();
+    loaded = true;
+  }
+
   const consumer = createLogConsumer({
     name: `alertmanager:${id}`,
     events,
@@ -310,24 +375,32 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     filter: FILTER,
     handler: {
       async load() {
-        await queue;
-        state = await fold();
+        const resume = await serial(async () => {
+          state = await fold();
+          loaded = true;
+          evaluated = await resumePoint();
+          return evaluated;
+        });
         await redeliver();
-        // Decisions are recorded whole: evaluation goes on after the newest source event that had one.
-        return state.sourcePosition === null ? null : BigInt(state.sourcePosition);
+        return resume;
       },
       async handle(batch) {
         for (const event of batch) {
           await serial(async () => {
-            const at = now();
-            const decision = decideObservations(
-              state,
-              rules,
-              observationsOf(event),
-              at,
-              event.position.toString(),
-            );
-            dispatch(await apply(decision, event));
+            const rules = currentRules();
+            // With no rule in force nothing can be decided: the batch is not even decoded.
+            if (rules.length) {
+              const at = now();
+              const decision = decideObservations(
+                state,
+                rules,
+                observationsOf(event),
+                at,
+                event.position.toString(),
+              );
+              dispatch(await apply(decision, event));
+            }
+            evaluated = event.position;
           });
         }
       },
@@ -352,6 +425,8 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
 
     tick: async () => {
       await serial(async () => {
+        const rules = currentRules();
+        if (!rules.length) return;
         const at = now();
         dispatch(await apply(decideTick(state, rules, at), null));
       });
@@ -362,7 +437,7 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       serial(async () => {
         const transition: AlertTransition | null = decideAcknowledge(state, key, by, now());
         if (!transition) return false;
-        await record(transition, `${transition.type}:${key}:${transition.at}`);
+        await record(transition, `${transition.type}:${key}:${transition.at}`, { by });
         return true;
       }),
 
@@ -373,12 +448,43 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         await record(
           { type: 'silenceCreated', silence: { ...silence, createdBy: silence.createdBy || by } },
           undefined,
+          { by },
         );
       }),
 
-    unsilence: (silenceId, _by) =>
+    unsilence: (silenceId, by) =>
       serial(async () => {
-        await record({ type: 'silenceRemoved', id: silenceId, at: now() }, undefined);
+        if (!state.silences[silenceId]) throw new NotFoundError(`no silence ${silenceId}`);
+        await record({ type: 'silenceRemoved', id: silenceId, at: now() }, undefined, { by });
+      }),
+
+    changeRule: (ruleId, command, by, changeOptions = {}) =>
+      serial(async () => {
+        await ensureLoaded();
+        const at = now();
+        // The rule takes effect after the last source event evaluated: recorded, so a restart agrees.
+        const reached = evaluated ?? (await resumePoint());
+        const facts = decideRuleChange(state, ruleId, command, {
+          by,
+          at,
+          origin: changeOptions.origin ?? 'api',
+          sourcePosition: reached === null ? null : reached.toString(),
+        });
+        if (facts.length) {
+          const result = await host.sendAll(address, facts, {
+            principal: by,
+            ...(changeOptions.commandId ? { commandId: changeOptions.commandId } : {}),
+          });
+          if (result.duplicate) state = await fold();
+          else for (const fact of facts) state = evolveAlerts(state, fact);
+        }
+        return state.rules[ruleId] ?? null;
+      }),
+
+    rules: () =>
+      serial(async () => {
+        await ensureLoaded();
+        return Object.values(state.rules);
       }),
 
     async waitFor(position) {

@@ -4,12 +4,14 @@ import type { CollectionAgent, Sampler } from './agent.js';
 
 /**
  * A sampler of the service's own process and host: CPU, memory, event-loop lag, GC time, load, and
- * every agent's ingest counters. `npm start` runs it so that a new user sees real series at once.
+ * every agent's ingest counters, and the access refusals by code (so the default analytics watch them). `npm start` runs it so that a new user sees real series at once.
  * Returns the sampler and a function that releases the event-loop and GC observers.
  */
 export function selfMonitor(
   agent: CollectionAgent,
   agents: () => readonly CollectionAgent[],
+  /** Other counters of the service (refusals by code, rate-limit hits), recorded as they stand. */
+  counters: () => readonly { name: string; labels: Record<string, string>; value: number }[] = () => [],
 ): { sampler: Sampler; close(): void } {
   const series = (name: string, kind: 'gauge' | 'counter', unit = '', labels: Record<string, string> = {}) =>
     agent.series({ name, kind, unit, labels });
@@ -46,6 +48,8 @@ export function selfMonitor(
     agent.record(load, loadavg()[0]!, now);
     agent.record(memFree, freemem(), now);
     agent.record(memTotal, totalmem(), now);
+    for (const counter of counters())
+      agent.record(series(counter.name, 'counter', '', counter.labels), counter.value, now);
     for (const other of agents()) {
       const health = other.health();
       const labels = { agent: health.agentId };

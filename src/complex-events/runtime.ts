@@ -19,6 +19,12 @@ export interface ComplexEventRuntimeOptions {
   readonly logger: Logger;
   /** A checkpoint of the rules' partial matches is recorded every this many input events (default 200). */
   readonly checkpointEvery?: number;
+  /**
+   * No finding at or before this log position is judged (the position of the rule change that put
+   * these rules in force: rules judge what comes after them). Default: none, from the checkpoint, or
+   * from the start of the log.
+   */
+  readonly startAfter?: Position | null;
 }
 
 export interface ComplexEventRuntime {
@@ -87,6 +93,12 @@ export function createComplexEventRuntime(options: ComplexEventRuntimeOptions): 
         if (resume === null || cause > resume) resume = cause;
       }
       log.info({ after: resume?.toString() }, 'complex-event rules changed: starting with fresh state');
+    }
+    const startAfter = options.startAfter ?? null;
+    if (startAfter !== null && (resume === null || resume < startAfter)) {
+      // Rules put in force after the checkpoint: partial matches from before them do not count.
+      engine = createComplexEventEngine(rules);
+      resume = startAfter;
     }
     return resume;
   }

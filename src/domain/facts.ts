@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { AgentEvent } from './agent/events.js';
 import { AlertEvent } from './alerting/events.js';
 import { COMPLEX_FACTS, COMPLEX_STATE_FACTS } from './analytics/complex-events.js';
+import { ACCESS_FACTS, API_KEY_FACTS } from './auth/events.js';
+import { ComplexRulesEvent } from './configuration/complex-rules.js';
+import { PROJECTION_FACTS } from './configuration/projections.js';
+import { ScrapeConfigEvent } from './configuration/scrape-targets.js';
 import { BatchPayload } from './metrics/batch.js';
 import { ModelEvent } from './model/events.js';
 import { PipelineEvent } from './pipeline/events.js';
@@ -41,7 +45,12 @@ export const FACTS = {
   ...byCategory('alertmanager', membersOf(AlertEvent)),
   ...byCategory('complex', COMPLEX_FACTS),
   ...byCategory('complexstate', COMPLEX_STATE_FACTS),
+  ...byCategory('complexrules', membersOf(ComplexRulesEvent)),
+  ...byCategory('scrapeconfig', membersOf(ScrapeConfigEvent)),
+  ...byCategory('projection', PROJECTION_FACTS),
   ...byCategory('model', membersOf(ModelEvent)),
+  ...byCategory('apikeys', API_KEY_FACTS),
+  ...byCategory('access', ACCESS_FACTS),
   /** The first event of EventStoreDB's `storeidentity-main`: the store's epoch. */
   ...byCategory('storeidentity', { storeCreated: z.object({ epoch: z.string() }) }),
 };

@@ -48,8 +48,9 @@ export async function ingestMetrics(
   }
   const { id, samples } = parsed.data;
   const outcome = await agent.push({
-    // Its own key space (OTLP's keys are apart): a key used on both edges never crosses answers.
-    ...(id === undefined ? {} : { key: `graphql:${id}` }),
+    // Its own key space per edge and per caller: a key used on both edges or by two callers never
+    // crosses answers.
+    ...(id === undefined ? {} : { key: `graphql:${principal ?? 'anonymous'}:${id}` }),
     ...(principal === undefined ? {} : { principal }),
     prepare: () => ({
       samples,

@@ -8,7 +8,10 @@ const PipelinesFile = z
     message: 'pipeline ids must be unique',
   });
 
-/** Reads and validates a pipelines file (a JSON array of definitions); errors name the file, entry and field. */
+/**
+ * Reads and validates a pipelines file (a JSON array of definitions); errors name the file, entry and
+ * field. The file seeds the pipelines, whose truth is the log (see src/configuration).
+ */
 export function loadPipelines(path: string): PipelineDefinition[] {
   return loadJsonFile('PIPELINES_FILE', path, PipelinesFile);
 }

@@ -29,6 +29,12 @@ export interface PipelineRuntimeOptions {
   readonly checkpointEvery?: number;
   /** Checkpoints larger than this many characters of JSON are written in parts (tests make it small). */
   readonly checkpointPartChars?: number;
+  /**
+   * Nothing at or before this log position is analysed (the position of the fact that defined the
+   * pipeline: one defined after the log began takes what comes after its definition). Default: none,
+   * the pipeline reads from its checkpoint, or from the start of the log.
+   */
+  readonly startAfter?: Position | null;
   readonly now?: () => number;
 }
 
@@ -47,8 +53,12 @@ export interface PipelineStatus {
 export interface PipelineRuntime {
   readonly id: string;
   start(): Promise<void>;
-  /** `checkpoint: false` stops as a crash would: nothing more is recorded (for drills and tests). */
-  stop(options?: { checkpoint?: boolean }): Promise<void>;
+  /**
+   * `checkpoint: false` stops as a crash would: nothing more is recorded (for drills and tests).
+   * `record: false` takes the final checkpoint but records no `pipelineStopped`: the caller records why
+   * it stops (a pause, a deletion).
+   */
+  stop(options?: { checkpoint?: boolean; record?: boolean }): Promise<void>;
   status(): PipelineStatus;
   /** Resolves once every source batch up to `position` (default: the head now) has been processed. */
   waitFor(position?: Position | null): Promise<void>;
@@ -227,14 +237,30 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     sinceCheckpoint = 0;
     processed = null;
     checkpointed = null;
-    if (!saved || !latest) return null;
+    const startAfter = options.startAfter ?? null;
+    if (!saved || !latest) {
+      if (startAfter === null) return null;
+      // Defined after the log began: it starts, as new, after its definition. Its output streams go on
+      // after what an earlier incarnation emitted (if any): what this one emitted before a crash
+      // (caused after its definition) is emitted again at the same revisions, as retries.
+      for (const stream of ['out', 'quality'] as const) {
+        for await (const event of events.readStream(streams[stream], { direction: 'backwards' })) {
+          if ((sourcePositionOf(event.metadata) ?? 0n) > startAfter) continue;
+          counters[stream] = Number(event.revision) + 1;
+          break;
+        }
+      }
+      return startAfter;
+    }
     // The state stream goes on after its last event (parts a crash left included).
     counters = { out: saved.counters.out, quality: saved.counters.quality };
     stateRevision = Number(latest.revision) + 1;
     let resume: Position | null = BigInt(saved.sourcePosition);
     checkpointed = resume;
     emissions = saved.emissions;
-    if (saved.definitionHash === definitionHash && saved.engine.format === ENGINE_SNAPSHOT_FORMAT) {
+    // Defined again (after a deletion) since its checkpoint: what came before that definition is skipped.
+    const skips = startAfter !== null && resume < startAfter;
+    if (!skips && saved.definitionHash === definitionHash && saved.engine.format === ENGINE_SNAPSHOT_FORMAT) {
       engine = new PipelineEngine(definition, saved.engine);
       mode = saved.mode;
       rate = saved.rate;
@@ -244,20 +270,30 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       // A new definition (or a checkpoint of an older layout) starts with fresh state. It must not
       // emit again for source batches the old one already emitted for (after a crash, those past the
       // checkpoint): it goes on after the last source batch any output names, at the streams' heads.
-      for (const stream of ['out', 'quality'] as const) {
-        for await (const last of events.readStream(streams[stream], {
-          direction: 'backwards',
-          maxCount: 1,
-        })) {
-          counters[stream] = Number(last.revision) + 1;
-          const cause = sourcePositionOf(last.metadata) ?? 0n;
-          if (resume === null || cause > resume) resume = cause;
-        }
-      }
+      resume = await goOnAfterOutputs(skips ? startAfter : resume);
       log.info(
         { after: resume?.toString() },
         'definition or state layout changed since the last checkpoint: starting with fresh state',
       );
+    }
+    return resume;
+  }
+
+  /**
+   * Fresh state going on after `after` and after the last source batch any output names, each output
+   * stream at its head (so nothing already emitted is emitted again, differently, at its revision).
+   */
+  async function goOnAfterOutputs(after: Position | null): Promise<Position | null> {
+    let resume = after;
+    for (const stream of ['out', 'quality'] as const) {
+      for await (const last of events.readStream(streams[stream], {
+        direction: 'backwards',
+        maxCount: 1,
+      })) {
+        counters[stream] = Number(last.revision) + 1;
+        const cause = sourcePositionOf(last.metadata) ?? 0n;
+        if (resume === null || cause > resume) resume = cause;
+      }
     }
     return resume;
   }
@@ -330,6 +366,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   }
 
   let finalCheckpoint = true;
+  let recordStop = true;
   const consumer = createLogConsumer({
     name: `pipeline:${id}`,
     events,
@@ -350,6 +387,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       async close() {
         if (!finalCheckpoint) return;
         if (processed !== null && processed.position !== checkpointed) await checkpoint(processed);
+        if (!recordStop) return;
         await host
           .send(
             { kind: 'pipeline', id },
@@ -379,11 +417,13 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         { principal: 'system:service' },
       );
       finalCheckpoint = true;
+      recordStop = true;
       consumer.start();
     },
 
-    async stop({ checkpoint: final = true } = {}) {
+    async stop({ checkpoint: final = true, record = true } = {}) {
       finalCheckpoint = final;
+      recordStop = record;
       await consumer.stop();
     },
 

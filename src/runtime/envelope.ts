@@ -8,7 +8,7 @@ export interface Source {
 }
 
 export interface EnvelopeInput {
-  /** Who caused it: `user:…`, `apikey:…`, `actor:<stream id>`, `system:…`. */
+  /** Who wrote it: `user:…`, `apikey:…`, `anonymous`, `actor:<stream id>`, `system:…`. */
   readonly principal: string;
   /** The payload's schema version. */
   readonly schemaVersion: number;
@@ -33,6 +33,7 @@ export function envelope(input: EnvelopeInput, eventId: string): Metadata {
   const inherited = input.source?.metadata?.correlationId;
   return {
     principal: input.principal,
+    onBehalfOf: onBehalfOf(input),
     schemaVersion: input.schemaVersion,
     correlationId:
       input.correlationId ??
@@ -44,6 +45,23 @@ export function envelope(input: EnvelopeInput, eventId: string): Metadata {
     commandId: input.commandId ?? null,
     ...input.extra,
   };
+}
+
+/** A principal that is a caller (a key, a user, anonymous), not the service or one of its actors. */
+const isCaller = (principal: unknown): principal is string =>
+  typeof principal === 'string' && !principal.startsWith('actor:') && !principal.startsWith('system:');
+
+/**
+ * The caller a fact is ultimately on behalf of: the principal of the request that started its causal
+ * chain, carried from fact to fact (the sample batch an API key sent → the anomaly a pipeline decided
+ * from it → the alert transition), so every downstream fact names the authenticated caller too.
+ */
+function onBehalfOf(input: EnvelopeInput): string | null {
+  const inherited = input.source?.metadata?.onBehalfOf;
+  if (isCaller(inherited)) return inherited;
+  const sourcePrincipal = input.source?.metadata?.principal;
+  if (isCaller(sourcePrincipal)) return sourcePrincipal;
+  return isCaller(input.principal) ? input.principal : null;
 }
 
 /**

@@ -1,14 +1,14 @@
-import { GraphQLError } from 'graphql';
+import { resolveArrayConnection, resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { AlertRecord } from '../actors/alertmanager.machine.js';
-import type { AlertManager } from '../alerting/manager.js';
 import { AlertEvent } from '../domain/alerting/events.js';
 import { SEVERITIES, Silence } from '../domain/alerting/rules.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { readFactOf } from '../domain/facts.js';
 import { findAlertTransitions } from '../projections/alerts/index.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
-import { limitOf, rangeOf } from './arguments.js';
+import { rangeOf } from './arguments.js';
 import { builder, Label, LabelInput, labelList } from './builder.js';
-import type { GraphQLContext } from './context.js';
+import { invalid, MUTATION_ERRORS } from './error-types.js';
 import { badInput } from './errors.js';
 import { tailLog } from './log-tail.js';
 
@@ -18,6 +18,14 @@ const rank = (s: SeverityName) => SEVERITIES.indexOf(s);
 
 type AlertFactEvent = Extract<AlertEvent, { key: string }>;
 type NotificationEvent = Extract<AlertEvent, { type: 'notificationRaised' }>;
+
+const TRANSITIONS: Record<AlertFactEvent['type'], string> = {
+  alertPending: 'pending',
+  alertFired: 'fired',
+  alertEscalated: 'escalated',
+  alertAcknowledged: 'acknowledged',
+  alertResolved: 'resolved',
+};
 
 /** One alert transition: from the `alerts` table (queries) or the log (subscriptions). */
 interface TransitionShape {
@@ -116,17 +124,9 @@ const SilenceInput = builder.inputType('SilenceInput', {
   }),
 });
 
-function managerOf(ctx: GraphQLContext): AlertManager {
-  if (!ctx.alertManager)
-    throw new GraphQLError('alerting is off: no alert rules are configured (ALERT_RULES_FILE)', {
-      extensions: { code: 'NOT_CONFIGURED' },
-    });
-  return ctx.alertManager;
-}
-
 builder.queryFields((t) => ({
-  alerts: t.field({
-    type: [Alert],
+  alerts: t.connection({
+    type: Alert,
     description: 'Alerts the alert manager knows, newest first; by status and at or above a severity.',
     args: {
       status: t.arg.string({ description: 'pending | firing | resolved' }),
@@ -135,63 +135,85 @@ builder.queryFields((t) => ({
     resolve: async (_root, args, ctx) => {
       if (args.status && !['pending', 'firing', 'resolved'].includes(args.status))
         throw badInput('status', 'must be pending, firing or resolved');
-      const context = await managerOf(ctx).context();
-      return Object.values(context?.alerts ?? {})
+      const context = await ctx.alertManager.context();
+      const alerts = Object.values(context?.alerts ?? {})
         .filter(
           (a) =>
             (!args.status || a.status === args.status) &&
             (!args.minSeverity || rank(a.severity) >= rank(args.minSeverity)),
         )
-        .sort((a, b) => b.since - a.since);
+        .sort((a, b) => b.since - a.since || a.key.localeCompare(b.key));
+      return resolveArrayConnection({ args, defaultSize: 100, maxSize: 10_000 }, alerts);
     },
   }),
-  alertTransitions: t.field({
-    type: [AlertTransition],
-    description: 'Alert transitions in [from, to) from the alerts table, oldest first.',
+  alertTransitions: t.connection({
+    type: AlertTransition,
+    description:
+      'Alert transitions in [from, to) from the alerts table, oldest first, named as `alertChanged` names them.',
     args: {
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
       rule: t.arg.string(),
       severity: t.arg({ type: Severity }),
-      limit: t.arg.int(),
     },
-    resolve: async (_root, args, ctx) =>
-      (
-        await findAlertTransitions(ctx.analytics, {
-          ...rangeOf(args.from, args.to),
-          rule: args.rule ?? undefined,
-          severity: args.severity ?? undefined,
-          limit: limitOf(args.limit),
-        })
-      ).map((row) => ({
-        key: row.alertKey,
-        rule: row.rule,
-        seriesId: row.seriesId,
-        labels: null,
-        transition: row.transition,
-        severity: row.severity as SeverityName,
-        value: row.value,
-        at: row.at,
-        by: null,
-        position: null,
-      })),
+    resolve: (_root, args, ctx) => {
+      const range = rangeOf(args.from, args.to);
+      return resolveOffsetConnection({ args, defaultSize: 100, maxSize: 10_000 }, async ({ limit, offset }) =>
+        (
+          await findAlertTransitions(ctx.analytics, {
+            ...range,
+            rule: args.rule ?? undefined,
+            severity: args.severity ?? undefined,
+            limit,
+            offset,
+          })
+        ).map((row) => ({
+          key: row.alertKey,
+          rule: row.rule,
+          seriesId: row.seriesId,
+          labels: null,
+          transition: TRANSITIONS[row.transition as AlertFactEvent['type']] ?? row.transition,
+          severity: row.severity as SeverityName,
+          value: row.value,
+          at: row.at,
+          by: row.by,
+          position: BigInt(row.position),
+        })),
+      );
+    },
   }),
-  silences: t.field({
-    type: [SilenceRef],
-    resolve: async (_root, _args, ctx) => Object.values((await managerOf(ctx).context())?.silences ?? {}),
+  silences: t.connection({
+    type: SilenceRef,
+    description: 'Silences in force or to come, by when they start.',
+    resolve: async (_root, args, ctx) => {
+      const silences = Object.values((await ctx.alertManager.context())?.silences ?? {}).sort(
+        (a, b) => a.startsAt - b.startsAt || a.id.localeCompare(b.id),
+      );
+      return resolveArrayConnection({ args, defaultSize: 100, maxSize: 10_000 }, silences);
+    },
   }),
 }));
 
 builder.mutationFields((t) => ({
   acknowledgeAlert: t.field({
-    type: 'Boolean',
+    type: Alert,
+    errors: { types: MUTATION_ERRORS },
     description:
-      'Acknowledges a firing alert (stops its escalation). False when there is no such firing, unacknowledged alert.',
+      'Acknowledges a firing alert (stops its escalation), recorded with who asked; answers the alert. NotFoundError: no such alert; ConflictError: it is not firing, or is acknowledged already.',
     args: { key: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => managerOf(ctx).acknowledge(args.key, ctx.principal),
+    resolve: async (_root, args, ctx) => {
+      const before = (await ctx.alertManager.context())?.alerts[args.key];
+      if (!before) throw new NotFoundError(`no alert ${args.key}`);
+      if (!(await ctx.alertManager.acknowledge(args.key, ctx.caller.id)))
+        throw new ConflictError(
+          `alert ${args.key} is ${before.status}${before.acknowledgedBy ? `, acknowledged by ${before.acknowledgedBy}` : ''}: only a firing, unacknowledged alert can be acknowledged`,
+        );
+      return (await ctx.alertManager.context()).alerts[args.key]!;
+    },
   }),
   createSilence: t.field({
     type: SilenceRef,
+    errors: { types: MUTATION_ERRORS },
     description: 'Silences matching alerts from startsAt to endsAt: they change state but notify nobody.',
     args: { input: t.arg({ type: SilenceInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
@@ -201,39 +223,33 @@ builder.mutationFields((t) => ({
         startsAt: input.startsAt ?? Date.now(),
         endsAt: input.endsAt,
         comment: input.comment ?? '',
-        createdBy: ctx.principal,
+        createdBy: ctx.caller.id,
       });
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw badInput(`input.${issue.path.join('.')}`, issue.message);
+        throw invalid(`input.${issue.path.join('.')}`, issue.message);
       }
-      if (parsed.data.endsAt <= parsed.data.startsAt)
-        throw badInput('input.endsAt', 'must be after startsAt');
+      if (parsed.data.endsAt <= parsed.data.startsAt) throw invalid('input.endsAt', 'must be after startsAt');
       if (Object.keys(parsed.data.matchers).length === 0)
-        throw badInput('input.matchers', 'needs at least one matcher');
-      await managerOf(ctx).silence(parsed.data, ctx.principal);
+        throw invalid('input.matchers', 'needs at least one matcher');
+      await ctx.alertManager.silence(parsed.data, ctx.caller.id);
       return parsed.data;
     },
   }),
   removeSilence: t.field({
-    type: 'Boolean',
+    type: SilenceRef,
+    errors: { types: MUTATION_ERRORS },
+    description:
+      'Ends a silence at once, recorded with who asked; answers the silence removed. NotFoundError: no such silence.',
     args: { id: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => {
-      const manager = managerOf(ctx);
-      if (!(await manager.context())?.silences[args.id]) return false;
-      await manager.unsilence(args.id, ctx.principal);
-      return true;
+      const silence = (await ctx.alertManager.context())?.silences[args.id];
+      if (!silence) throw new NotFoundError(`no silence ${args.id}`);
+      await ctx.alertManager.unsilence(args.id, ctx.caller.id);
+      return silence;
     },
   }),
 }));
-
-const TRANSITIONS: Record<AlertFactEvent['type'], string> = {
-  alertPending: 'pending',
-  alertFired: 'fired',
-  alertEscalated: 'escalated',
-  alertAcknowledged: 'acknowledged',
-  alertResolved: 'resolved',
-};
 
 /** An alert manager's fact, read with its schema (one that does not match ends the feed with that error). */
 function alertEventOf(event: RecordedEvent): AlertEvent {
@@ -253,7 +269,7 @@ builder.subscriptionFields((t) => ({
       after: t.arg({ type: 'Position' }),
     },
     subscribe: (_root, args, ctx) =>
-      tailLog<TransitionShape>(ctx.events, {
+      tailLog<TransitionShape>(ctx.logHub, {
         after: args.after,
         filter: { categories: ['alertmanager'], eventTypes: Object.keys(TRANSITIONS) },
         map: (event) => {
@@ -284,7 +300,7 @@ builder.subscriptionFields((t) => ({
     description: 'Grouped alert notifications (the live counterpart of the webhook); resume with `after`.',
     args: { minSeverity: t.arg({ type: Severity }), after: t.arg({ type: 'Position' }) },
     subscribe: (_root, args, ctx) =>
-      tailLog<NotificationEvent & { position: Position }>(ctx.events, {
+      tailLog<NotificationEvent & { position: Position }>(ctx.logHub, {
         after: args.after,
         filter: { categories: ['alertmanager'], eventTypes: ['notificationRaised'] },
         map: (event) => {

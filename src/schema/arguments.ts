@@ -1,3 +1,4 @@
+import { resolveOffsetConnection } from '@pothos/plugin-relay';
 import type { builder } from './builder.js';
 import { badInput } from './errors.js';
 
@@ -25,13 +26,12 @@ export function rangeOf(from: number, to: number): { from: Date; to: Date } {
 
 type QueryFieldBuilder = Parameters<Parameters<typeof builder.queryFields>[0]>[0];
 
-/** The arguments every findings query takes: a time range, a series or pipeline, a limit. */
+/** The arguments every findings query takes: a time range, a series or pipeline (pages: `first`/`after`). */
 export const findingsArgs = (t: QueryFieldBuilder) => ({
   from: t.arg({ type: 'DateTime', required: true }),
   to: t.arg({ type: 'DateTime', required: true }),
   seriesId: t.arg.string(),
   pipelineId: t.arg.string(),
-  limit: t.arg.int({ description: 'At most this many (default 1,000, at most 10,000).' }),
 });
 
 /** Those arguments checked, as the findings queries take them. */
@@ -40,16 +40,34 @@ export function findingsQuery(args: {
   to: number;
   seriesId?: string | null;
   pipelineId?: string | null;
-  limit?: number | null;
 }) {
   return {
     ...rangeOf(args.from, args.to),
     seriesId: seriesIdArg(args.seriesId),
     pipelineId: args.pipelineId ?? undefined,
-    limit: limitOf(args.limit),
   };
+}
+
+/**
+ * A findings table read as a Relay connection: oldest first, pages of 100 by default and at most
+ * 10,000, each page one query with a limit and an offset.
+ */
+export function findingsConnection<Row>(
+  args: { first?: number | null; after?: string | null; last?: number | null; before?: string | null },
+  page: (window: { limit: number; offset: number }) => Promise<readonly Row[]>,
+) {
+  return resolveOffsetConnection({ args, defaultSize: 100, maxSize: 10_000 }, async (window) =>
+    fromTable(await page(window)),
+  );
 }
 
 /** Rows from a findings table as the API shows them: they have no log position (live facts do). */
 export const fromTable = <Row>(rows: readonly Row[]): (Row & { position: null })[] =>
   rows.map((row) => ({ ...row, position: null }));
+
+/** A `minScore` argument: anomaly scores run from 0 to 1. */
+export function minScoreOf(minScore: number | null | undefined): number | undefined {
+  if (minScore === null || minScore === undefined) return undefined;
+  if (!(minScore >= 0 && minScore <= 1)) throw badInput('minScore', `must be from 0 to 1, got ${minScore}`);
+  return minScore;
+}

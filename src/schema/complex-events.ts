@@ -33,7 +33,7 @@ builder.subscriptionFields((t) => ({
     description: 'Complex events as they are recorded in the log; resume with `after`.',
     args: { rule: t.arg.string(), after: t.arg({ type: 'Position' }) },
     subscribe: (_root, args, ctx) =>
-      tailLog<ComplexEventShape>(ctx.events, {
+      tailLog<ComplexEventShape>(ctx.logHub, {
         after: args.after,
         filter: { categories: ['complex'], eventTypes: ['complexEventDetected'] },
         map: (event) => {

@@ -1,16 +1,31 @@
 import type { AlertManager } from '../alerting/manager.js';
+import type { ApiKeys } from '../auth/api-keys.js';
+import type { Principal } from '../auth/roles.js';
 import type { CollectionAgent } from '../collection/agent.js';
+import type { Configuration } from '../configuration/index.js';
+import type { LogHub } from '../runtime/log-hub.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
+
+/** Where refusals go: recorded as facts (rate-limited, aggregated for the unauthenticated) and counted. */
+export interface RefusalSink {
+  refused(caller: Principal, operation: string, reason: string): void;
+}
 
 /** What every resolver can reach: the ports, the actors it may command, and who is asking. */
 export interface GraphQLContext {
   readonly events: EventStore;
   readonly analytics: AnalyticsStore;
-  /** Null when no alert rules are configured. */
-  readonly alertManager: AlertManager | null;
+  readonly alertManager: AlertManager;
   /** The agent behind the `ingestMetrics` mutation. */
   readonly ingestAgent: CollectionAgent;
-  /** Who asked (recorded on the facts a mutation causes). */
-  readonly principal: string;
+  /** Pipelines, alert rules, complex-event rules, scrape targets and projection rebuilds, changed at run time. */
+  readonly configuration: Configuration;
+  /** The one shared tail of the log that feeds every subscription of this instance. */
+  readonly logHub: LogHub;
+  /** The API keys admins manage. */
+  readonly apiKeys: ApiKeys;
+  /** Who asked, as authentication established it: its id is recorded on the facts a request causes. */
+  readonly caller: Principal;
+  readonly refusals: RefusalSink;
 }

@@ -27,7 +27,9 @@ const EXPOSED = new Set([
  */
 export function exposeError(error: unknown): GraphQLError | null {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
-  if (original instanceof GraphQLError) return original;
+  // A GraphQL error (or one wrapping another) is the client's: shown whole, with the wrapper's path and
+  // message (a variable's coercion error names where in the variable the bad value is).
+  if (original instanceof GraphQLError) return error instanceof GraphQLError ? error : original;
   const code = (original as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && EXPOSED.has(code) && original instanceof Error) {
     const issues = (original as { issues?: unknown }).issues;

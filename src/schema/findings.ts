@@ -9,7 +9,7 @@ import {
   type TrendRow,
 } from '../projections/pipeline-findings/queries.js';
 import type { Position, RecordedEvent } from '../stores/event-store/port.js';
-import { findingsArgs, findingsQuery, fromTable } from './arguments.js';
+import { findingsArgs, findingsConnection, findingsQuery, minScoreOf } from './arguments.js';
 import { builder, Label, labelList } from './builder.js';
 import type { GraphQLContext } from './context.js';
 import { tailLog } from './log-tail.js';
@@ -132,35 +132,32 @@ function anomalyShape(d: AnomalyDetected): Omit<AnomalyShape, 'pipelineId' | 'po
 }
 
 builder.queryFields((t) => ({
-  anomalies: t.field({
-    type: [Anomaly],
+  anomalies: t.connection({
+    type: Anomaly,
     description: "Anomalies whose sample's time is in [from, to), oldest first.",
     args: { ...findingsArgs(t), minScore: t.arg.float() },
-    resolve: async (_root, args, ctx) =>
-      fromTable(
-        await findAnomalies(ctx.analytics, {
-          ...findingsQuery(args),
-          minScore: args.minScore ?? undefined,
-        }),
-      ),
+    resolve: (_root, args, ctx) => {
+      const query = { ...findingsQuery(args), minScore: minScoreOf(args.minScore) };
+      return findingsConnection(args, (page) => findAnomalies(ctx.analytics, { ...query, ...page }));
+    },
   }),
-  trends: t.field({
-    type: [Trend],
+  trends: t.connection({
+    type: Trend,
     description: "Trend changes whose sample's time is in [from, to), oldest first.",
     args: findingsArgs(t),
-    resolve: async (_root, args, ctx) => fromTable(await findTrends(ctx.analytics, findingsQuery(args))),
+    resolve: (_root, args, ctx) => {
+      const query = findingsQuery(args);
+      return findingsConnection(args, (page) => findTrends(ctx.analytics, { ...query, ...page }));
+    },
   }),
-  patterns: t.field({
-    type: [PatternMatch],
+  patterns: t.connection({
+    type: PatternMatch,
     description: "Stored-shape matches whose sample's time is in [from, to), oldest first.",
     args: { ...findingsArgs(t), pattern: t.arg.string() },
-    resolve: async (_root, args, ctx) =>
-      fromTable(
-        await findPatterns(ctx.analytics, {
-          ...findingsQuery(args),
-          pattern: args.pattern ?? undefined,
-        }),
-      ),
+    resolve: (_root, args, ctx) => {
+      const query = { ...findingsQuery(args), pattern: args.pattern ?? undefined };
+      return findingsConnection(args, (page) => findPatterns(ctx.analytics, { ...query, ...page }));
+    },
   }),
 }));
 
@@ -184,7 +181,7 @@ function findingsFeed<
   args: FeedArgs,
   keep: (finding: T) => boolean = () => true,
 ) {
-  return tailLog<T>(ctx.events, {
+  return tailLog<T>(ctx.logHub, {
     after: args.after,
     filter: { categories: ['findings'], eventTypes: [type] },
     map: (event) => {
@@ -213,14 +210,16 @@ builder.subscriptionFields((t) => ({
       minScore: t.arg.float(),
       after: t.arg({ type: 'Position' }),
     },
-    subscribe: (_root, args, ctx) =>
-      findingsFeed<'anomalyDetected', AnomalyShape>(
+    subscribe: (_root, args, ctx) => {
+      const minScore = minScoreOf(args.minScore) ?? 0;
+      return findingsFeed<'anomalyDetected', AnomalyShape>(
         ctx,
         'anomalyDetected',
         anomalyShape,
         args,
-        (a) => a.score >= (args.minScore ?? 0),
-      ),
+        (a) => a.score >= minScore,
+      );
+    },
     resolve: (anomaly) => anomaly,
   }),
   trendChanged: t.field({

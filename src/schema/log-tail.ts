@@ -1,73 +1,15 @@
-import type {
-  EventFilter,
-  EventStore,
-  Position,
-  RecordedEvent,
-  Subscription,
-  SubscriptionMessage,
-} from '../stores/event-store/port.js';
+import type { LogHub, TailOptions } from '../runtime/log-hub.js';
 
 /**
  * A live subscription's feed: the log itself, tailed from `after` (a client resuming where it left
- * off) or from the head at subscribe time, filtered and mapped. Every subscriber pulls from its own
- * log subscription at its own pace, so nothing is queued for it here: the log is the buffer.
+ * off) or from the head at subscribe time, filtered and mapped. Every subscription of this instance
+ * is fed by the one shared tail of the log (`ctx.logHub`): a subscriber resuming from an older position
+ * catches up on its own read and then joins it, so a thousand subscribers cost one read of the log,
+ * and a slow one never holds up the others (it falls back to reading on its own; the log is the buffer).
  *
- * An explicit iterator rather than an async generator: a generator waiting on the log cannot be
- * returned until it next yields (which, for a selective filter, may be never), so a disconnected
- * client would keep its log subscription open. Here `return()` closes the log subscription at once,
- * which also ends a pending `next()`.
+ * `return()` ends the feed at once, which also ends a pending `next()` (a generator waiting on the log
+ * could not be returned until it next yielded, which for a selective filter may be never).
  */
-export function tailLog<T>(
-  events: EventStore,
-  options: {
-    readonly after?: Position | null;
-    readonly filter: EventFilter;
-    /** Maps an event to the payload(s) to deliver; empty: skip it. */
-    readonly map: (event: RecordedEvent) => readonly T[];
-  },
-): AsyncIterableIterator<T> {
-  let subscription: Subscription | null = null;
-  let messages: AsyncIterator<SubscriptionMessage> | null = null;
-  let closed = false;
-  const ready: T[] = [];
-  const done = (): IteratorResult<T> => ({ value: undefined, done: true });
-
-  async function close(): Promise<void> {
-    closed = true;
-    ready.length = 0;
-    const open = subscription;
-    subscription = null;
-    await open?.close();
-  }
-
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    async next() {
-      while (!closed) {
-        const payload = ready.shift();
-        if (payload !== undefined) return { value: payload, done: false };
-        if (!messages) {
-          const after = options.after ?? (await events.headPosition()) ?? undefined;
-          if (closed) break;
-          subscription = events.subscribeToAll({ after, filter: options.filter });
-          messages = subscription[Symbol.asyncIterator]();
-        }
-        const message = await messages.next();
-        if (message.done) break;
-        if (message.value.kind === 'event') ready.push(...options.map(message.value.event));
-      }
-      await close();
-      return done();
-    },
-    async return() {
-      await close();
-      return done();
-    },
-    async throw(error?: unknown) {
-      await close();
-      throw error;
-    },
-  };
+export function tailLog<T>(hub: LogHub, options: TailOptions<T>): AsyncIterableIterator<T> {
+  return hub.tail(options);
 }

@@ -1,6 +1,7 @@
 import { METRIC_KINDS } from '../domain/metrics/kinds.js';
 import { ingestMetrics } from '../ingest/ingest-metrics.js';
 import { builder, LabelInput } from './builder.js';
+import { MUTATION_ERRORS } from './error-types.js';
 
 const MetricKind = builder.enumType('MetricKind', { values: METRIC_KINDS });
 
@@ -51,6 +52,7 @@ const IngestResult = builder
 builder.mutationFields((t) => ({
   ingestMetrics: t.field({
     type: IngestResult,
+    errors: { types: MUTATION_ERRORS },
     description:
       'Records samples through the ingest agent, answered once they are durable. Each refused sample is reported with its field and reason; the others are kept. With `id`, a retry records nothing and gets the first answer.',
     args: {
@@ -71,7 +73,7 @@ builder.mutationFields((t) => ({
             timestamp: s.timestamp ?? undefined,
           })),
         },
-        ctx.principal,
+        ctx.caller.id,
       ),
   }),
 }));

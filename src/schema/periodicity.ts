@@ -2,7 +2,7 @@ import { type Fact, readFactOf } from '../domain/facts.js';
 import { flattenPeriodicity, PERIODICITY_EVENT_TYPES } from '../domain/pipeline/findings.js';
 import { findPeriodicity, type PeriodicityRow } from '../projections/pipeline-findings/queries.js';
 import type { Position } from '../stores/event-store/port.js';
-import { findingsArgs, findingsQuery, fromTable } from './arguments.js';
+import { findingsArgs, findingsConnection, findingsQuery } from './arguments.js';
 import { builder } from './builder.js';
 import { tailLog } from './log-tail.js';
 
@@ -54,11 +54,14 @@ function periodicityShape(fact: Extract<Fact, { type: (typeof PERIODICITY_EVENT_
 }
 
 builder.queryFields((t) => ({
-  periodicity: t.field({
-    type: [Periodicity],
+  periodicity: t.connection({
+    type: Periodicity,
     description: "Periodicity changes whose sample's time is in [from, to), oldest first.",
     args: findingsArgs(t),
-    resolve: async (_root, args, ctx) => fromTable(await findPeriodicity(ctx.analytics, findingsQuery(args))),
+    resolve: (_root, args, ctx) => {
+      const query = findingsQuery(args);
+      return findingsConnection(args, (page) => findPeriodicity(ctx.analytics, { ...query, ...page }));
+    },
   }),
 }));
 
@@ -68,7 +71,7 @@ builder.subscriptionFields((t) => ({
     description: 'Periodicity changes as they are recorded in the log; resume with `after`.',
     args: { pipelineId: t.arg.string(), seriesId: t.arg.string(), after: t.arg({ type: 'Position' }) },
     subscribe: (_root, args, ctx) =>
-      tailLog<PeriodicityShape>(ctx.events, {
+      tailLog<PeriodicityShape>(ctx.logHub, {
         after: args.after,
         filter: { categories: ['findings'], eventTypes: [...PERIODICITY_EVENT_TYPES] },
         map: (event) => {

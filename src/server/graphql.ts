@@ -1,17 +1,18 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { type ExecutionArgs, GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, maskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import type { AccessGate } from '../auth/gate.js';
+import type { Principal } from '../auth/roles.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { exposeError } from '../schema/errors.js';
 import { buildSchema } from '../schema/index.js';
+import { literalPathsPlugin } from './literal-paths.js';
 
 export const GRAPHQL_PATH = '/graphql';
-/** Header naming who asks; recorded on the facts a mutation causes. (Not authenticated yet.) */
-export const PRINCIPAL_HEADER = 'x-principal';
 /** Operations (mostly subscriptions) one WebSocket connection may have running at once. */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 
@@ -23,23 +24,47 @@ export interface GraphQLServer {
   close(): Promise<void>;
 }
 
-type BaseContext = Omit<GraphQLContext, 'principal'>;
+type BaseContext = Omit<GraphQLContext, 'caller' | 'refusals'>;
 
-function principalOf(value: unknown): string {
-  return typeof value === 'string' && /^[\w.@:-]{1,128}$/.test(value) ? value : 'anonymous';
+export interface GraphQLOptions {
+  /** Admits requests and connections: it has authenticated the caller before the context is built. */
+  readonly gate: AccessGate;
+  /** Origins allowed to call from a browser (CORS_ORIGINS); empty: none, `*`: any, without credentials. */
+  readonly corsOrigins: readonly string[];
+  readonly introspection: boolean;
+  readonly graphiql: boolean;
+}
+
+/** The CORS answer: an allow-list, never a reflection of whatever origin asks. */
+function corsOf(origins: readonly string[]) {
+  if (origins.length === 0) return false as const;
+  if (origins.includes('*')) return { origin: '*', credentials: false };
+  return { origin: [...origins], credentials: true };
 }
 
 /**
  * The GraphQL endpoint: graphql-yoga over the Pothos schema for HTTP and SSE, graphql-ws for
  * WebSocket subscriptions through yoga's envelop (so validation and error masking apply to both).
+ * Who asks comes from the access gate (HTTP) or the connection's parameters (WebSocket), never from a
+ * header a client may set to anything.
  */
-export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLServer {
-  const yoga = createYoga<Record<string, unknown>, GraphQLContext>({
+export function createGraphQLServer(
+  base: BaseContext,
+  options: GraphQLOptions,
+  logger: Logger,
+): GraphQLServer {
+  const { gate } = options;
+  const yoga = createYoga<{ req?: IncomingMessage; caller?: Principal }, GraphQLContext>({
     schema: buildSchema(),
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    graphiql: { title: 'ALL-USE Learning', subscriptionsProtocol: 'WS' },
-    context: ({ request }) => ({ ...base, principal: principalOf(request.headers.get(PRINCIPAL_HEADER)) }),
+    cors: corsOf(options.corsOrigins),
+    graphiql: options.graphiql ? { title: 'ALL-USE Learning', subscriptionsProtocol: 'WS' } : false,
+    context: ({ req, caller }) => ({
+      ...base,
+      refusals: gate.refusals,
+      caller: caller ?? gate.callerOf(req as object),
+    }),
     // Bounds on what one operation may ask (depth, aliases, directives, cost, tokens), applied to
     // WebSocket operations too (they pass through the same envelop). Field suggestions stay on: this
     // API serves the platform's own services, and "did you mean" names the field.
@@ -47,7 +72,18 @@ export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLS
       EnvelopArmorPlugin({
         blockFieldSuggestion: { enabled: false },
         maxTokens: { n: 50_000 },
+        // A connection's cost is multiplied by its `first`/`last`: a page of 500 small nodes fits.
+        costLimit: { maxCost: 20_000 },
       }),
+      literalPathsPlugin,
+      ...(options.introspection
+        ? []
+        : [
+            {
+              onValidate: ({ addValidationRule }: { addValidationRule(rule: unknown): void }) =>
+                addValidationRule(NoSchemaIntrospectionCustomRule),
+            },
+          ]),
     ],
     maskedErrors: {
       maskError(error, message, isDev) {
@@ -74,8 +110,16 @@ export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLS
     },
     attach(server) {
       wss = new WebSocketServer({ server, path: GRAPHQL_PATH });
-      const handler = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+      const handler = useServer<Record<string, unknown>, { request: IncomingMessage; caller?: Principal }>(
         {
+          // Credentials come once, in the connection parameters, and are checked before any operation:
+          // wrong ones close the socket (4403); none leave an unauthenticated caller the schema refuses.
+          onConnect: async (ctx) => {
+            const admission = await gate.admitConnection(ctx.connectionParams, ctx.extra.request);
+            if ('refusal' in admission) return false;
+            ctx.extra.caller = admission.caller;
+            return true;
+          },
           execute: (args) => (args.rootValue as Envelope).execute(args),
           subscribe: (args) => (args.rootValue as Envelope).subscribe(args),
           onSubscribe: async (ctx, _id, params) => {
@@ -88,22 +132,23 @@ export function createGraphQLServer(base: BaseContext, logger: Logger): GraphQLS
                   { extensions: { code: 'TOO_MANY_OPERATIONS' } },
                 ),
               ];
-            const request = ctx.extra.request;
+            const caller = ctx.extra.caller;
+            if (!caller)
+              return [new GraphQLError('not admitted', { extensions: { code: 'UNAUTHENTICATED' } })];
+            const limited = gate.limit(caller, 'WS subscribe');
+            if (limited)
+              return [
+                new GraphQLError(limited.message, {
+                  extensions: { code: limited.code, retryAfterSeconds: limited.retryAfterSeconds },
+                }),
+              ];
             const enveloped = yoga.getEnveloped({
               ...ctx,
-              req: request,
+              req: ctx.extra.request,
+              caller,
               socket: ctx.extra.socket,
               params,
-              // Browsers cannot set headers on a WebSocket: the principal may come in the connection parameters.
-              request: {
-                headers: new Headers({
-                  [PRINCIPAL_HEADER]: String(
-                    request.headers[PRINCIPAL_HEADER] ??
-                      (ctx.connectionParams as { principal?: unknown } | undefined)?.principal ??
-                      '',
-                  ),
-                }),
-              },
+              request: { headers: new Headers() },
             });
             let document: ExecutionArgs['document'];
             try {

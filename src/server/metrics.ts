@@ -10,6 +10,8 @@ export function createServiceMetrics(options: {
   readonly projections: readonly ProjectionRunner[];
   readonly consumers: () => readonly HealthConsumer[];
   readonly problems: () => readonly Problem[];
+  /** Counters kept elsewhere (access refusals by code), exposed as they stand. */
+  readonly counters?: () => readonly { name: string; labels: Record<string, string>; value: number }[];
 }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'aul_' });
@@ -61,6 +63,17 @@ export function createServiceMetrics(options: {
       this.reset();
       for (const problem of options.problems())
         this.set({ component: problem.component, reason: problem.reason.slice(0, 300) }, 1);
+    },
+  });
+  new Gauge({
+    name: 'aul_access_refused_total',
+    help: 'Requests refused since start, by code: UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED (also recorded as facts and as a series)',
+    labelNames: ['code'],
+    registers: [registry],
+    collect() {
+      for (const counter of options.counters?.() ?? [])
+        if (counter.name === 'aul_access_refused_total')
+          this.set({ code: counter.labels.code ?? '' }, counter.value);
     },
   });
   return registry;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../src/domain/metrics/batch.js';
 import { createSqliteEventStore } from '../../src/stores/event-store/sqlite.js';
+import { bearer } from '../support/auth.js';
 import { killed, runToExit, startTsChild, waitForLine } from '../support/child-process.js';
 import { freePort, tempDir } from '../support/fixtures.js';
 import { gql } from '../support/graphql.js';
@@ -60,7 +61,7 @@ describe('back-pressure and limits', () => {
         for (let n = c; Date.now() < deadline; n += 16) {
           const res = await fetch(`${url}/v1/metrics`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'idempotency-key': `flood-${n}` },
+            headers: { 'content-type': 'application/json', 'idempotency-key': `flood-${n}`, ...bearer() },
             body: bodies[n % bodies.length]!,
           });
           await res.arrayBuffer();
@@ -92,7 +93,7 @@ describe('back-pressure and limits', () => {
   it('keeps its series limits across a restart: a metric over its limit stays refused, and so does the service over its own', async () => {
     const dataDir = tempDir('limits-');
     const env = { DATA_DIR: dataDir, INGEST_MAX_SERIES_PER_METRIC: '5', INGEST_MAX_SERIES: '8' };
-    const INGEST = `mutation ($samples: [SampleInput!]!) { ingestMetrics(samples: $samples) { accepted rejected { index field reason } } }`;
+    const INGEST = `mutation ($samples: [SampleInput!]!) { ingestMetrics(samples: $samples) { ... on IngestResult { accepted rejected { index field reason } } ... on Error { code message } } }`;
     const send = (service: Service & { url: string }, name: string, from: number, count: number) =>
       gql<{ ingestMetrics: { accepted: number; rejected: { reason: string }[] } }>(service.url, INGEST, {
         samples: Array.from({ length: count }, (_, i) => ({
@@ -152,7 +153,7 @@ describe('back-pressure and limits', () => {
       while (!stop)
         await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...bearer() },
           body,
         })
           .then((r) => r.arrayBuffer())

@@ -33,7 +33,7 @@ async function until<T>(
   }
 }
 
-const INGEST = `mutation ($samples: [SampleInput!]!, $id: String) { ingestMetrics(samples: $samples, id: $id) { accepted } }`;
+const INGEST = `mutation ($samples: [SampleInput!]!, $id: String) { ingestMetrics(samples: $samples, id: $id) { ... on IngestResult { accepted } ... on Error { code message } } }`;
 const ingest = (service: Service & { url: string }, n: number, tag: string) =>
   gql(service.url, INGEST, {
     id: `${tag}-${n}`,

@@ -2,8 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer } from '../support/auth.js';
 import { tempDir } from '../support/fixtures.js';
-import { collect, gql, wsClient } from '../support/graphql.js';
+import { collect, createKey, gql, wsClient } from '../support/graphql.js';
 import { type Service, settle, startService } from '../support/service.js';
 
 interface Anomaly {
@@ -29,7 +30,7 @@ interface Notification {
 }
 
 const INGEST = `mutation ($samples: [SampleInput!]!) {
-  ingestMetrics(samples: $samples) { accepted dropped rejected { index field reason } }
+  ingestMetrics(samples: $samples) { ... on IngestResult { accepted dropped rejected { index field reason } } ... on Error { code message } }
 }`;
 
 /** One sample a second for `count` seconds from `start`, a spike of 99 at index `spikeAt`. */
@@ -48,6 +49,7 @@ const samples = (start: number, from: number, count: number, spikeAt?: number) =
 describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then an alert', () => {
   let service: Service & { url: string };
   let client: Client;
+  let ann: { key: string; principal: string };
   const T0 = Date.now() - 600_000;
 
   beforeAll(async () => {
@@ -84,7 +86,8 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
       ALERT_RULES_FILE: rules,
       ALERT_TICK_MS: '100',
     });
-    client = wsClient(service.url, { 'x-principal': 'user:ann' });
+    ann = await createKey(service.url, 'ann', 'operator');
+    client = wsClient(service.url, {}, { authorization: `Bearer ${ann.key}` });
   });
 
   afterAll(async () => {
@@ -133,15 +136,15 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     // Acknowledged over GraphQL, recorded with who asked.
     const ack = await gql(
       service.url,
-      'mutation ($key: String!) { acknowledgeAlert(key: $key) }',
+      'mutation ($key: String!) { acknowledgeAlert(key: $key) { ... on Alert { key acknowledgedBy } ... on Error { code message } } }',
       { key },
-      {
-        'x-principal': 'user:ann',
-      },
+      bearer(ann.key),
     );
-    expect(ack).toEqual({ data: { acknowledgeAlert: true } });
+    expect(ack).toEqual({ data: { acknowledgeAlert: { key, acknowledgedBy: ann.principal } } });
     await transitions.until((t) => t.some((x) => x.transition === 'acknowledged'));
-    expect(transitions.items.find((t) => t.transition === 'acknowledged')).toMatchObject({ by: 'user:ann' });
+    expect(transitions.items.find((t) => t.transition === 'acknowledged')).toMatchObject({
+      by: ann.principal,
+    });
 
     // No new anomaly for 3 s: the alert resolves.
     await transitions.until((t) => t.some((x) => x.transition === 'resolved'));
@@ -150,7 +153,7 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
 
     const silence = await gql(
       service.url,
-      `mutation ($input: SilenceInput!) { createSilence(input: $input) { id createdBy matchers { name value } } }`,
+      `mutation ($input: SilenceInput!) { createSilence(input: $input) { ... on Silence { id createdBy matchers { name value } } ... on Error { code message } } }`,
       {
         input: {
           matchers: [{ name: 'alertname', value: 'cpu_anomaly' }],
@@ -158,9 +161,9 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
           comment: 'maintenance',
         },
       },
-      { 'x-principal': 'user:ann' },
+      bearer(ann.key),
     );
-    expect(silence.data).toMatchObject({ createSilence: { createdBy: 'user:ann' } });
+    expect(silence.data).toMatchObject({ createSilence: { createdBy: ann.principal } });
 
     // A second spike, past the ensemble's damping period, under the silence: the anomaly and the
     // alert are recorded and delivered, the notification is not sent.
@@ -186,33 +189,39 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     // The same facts are rows, queryable by series, time and severity.
     await settle(service);
     const window = { from: new Date(T0).toISOString(), to: new Date().toISOString() };
-    const rows = await gql<{ anomalies: Anomaly[] }>(
+    const rows = await gql<{ anomalies: { edges: { node: Anomaly }[] } }>(
       service.url,
-      'query ($from: DateTime!, $to: DateTime!) { anomalies(from: $from, to: $to, minScore: 0.5) { name value detector window { name count } } }',
+      'query ($from: DateTime!, $to: DateTime!) { anomalies(from: $from, to: $to, minScore: 0.5) { edges { node { name value detector window { name count } } } } }',
       window,
     );
-    expect(rows.data?.anomalies.map((a) => a.value)).toEqual([99, 99]);
-    expect(rows.data?.anomalies[0]?.window).toEqual({
+    const found = rows.data?.anomalies.edges.map((e) => e.node) ?? [];
+    expect(found.map((a) => a.value)).toEqual([99, 99]);
+    expect(found[0]?.window).toEqual({
       name: anomaly!.window!.name,
       count: anomaly!.window!.count,
     });
-    const critical = await gql<{ alertTransitions: { transition: string }[] }>(
+    const critical = await gql<{
+      alertTransitions: { edges: { node: { transition: string; by: string | null } }[] };
+    }>(
       service.url,
-      'query ($from: DateTime!, $to: DateTime!) { alertTransitions(from: $from, to: $to, severity: critical) { transition } }',
+      'query ($from: DateTime!, $to: DateTime!) { alertTransitions(from: $from, to: $to, severity: critical) { edges { node { transition by } } } }',
       { from: window.from, to: new Date(Date.now() + 60_000).toISOString() },
     );
-    expect(critical.data?.alertTransitions.map((t) => t.transition)).toContain('alertEscalated');
-    const firing = await gql<{ alerts: { key: string; status: string }[] }>(
+    const nodes = critical.data?.alertTransitions.edges.map((e) => e.node) ?? [];
+    // Named as the subscription names them; an acknowledgement names who made it.
+    expect(nodes.map((t) => t.transition)).toContain('escalated');
+    expect(nodes.find((t) => t.transition === 'acknowledged')?.by).toBe(ann.principal);
+    const firing = await gql<{ alerts: { edges: { node: { key: string; status: string } }[] } }>(
       service.url,
-      'query { alerts(status: "firing") { key status } }',
+      'query { alerts(status: "firing") { edges { node { key status } } } }',
     );
-    expect(firing.data?.alerts).toEqual([{ key, status: 'firing' }]);
+    expect(firing.data?.alerts.edges.map((e) => e.node)).toEqual([{ key, status: 'firing' }]);
   });
 
   it('serves subscriptions over SSE too', async () => {
     const response = await fetch(`${service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...bearer() },
       body: JSON.stringify({ query: 'subscription { anomalyDetected(after: "0") { value } }' }),
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
@@ -228,17 +237,14 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
   });
 
   it('answers bad input with the field and the reason, and keeps serving', async () => {
-    const limit = await gql(
+    const page = await gql(
       service.url,
-      'query { anomalies(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", limit: 0) { value } }',
+      'query { anomalies(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", first: -1) { edges { node { value } } } }',
     );
-    expect(limit.errors?.[0]).toMatchObject({
-      message: 'limit: must be an integer from 1 to 10000, got 0',
-      extensions: { code: 'BAD_USER_INPUT', field: 'limit' },
-    });
+    expect(page.errors?.[0]?.message).toContain('first');
     const date = await gql(
       service.url,
-      'query { anomalies(from: "yesterday", to: "2026-01-02T00:00:00Z") { value } }',
+      'query { anomalies(from: "yesterday", to: "2026-01-02T00:00:00Z") { edges { node { value } } } }',
     );
     expect(date.errors?.[0]?.message).toContain('DateTime must be an ISO-8601 string');
     const position = await gql(service.url, 'subscription { anomalyDetected(after: "-1") { value } }');
@@ -248,7 +254,10 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
       'subscription { anomalyDetected(after: "99999999999999999999") { value } }',
     );
     expect(huge.errors?.[0]?.message).toContain('Position must be a decimal string');
-    const vague = await gql(service.url, 'query { anomalies(from: "1", to: "March 7") { value } }');
+    const vague = await gql(
+      service.url,
+      'query { anomalies(from: "1", to: "March 7") { edges { node { value } } } }',
+    );
     expect(vague.errors?.[0]?.message).toContain('DateTime must be an ISO-8601 string');
 
     // Over one WebSocket: a broken subscription gets its error, the others carry on.
@@ -283,20 +292,30 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     await socket.dispose();
 
     // A silence id in force cannot be taken again; once removed, it can.
-    const create = `mutation { createSilence(input: { id: "dup", matchers: [{ name: "alertname", value: "y" }], endsAt: "2099-01-01T00:00:00Z" }) { id } }`;
-    expect(await gql(service.url, create)).toEqual({ data: { createSilence: { id: 'dup' } } });
-    const again = await gql(service.url, create);
-    expect(again.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
-    expect(await gql(service.url, 'mutation { removeSilence(id: "dup") }')).toEqual({
-      data: { removeSilence: true },
+    const create = `mutation { createSilence(input: { id: "dup", matchers: [{ name: "alertname", value: "y" }], endsAt: "2099-01-01T00:00:00Z" }) { __typename ... on Silence { id } ... on Error { code message } } }`;
+    expect(await gql(service.url, create)).toEqual({
+      data: { createSilence: { __typename: 'Silence', id: 'dup' } },
     });
-    expect(await gql(service.url, create)).toEqual({ data: { createSilence: { id: 'dup' } } });
+    // Typed errors: the conflict is a result the client selects, not an exception.
+    const again = await gql(service.url, create);
+    expect(again.data?.createSilence).toMatchObject({ __typename: 'ConflictError', code: 'CONFLICT' });
+    const remove =
+      'mutation ($id: String!) { removeSilence(id: $id) { __typename ... on Silence { id } ... on Error { code } } }';
+    expect(await gql(service.url, remove, { id: 'dup' })).toEqual({
+      data: { removeSilence: { __typename: 'Silence', id: 'dup' } },
+    });
+    expect(await gql(service.url, remove, { id: 'dup' })).toEqual({
+      data: { removeSilence: { __typename: 'NotFoundError', code: 'NOT_FOUND' } },
+    });
+    expect(await gql(service.url, create)).toEqual({
+      data: { createSilence: { __typename: 'Silence', id: 'dup' } },
+    });
 
     // Bounds on one operation: 16 aliases are too many (15). Field suggestions stay on.
-    const aliases = `query { ${Array.from({ length: 16 }, (_, i) => `a${i}: silences { id }`).join(' ')} }`;
+    const aliases = `query { ${Array.from({ length: 16 }, (_, i) => `a${i}: alertTransitions(from: "2026-01-01", to: "2026-01-02") { pageInfo { hasNextPage } }`).join(' ')} }`;
     const tooMany = await gql(service.url, aliases);
     expect(tooMany.errors?.[0]?.message).toMatch(/aliases/i);
-    expect(await gql(service.url, 'query { silences { i } }')).toMatchObject({
+    expect(await gql(service.url, 'query { silences { edges { node { i } } } }')).toMatchObject({
       errors: [{ message: expect.stringContaining('Did you mean "id"') }],
     });
 
@@ -314,13 +333,14 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     for (const m of many) m.dispose();
     await busy.dispose();
 
-    // A browser cannot set headers on a WebSocket: it names itself in the connection parameters.
-    const browser = wsClient(service.url, {}, { principal: 'user:web' });
+    // A browser cannot set headers on a WebSocket: its credentials come in the connection parameters.
+    const web = await createKey(service.url, 'web', 'operator');
+    const browser = wsClient(service.url, {}, { authorization: `Bearer ${web.key}` });
     const created = collect<{ createdBy: string }>(
       browser,
-      `mutation { createSilence(input: { matchers: [{ name: "alertname", value: "x" }], endsAt: "2099-01-01T00:00:00Z" }) { createdBy } }`,
+      `mutation { createSilence(input: { matchers: [{ name: "alertname", value: "x" }], endsAt: "2099-01-01T00:00:00Z" }) { ... on Silence { createdBy } } }`,
     );
-    expect(await created.until((items) => items.length === 1)).toEqual([{ createdBy: 'user:web' }]);
+    expect(await created.until((items) => items.length === 1)).toEqual([{ createdBy: web.principal }]);
     created.dispose();
     await browser.dispose();
     const sample = await gql<{ ingestMetrics: { accepted: number; rejected: unknown[] } }>(
@@ -337,7 +357,7 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     expect(sample.data?.ingestMetrics.rejected).toMatchObject([{ index: 1, field: 'name' }]);
     // An id makes a retry a no-op answered the same.
     const KEYED = `mutation ($samples: [SampleInput!]!, $id: String) {
-      ingestMetrics(samples: $samples, id: $id) { accepted duplicate rejected { index field reason } } }`;
+      ingestMetrics(samples: $samples, id: $id) { ... on IngestResult { accepted duplicate rejected { index field reason } } ... on Error { code message } } }`;
     const keyed = { id: 'gql-req-1', samples: [{ name: 'keyed_metric', kind: 'gauge', value: 7 }] };
     const once = await gql<{ ingestMetrics: { accepted: number; duplicate: boolean } }>(
       service.url,
@@ -355,18 +375,28 @@ describe('GraphQL: a planted spike reaches live subscribers as an anomaly, then 
     ]);
     let keyedEvents = 0;
     for await (const event of service.events.readStream('samples-otlp'))
-      if ((event.metadata.idempotency as { key?: string } | undefined)?.key === 'graphql:gql-req-1')
+      if (
+        (event.metadata.idempotency as { key?: string } | undefined)?.key ===
+        'graphql:apikey:bootstrap:gql-req-1'
+      )
         keyedEvents++;
     expect(keyedEvents).toBe(1);
     const badId = await gql(service.url, KEYED, { ...keyed, id: '' });
     expect(JSON.stringify(badId)).toContain('must be 1-200 printable ASCII characters');
     const none = await gql(
       service.url,
-      'query { patterns(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", pattern: "x") { pattern } }',
+      'query { patterns(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", pattern: "x") { edges { node { pattern } } } }',
     );
-    expect(none).toEqual({ data: { patterns: [] } });
-    const unknownKey = await gql(service.url, 'mutation { acknowledgeAlert(key: "nope|1") }');
-    expect(unknownKey).toEqual({ data: { acknowledgeAlert: false } });
+    expect(none).toEqual({ data: { patterns: { edges: [] } } });
+    const unknownKey = await gql(
+      service.url,
+      'mutation { acknowledgeAlert(key: "nope|1") { __typename ... on Error { code message } } }',
+    );
+    expect(unknownKey).toEqual({
+      data: {
+        acknowledgeAlert: { __typename: 'NotFoundError', code: 'NOT_FOUND', message: 'no alert nope|1' },
+      },
+    });
     const health = await fetch(`${service.url}/healthz`);
     expect(health.status).toBe(200);
   });
@@ -405,7 +435,7 @@ describe('GraphQL subscriptions under a burst', () => {
     await service.events.append('findings-burst', burst);
     const sse = await fetch(`${service.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...bearer() },
       body: JSON.stringify({ query: 'subscription { anomalyDetected(after: "0") { value } }' }),
     });
     const reader = sse.body!.getReader();

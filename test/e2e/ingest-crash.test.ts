@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../src/domain/metrics/batch.js';
 import { openAnalyticsStore, queryRows } from '../../src/stores/clickhouse/client.js';
 import { createSqliteEventStore } from '../../src/stores/event-store/sqlite.js';
+import { bearer } from '../support/auth.js';
 import { killed, runToExit, startTsChild, waitForLine } from '../support/child-process.js';
 import { freePort, tempDir } from '../support/fixtures.js';
 import { seeded } from '../support/seeded.js';
@@ -71,7 +72,7 @@ async function load(
         try {
           const res = await fetch(`http://127.0.0.1:${port}/v1/metrics`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'idempotency-key': next.key },
+            headers: { 'content-type': 'application/json', 'idempotency-key': next.key, ...bearer() },
             body: next.body,
           });
           await res.arrayBuffer();

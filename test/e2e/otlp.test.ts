@@ -12,6 +12,7 @@ import { seriesId } from '../../src/domain/metrics/identity.js';
 import { Status } from '../../src/ingest/otlp/schema.js';
 import { rawRange } from '../../src/projections/metric-series/queries.js';
 import { queryRows } from '../../src/stores/clickhouse/client.js';
+import { bearer } from '../support/auth.js';
 import { type Service, settle, startService } from '../support/service.js';
 
 const now = () => ({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) });
@@ -46,8 +47,11 @@ describe('OTLP/HTTP ingest with the OpenTelemetry JS SDK', () => {
   });
 
   for (const [format, make] of [
-    ['JSON', (url: string) => new OtlpJsonExporter({ url })],
-    ['protobuf + gzip', (url: string) => new OtlpProtoExporter({ url, compression: 'gzip' as never })],
+    ['JSON', (url: string) => new OtlpJsonExporter({ url, headers: bearer() })],
+    [
+      'protobuf + gzip',
+      (url: string) => new OtlpProtoExporter({ url, compression: 'gzip' as never, headers: bearer() }),
+    ],
   ] as const) {
     it(`stores counters, gauges and histograms exported as ${format}, with exact values`, async () => {
       const app = format === 'JSON' ? 'checkout' : 'billing';
@@ -90,7 +94,11 @@ describe('OTLP/HTTP ingest with the OpenTelemetry JS SDK', () => {
   }
 
   const post = (body: Buffer | string, headers: Record<string, string>) =>
-    fetch(`${service.url}/v1/metrics`, { method: 'POST', body: body as BodyInit, headers });
+    fetch(`${service.url}/v1/metrics`, {
+      method: 'POST',
+      body: body as BodyInit,
+      headers: { ...bearer(), ...headers },
+    });
   const gaugeRequest = (dataPoints: unknown[], name = 'm') =>
     JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name, gauge: { dataPoints } }] }] }] });
   const ns = () => String(BigInt(Date.now()) * 1_000_000n);

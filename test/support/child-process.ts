@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { TEST_ADMIN_KEY } from './auth.js';
 
 /** Starts a TypeScript file in a child Node process (through tsx). */
 export function startTsChild(
@@ -7,7 +8,8 @@ export function startTsChild(
   env: NodeJS.ProcessEnv = {},
 ): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', file, ...args], {
-    env: { ...process.env, ...env },
+    // The service's children accept the test admin key (see auth.ts).
+    env: { ...process.env, AUTH_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -305,6 +305,14 @@ const BY_FACT: Partial<Record<FactType, fc.Arbitrary<unknown>>> = {
   lateSamplesRouted: fc.record({ sourcePosition: uint64Text, batch: batchPayload }),
   trainingRequested: fc.record({ dataset }),
   pipelineDefined: fc.record({ definition: pipelineDefinition }),
+  apiKeyCreated: fc.record({
+    keyId: fc.stringMatching(/^[a-f0-9]{12}$/),
+    name: fc.string({ minLength: 1, maxLength: 100 }),
+    role: fc.constantFrom('viewer', 'operator', 'admin'),
+    hash: fc.stringMatching(/^[a-f0-9]{64}$/),
+    expiresAt: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: null }),
+  }),
+  apiKeyRevoked: fc.record({ keyId: fc.stringMatching(/^[a-f0-9]{12}$/) }),
 };
 
 /** An arbitrary of payloads of this fact type (throws when the converter meets a schema it does not know). */

@@ -1,17 +1,18 @@
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { bearer, TEST_ADMIN_KEY } from './auth.js';
 
 export interface GraphQLResponse<T> {
   readonly data?: T | null;
   readonly errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
 }
 
-/** A query or mutation over HTTP, as any client sends it. */
+/** A query or mutation over HTTP, as any client sends it (as the test admin unless `headers` say otherwise). */
 export async function gql<T = Record<string, unknown>>(
   baseUrl: string,
   query: string,
   variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
+  headers: Record<string, string> = bearer(),
 ): Promise<GraphQLResponse<T>> {
   const response = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
@@ -21,14 +22,14 @@ export async function gql<T = Record<string, unknown>>(
   return (await response.json()) as GraphQLResponse<T>;
 }
 
-/** A graphql-ws client on the service's `/graphql`. */
+/** A graphql-ws client on the service's `/graphql` (as the test admin unless `connectionParams` say otherwise). */
 export function wsClient(
   baseUrl: string,
   headers: Record<string, string> = {},
-  connectionParams?: Record<string, unknown>,
+  connectionParams: Record<string, unknown> = { authorization: `Bearer ${TEST_ADMIN_KEY}` },
 ): Client {
   return createClient({
-    ...(connectionParams ? { connectionParams } : {}),
+    connectionParams,
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: class extends WebSocket {
       constructor(address: string, protocols?: string | string[]) {
@@ -89,4 +90,22 @@ export function collect<T>(client: Client, query: string, variables: Record<stri
       });
     },
   };
+}
+
+/** Creates an API key through the API (as the test admin): the key, and the principal it acts as. */
+export async function createKey(
+  baseUrl: string,
+  name: string,
+  role: 'viewer' | 'operator' | 'admin',
+  expiresAt?: string,
+): Promise<{ key: string; keyId: string; principal: string }> {
+  const created = await gql<{ createApiKey: { key: string; apiKey: { keyId: string } } }>(
+    baseUrl,
+    `mutation ($name: String!, $role: Role!, $expiresAt: DateTime) {
+       createApiKey(name: $name, role: $role, expiresAt: $expiresAt) { ... on CreatedApiKey { key apiKey { keyId } } ... on Error { code message } } }`,
+    { name, role, expiresAt },
+  );
+  if (!created.data) throw new Error(`createApiKey failed: ${JSON.stringify(created.errors)}`);
+  const { key, apiKey } = created.data.createApiKey;
+  return { key, keyId: apiKey.keyId, principal: `apikey:${apiKey.keyId}` };
 }

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { createService, type Service } from '../../src/service.js';
 
+import { TEST_ADMIN_KEY } from './auth.js';
 import { tempDir } from './fixtures.js';
 
 export type { Service };
@@ -14,6 +15,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
     HOST: '127.0.0.1',
     SELF_MONITOR_INTERVAL_MS: '0',
     AGENT_BATCH_MAX_DELAY_MS: '50',
+    AUTH_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
     ...env,
   });
   const service = await createService(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { ChangeStamp, FieldChange } from '../configuration/entry.js';
 import { LabelSet, TimeMs, UInt64Text } from '../primitives.js';
-import { SEVERITIES, Silence } from './rules.js';
+import { AlertRule, SEVERITIES, Silence } from './rules.js';
 
-/** The alert manager's facts, in `alertmanager-<id>`: every alert transition, silence and notification. */
+/**
+ * The alert manager's facts, in `alertmanager-<id>`: every alert transition, silence, notification,
+ * and every change to its rules.
+ */
 export const ALERT_EVENT_SCHEMA_VERSION = 1;
 
 const AlertFact = z.object({
@@ -29,6 +33,12 @@ const NotificationFact = z.object({
   at: z.number(),
 });
 
+/**
+ * Who changed a rule, when, from where, and the log position evaluation had reached then: source
+ * events up to it were judged under the rules before the change, later ones under the new rules.
+ */
+const RuleChange = z.object({ ...ChangeStamp.shape, sourcePosition: UInt64Text.nullable() });
+
 export const AlertEvent = z.discriminatedUnion('type', [
   AlertFact.extend({ type: z.literal('alertPending') }),
   AlertFact.extend({ type: z.literal('alertFired') }),
@@ -36,6 +46,15 @@ export const AlertEvent = z.discriminatedUnion('type', [
   AlertFact.extend({ type: z.literal('alertResolved') }),
   AlertFact.extend({ type: z.literal('alertAcknowledged'), by: z.string() }),
   z.object({ type: z.literal('silenceCreated'), silence: Silence }),
+  /** A rule defined (created, or created again after a deletion). */
+  RuleChange.extend({ type: z.literal('alertRuleDefined'), rule: AlertRule }),
+  /** A rule's definition changed: the fields that changed, and the whole new rule. */
+  RuleChange.extend({ type: z.literal('alertRuleUpdated'), rule: AlertRule, changes: z.array(FieldChange) }),
+  /** Paused rules are not evaluated (their open alerts resolve); resumed, they are again. */
+  RuleChange.extend({ type: z.literal('alertRulePaused'), id: z.string() }),
+  RuleChange.extend({ type: z.literal('alertRuleResumed'), id: z.string() }),
+  /** Deleted: no longer evaluated (its open alerts resolve); its history stays. */
+  RuleChange.extend({ type: z.literal('alertRuleDeleted'), id: z.string() }),
   z.object({ type: z.literal('silenceRemoved'), id: z.string(), at: z.number() }),
   /**
    * What one source event taught the manager beyond transitions: the last sample of each series a rate

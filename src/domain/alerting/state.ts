@@ -1,5 +1,6 @@
+import { type ConfigEntry, type EntryChange, evolveEntries } from '../configuration/entry.js';
 import type { AlertEvent } from './events.js';
-import type { Severity, Silence } from './rules.js';
+import type { AlertRule, Severity, Silence } from './rules.js';
 
 export type AlertStatus = 'pending' | 'firing' | 'resolved';
 
@@ -44,6 +45,8 @@ export interface AlertManagerState {
   readonly id: string;
   readonly alerts: Readonly<Record<string, AlertRecord>>;
   readonly silences: Readonly<Record<string, Silence>>;
+  /** Its rules, as their facts leave them: active, paused, or deleted (kept with their last definition). */
+  readonly rules: Readonly<Record<string, ConfigEntry<AlertRule>>>;
   /** Series that rate or absence rules watch. */
   readonly series: Readonly<Record<string, SeriesMemory>>;
   /** The newest log position any fact was caused by: evaluation resumes with that source event. */
@@ -59,6 +62,7 @@ export function initialAlertState(id: string): AlertManagerState {
     id,
     alerts: {},
     silences: {},
+    rules: {},
     series: {},
     sourcePosition: null,
     notificationsSent: 0,
@@ -120,9 +124,52 @@ function applyTransition(state: AlertManagerState, event: Transition): AlertMana
   };
 }
 
+type RuleFact = Extract<AlertEvent, { type: `alertRule${string}` }>;
+
+function applyRuleChange(state: AlertManagerState, event: RuleFact): AlertManagerState {
+  const change: [string, EntryChange<AlertRule>] =
+    event.type === 'alertRuleDefined'
+      ? [event.rule.id, { kind: 'defined', definition: event.rule }]
+      : event.type === 'alertRuleUpdated'
+        ? [event.rule.id, { kind: 'updated', definition: event.rule, changes: event.changes }]
+        : [
+            event.id,
+            {
+              kind:
+                event.type === 'alertRulePaused'
+                  ? 'paused'
+                  : event.type === 'alertRuleResumed'
+                    ? 'resumed'
+                    : 'deleted',
+            },
+          ];
+  const { by, at, origin } = event;
+  return {
+    ...state,
+    rules: evolveEntries(state.rules, change[0], change[1], { by, at, origin }),
+    sourcePosition: newer(state, event.sourcePosition),
+  };
+}
+
+/**
+ * The rules in force: the active recorded rules, after any fixed rules the host supplies (embedding,
+ * tests) that no fact has changed. In the order they were first defined.
+ */
+export function rulesInForce(state: AlertManagerState, fixed: readonly AlertRule[] = []): AlertRule[] {
+  const out = fixed.filter((r) => !(r.id in state.rules));
+  for (const entry of Object.values(state.rules)) if (entry.status === 'active') out.push(entry.definition);
+  return out;
+}
+
 /** The state after one more fact. Pure: rebuilding from the log folds the stream through it. */
 export function evolveAlerts(state: AlertManagerState, event: AlertEvent): AlertManagerState {
   switch (event.type) {
+    case 'alertRuleDefined':
+    case 'alertRuleUpdated':
+    case 'alertRulePaused':
+    case 'alertRuleResumed':
+    case 'alertRuleDeleted':
+      return applyRuleChange(state, event);
     case 'alertPending':
     case 'alertFired':
     case 'alertEscalated':

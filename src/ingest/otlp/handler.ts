@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Type } from 'protobufjs';
+import type { Principal } from '../../auth/roles.js';
 import type { CollectionAgent, RecordResult } from '../../collection/agent.js';
 import { IDEMPOTENCY_KEY } from '../../collection/idempotency.js';
 import { BackpressureError, NotDurableError } from '../../domain/errors.js';
@@ -129,7 +130,7 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
   const maxConcurrent = options.maxConcurrentRequests ?? 16;
   const maxLag = options.maxLagMs ?? 50;
   let inFlight = 0;
-  return async function admit(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  return async function admit(req: IncomingMessage, res: ServerResponse, caller: Principal): Promise<void> {
     const lag = options.lag?.ms ?? 0;
     if (inFlight > 0 && lag > maxLag) {
       // The service is behind on the work it took: new work waits for the client's retry, not here.
@@ -155,13 +156,13 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     }
     inFlight++;
     try {
-      await handle(req, res);
+      await handle(req, res, caller);
     } finally {
       inFlight--;
     }
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, caller: Principal): Promise<void> {
     const keyHeader = req.headers[IDEMPOTENCY_HEADER];
     const key = typeof keyHeader === 'string' ? keyHeader : undefined;
     const contentType = String(req.headers['content-type'] ?? '')
@@ -209,9 +210,10 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     let outcome: Awaited<ReturnType<CollectionAgent['push']>>;
     try {
       outcome = await options.agent.push({
-        // OTLP's keys and GraphQL's share the agent: each edge has its own space, so a key used on both
-        // never hands one edge the other's answer.
-        ...(key === undefined ? {} : { key: `otlp:${key}` }),
+        // OTLP's keys and GraphQL's share the agent: each edge, and each caller, has its own space, so a
+        // key used on both or by two callers never hands one the other's answer.
+        ...(key === undefined ? {} : { key: `otlp:${caller.id}:${key}` }),
+        principal: caller.id,
         // Decoded only when its turn comes (requests are taken one at a time): a queued request holds
         // its body as sent, never its far larger decoded form.
         prepare: async (slicer) => {

@@ -46,27 +46,36 @@ export interface AlertRow {
   readonly severity: string;
   readonly value: number;
   readonly at: number;
+  /** Who acknowledged it (acknowledgements only). */
+  readonly by: string | null;
+  readonly position: string;
 }
 
 /** Alert transitions in a time range, optionally for one rule or at one severity; oldest first. */
 export async function findAlertTransitions(
   store: AnalyticsStore,
-  query: { from: Date; to: Date; rule?: string; severity?: string; limit?: number },
+  query: { from: Date; to: Date; rule?: string; severity?: string; limit?: number; offset?: number },
 ): Promise<AlertRow[]> {
-  const rows = await queryRows<Omit<AlertRow, 'at'> & { atMs: string }>(
+  const rows = await queryRows<Omit<AlertRow, 'at' | 'by'> & { atMs: string; ackBy: string }>(
     store,
-    `SELECT alert_key AS alertKey, rule, toString(series_id) AS seriesId, transition, severity, value, toUnixTimestamp64Milli(at) AS atMs
+    `SELECT alert_key AS alertKey, rule, toString(series_id) AS seriesId, transition, severity, value,
+            toUnixTimestamp64Milli(at) AS atMs, acknowledged_by AS ackBy, toString(position) AS position
        FROM ${store.table(ALERTS_TABLE)}
       WHERE at >= fromUnixTimestamp64Milli({from:Int64}, 'UTC') AND at < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
         ${query.rule ? 'AND rule = {rule:String}' : ''} ${query.severity ? 'AND severity = {severity:String}' : ''}
-      ORDER BY at, position LIMIT {limit:UInt32}`,
+      ORDER BY at, position LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
     {
       from: query.from.getTime(),
       to: query.to.getTime(),
       rule: query.rule,
       severity: query.severity,
       limit: query.limit ?? 10_000,
+      offset: query.offset ?? 0,
     },
   );
-  return rows.map(({ atMs, ...row }) => ({ ...row, at: Number(atMs) }));
+  return rows.map(({ atMs, ackBy, ...row }) => ({
+    ...row,
+    at: Number(atMs),
+    by: ackBy === '' ? null : ackBy,
+  }));
 }

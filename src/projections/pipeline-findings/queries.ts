@@ -31,7 +31,13 @@ export interface TrendRow {
   readonly pValue: number;
 }
 
-export type FindingsQuery = TimeRange & { seriesId?: string; pipelineId?: string; limit?: number };
+export type FindingsQuery = TimeRange & {
+  seriesId?: string;
+  pipelineId?: string;
+  limit?: number;
+  /** Rows to skip first (pages of a connection). */
+  offset?: number;
+};
 
 /**
  * One findings table's rows in a time range (by the sample's time), by series or pipeline and any
@@ -54,13 +60,14 @@ async function findingsIn<Row extends { ts: number }>(
         ${query.seriesId ? 'AND series_id = {seriesId:UInt64}' : ''}
         ${query.pipelineId ? 'AND pipeline_id = {pipelineId:String}' : ''}
         ${extra.where ?? ''}
-      ORDER BY ts, series_id, position LIMIT {limit:UInt32}`,
+      ORDER BY ts, series_id, position LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
     {
       from: query.from.getTime(),
       to: query.to.getTime(),
       seriesId: query.seriesId,
       pipelineId: query.pipelineId,
       limit: query.limit ?? 10_000,
+      offset: query.offset ?? 0,
       ...extra.params,
     },
   );

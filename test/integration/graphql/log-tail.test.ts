@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogHub, type LogHub } from '../../../src/runtime/log-hub.js';
 import { tailLog } from '../../../src/schema/log-tail.js';
 import type { EventStore } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
-import { tempDir } from '../../support/fixtures.js';
+import { silentLogger, tempDir } from '../../support/fixtures.js';
 
 const finding = (n: number) => ({ id: crypto.randomUUID(), type: 'anomalyDetected', data: { n } });
 
@@ -12,6 +13,8 @@ describe('the log tail behind subscriptions', () => {
   let open = 0;
   /** The store, counting the log subscriptions left open. */
   let counted: EventStore;
+  /** The shared tail over the counted store. */
+  let hub: LogHub;
   beforeEach(() => {
     events = createSqliteEventStore({ path: join(tempDir(), 'events.db') });
     open = 0;
@@ -29,13 +32,15 @@ describe('the log tail behind subscriptions', () => {
         };
       },
     };
+    hub = createLogHub({ events: counted, logger: silentLogger });
   });
   afterEach(async () => {
+    await hub.close();
     await events.close();
   });
 
   it('releases its log subscription as soon as the client leaves, even while nothing matches', async () => {
-    const tail = tailLog<number>(counted, {
+    const tail = tailLog<number>(hub, {
       filter: { categories: ['findings'] },
       map: (e) => ((e.data as { n: number }).n > 100 ? [(e.data as { n: number }).n] : []),
     });
@@ -50,7 +55,7 @@ describe('the log tail behind subscriptions', () => {
 
   it('delivers from the head when subscribed, or from a position to resume, in order', async () => {
     await events.append('findings-x', [finding(1)]);
-    const live = tailLog<number>(counted, {
+    const live = tailLog<number>(hub, {
       filter: { categories: ['findings'] },
       map: (e) => [(e.data as { n: number }).n],
     });
@@ -60,7 +65,7 @@ describe('the log tail behind subscriptions', () => {
     expect(await first).toEqual({ value: 2, done: false });
     expect(await live.next()).toEqual({ value: 3, done: false });
     await live.return!();
-    const resumed = tailLog<number>(counted, {
+    const resumed = tailLog<number>(hub, {
       after: appended.position - 1n,
       filter: { categories: ['findings'] },
       map: (e) => [(e.data as { n: number }).n],

@@ -137,18 +137,19 @@ describe('metric series projection on embedded chDB', () => {
     const r = { from: new Date(T0), to: new Date(T0 + 7_200_000) };
     const byHost = await aggregate(analytics, { name: 'cpu_usage', groupBy: ['host'], fn: 'max', ...r });
     expect(byHost).toEqual([
-      { labels: { host: 'a' }, value: 60 },
-      { labels: { host: 'b' }, value: 121 },
+      { labels: { host: 'a' }, value: 60, series: 1, fromRollups: true },
+      { labels: { host: 'b' }, value: 121, series: 1, fromRollups: true },
     ]);
     const total = await aggregate(analytics, { name: 'cpu_usage', fn: 'count', ...r });
-    expect(total).toEqual([{ labels: {}, value: 2 * 7200 }]);
+    expect(total).toEqual([{ labels: {}, value: 2 * 7200, series: 2, fromRollups: true }]);
     const p50 = await aggregate(analytics, { name: 'cpu_usage', labels: { host: 'a' }, fn: 'p50', ...r });
     expect(Math.abs(p50[0]!.value - 50)).toBeLessThan(1);
     const rates = await aggregate(analytics, { name: 'requests_total', groupBy: ['host'], fn: 'rate', ...r });
-    // host a: 5/s with a reset at the hour (the sample after the reset counts from 0); host b: 2/s.
+    // host a: 5/s with a reset at the hour (the sample after the reset counts from 0); host b: 2/s;
+    // the increase over the range divided by the range's length.
     expect(rates[0]!.labels).toEqual({ host: 'a' });
-    expect(rates[0]!.value).toBeCloseTo((3599 * 5 + 3599 * 5) / 7199, 9);
-    expect(rates[1]!.value).toBeCloseTo(2, 9);
+    expect(rates[0]!.value).toBeCloseTo((3599 * 5 + 3599 * 5) / 7200, 9);
+    expect(rates[1]!.value).toBeCloseTo((7199 * 2) / 7200, 9);
   });
 
   it('correlates two series over aligned buckets', async () => {

@@ -1,0 +1,22 @@
+import type { ActorKind } from './actor-kind.js';
+import { agentKind } from './agent.kind.js';
+import { alertManagerKind } from './alertmanager.kind.js';
+import { complexRulesKind } from './complexrules.kind.js';
+import { modelKind } from './model.kind.js';
+import { pipelineKind } from './pipeline.kind.js';
+import { scrapeConfigKind } from './scrapeconfig.kind.js';
+
+/**
+ * Every kind of actor the service hosts, one stream category each: the host runs them, and the audit
+ * API folds their streams with the same machines. A new kind is added here, once.
+ */
+export function actorKinds(): ActorKind[] {
+  return [
+    modelKind(),
+    agentKind(),
+    pipelineKind(),
+    alertManagerKind(),
+    complexRulesKind(),
+    scrapeConfigKind(),
+  ];
+}
