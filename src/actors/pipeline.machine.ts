@@ -3,6 +3,14 @@ import { type ChangeStamp, type ConfigEntry, evolveEntry } from '../domain/confi
 import type { PipelineDefinition } from '../domain/pipeline/definition.js';
 import type { PipelineEvent } from '../domain/pipeline/events.js';
 
+/** What changes the configuration of a pipeline that is not paused or deleted, whatever it is doing. */
+const CONFIGURABLE = {
+  pipelineDefined: { target: 'defined', actions: 'define' },
+  pipelineUpdated: { actions: 'update' },
+  pipelinePaused: { target: 'paused', actions: 'change' },
+  pipelineDeleted: { target: 'deleted', actions: 'change' },
+} as const;
+
 export const PIPELINE_MACHINE_VERSION = 2;
 
 export interface PipelineContext {
@@ -88,37 +96,18 @@ export const pipelineMachine = setup({
   initial: 'undefined',
   states: {
     undefined: { on: { pipelineDefined: { target: 'defined', actions: 'define' } } },
-    defined: {
-      on: {
-        pipelineDefined: { target: 'defined', actions: 'define' },
-        pipelineUpdated: { actions: 'update' },
-        pipelinePaused: { target: 'paused', actions: 'change' },
-        pipelineDeleted: { target: 'deleted', actions: 'change' },
-        pipelineStarted: 'running',
-      },
-    },
+    defined: { on: { ...CONFIGURABLE, pipelineStarted: 'running' } },
     running: {
       on: {
         modeSwitched: { target: 'running', actions: 'switchMode' },
         pipelineStopped: 'stopped',
         // A restart after a crash (no pipelineStopped), with the same definition or a new one.
         pipelineStarted: { target: 'running', reenter: true },
-        pipelineDefined: { target: 'defined', actions: 'define' },
-        // Recorded before the consumer restarts with it (its stop and start follow).
-        pipelineUpdated: { actions: 'update' },
-        pipelinePaused: { target: 'paused', actions: 'change' },
-        pipelineDeleted: { target: 'deleted', actions: 'change' },
+        // An update is recorded before the consumer restarts with it (its stop and start follow).
+        ...CONFIGURABLE,
       },
     },
-    stopped: {
-      on: {
-        pipelineDefined: { target: 'defined', actions: 'define' },
-        pipelineUpdated: { actions: 'update' },
-        pipelinePaused: { target: 'paused', actions: 'change' },
-        pipelineDeleted: { target: 'deleted', actions: 'change' },
-        pipelineStarted: 'running',
-      },
-    },
+    stopped: { on: { ...CONFIGURABLE, pipelineStarted: 'running' } },
     /** Not analysing: nothing starts it until it is resumed. */
     paused: {
       on: {

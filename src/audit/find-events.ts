@@ -1,4 +1,4 @@
-import { indexCheckpoint, indexedPositions } from '../projections/audit-index/lookup.js';
+import { type IndexFilter, indexCheckpoint, indexedPositions } from '../projections/audit-index/lookup.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import {
   categoryOf,
@@ -14,18 +14,8 @@ export interface AuditSources {
   readonly analytics: AnalyticsStore;
 }
 
-/** Which events: every field given must match. */
-export interface EventQuery {
-  readonly streamId?: string;
-  readonly category?: string;
-  readonly types?: readonly string[];
-  readonly principal?: string;
-  readonly correlationId?: string;
-  /** Inclusive, on the time the event was appended. */
-  readonly from?: Date;
-  /** Exclusive. */
-  readonly to?: Date;
-}
+/** Which events: every field given must match (`from` inclusive, `to` exclusive, on the append time). */
+export type EventQuery = Omit<IndexFilter, 'eventIds' | 'causationIds'>;
 
 /**
  * How many events a request may read from the log past the index checkpoint (normally a few: the

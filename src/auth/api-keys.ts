@@ -1,10 +1,10 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { API_KEY_FACTS } from '../domain/auth/events.js';
+import type { Role } from '../domain/auth/roles.js';
 import { NotFoundError } from '../domain/errors.js';
 import { checkFact, factVersion, readFactOf } from '../domain/facts.js';
 import { envelope } from '../runtime/envelope.js';
 import type { EventStore, StreamRevision } from '../stores/event-store/port.js';
-import type { Role } from './roles.js';
 
 /** The one stream of API keys. */
 export const API_KEYS_STREAM = 'apikeys-main';

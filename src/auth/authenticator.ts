@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Principal, Role } from '../domain/auth/roles.js';
 import { type ApiKeys, isApiKeyShaped } from './api-keys.js';
 import type { JwtResult } from './jwt.js';
-import type { Principal, Role } from './roles.js';
 
 export interface AuthenticatorOptions {
   readonly keys: ApiKeys;

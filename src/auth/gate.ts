@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import { grants, type Principal, type Role } from '../domain/auth/roles.js';
 import type { Authenticate } from './authenticator.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RefusalRecorder } from './refusals.js';
-import { grants, type Principal, type Role } from './roles.js';
 
 /** Why a request is turned away before anything runs, as HTTP says it. */
 export interface Refusal {

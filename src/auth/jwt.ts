@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from 'jose';
-import { ROLES, type Role } from './roles.js';
+import { ROLES, type Role } from '../domain/auth/roles.js';
 
 export interface JwtSettings {
   readonly issuer: string;

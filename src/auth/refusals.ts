@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Principal } from '../domain/auth/roles.js';
 import { checkFact, type FactData, factVersion } from '../domain/facts.js';
 import { envelope } from '../runtime/envelope.js';
 import type { EventData, EventStore } from '../stores/event-store/port.js';
-import type { Principal } from './roles.js';
 
 export const ACCESS_REFUSALS_STREAM = 'access-refusals';
 export type RefusalCode = FactData<'accessRefused'>['code'];

@@ -11,12 +11,17 @@ import {
   activeDefinitions,
   type ConfigEntry,
   contentHash,
-  decideEntry,
   type EntryCommand,
-  seedCommandId,
 } from '../domain/configuration/entry.js';
 import type { EventStore } from '../stores/event-store/port.js';
-import { type ChangedBy, contextOf, NotRunningError, SEED_PRINCIPAL, serialQueue } from './common.js';
+import {
+  type ChangedBy,
+  contextOf,
+  NotRunningError,
+  recordEntryChange,
+  SEED_PRINCIPAL,
+  serialQueue,
+} from './common.js';
 
 export interface ComplexRuleConfiguration {
   /** Seeds the file's rules (see `decideEntry`), then runs the rules in force. */
@@ -81,21 +86,18 @@ export function createComplexRuleConfiguration(
     who: ChangedBy,
   ): Promise<ConfigEntry<ComplexRule>> {
     if (stopped) throw new NotRunningError('complex-event rules');
-    const before = (await stateOf()).rules[ruleId];
-    const change = decideEntry('complex-event rule', ruleId, before, command);
-    if (change) {
-      await host.send(
-        address,
-        complexRuleFact(ruleId, change, { by: who.by, at: now(), origin: who.origin ?? 'api' }),
-        {
-          principal: who.by,
-          ...(command.type === 'seed'
-            ? { commandId: seedCommandId(ruleId, command.definition, before) }
-            : {}),
-        },
-      );
-      if (live) await follow();
-    }
+    const change = await recordEntryChange({
+      host,
+      address,
+      what: 'complex-event rule',
+      id: ruleId,
+      before: (await stateOf()).rules[ruleId],
+      command,
+      who,
+      at: now(),
+      factOf: (c, stamp) => complexRuleFact(ruleId, c, stamp),
+    });
+    if (change && live) await follow();
     const entry = (await stateOf()).rules[ruleId];
     if (!entry) throw new Error(`complex-event rule ${ruleId} has no configuration after its change`);
     return entry;

@@ -1,13 +1,7 @@
 import type { Logger } from 'pino';
 import type { ActorHost } from '../actors/host.js';
 import type { CollectionAgent } from '../collection/agent.js';
-import {
-  type ConfigEntry,
-  contentHash,
-  decideEntry,
-  type EntryCommand,
-  seedCommandId,
-} from '../domain/configuration/entry.js';
+import { type ConfigEntry, contentHash, type EntryCommand } from '../domain/configuration/entry.js';
 import {
   initialScrapeConfig,
   type ScrapeConfigState,
@@ -15,7 +9,14 @@ import {
   scrapeTargetFact,
 } from '../domain/configuration/scrape-targets.js';
 import { prometheusScraper } from '../ingest/prometheus/scrape.js';
-import { type ChangedBy, contextOf, NotRunningError, SEED_PRINCIPAL, serialQueue } from './common.js';
+import {
+  type ChangedBy,
+  contextOf,
+  NotRunningError,
+  recordEntryChange,
+  SEED_PRINCIPAL,
+  serialQueue,
+} from './common.js';
 
 export interface ScrapeTargetConfiguration {
   /** Seeds the settings' targets (see `decideEntry`), then scrapes every active target. */
@@ -103,18 +104,17 @@ export function createScrapeTargetConfiguration(
     who: ChangedBy,
   ): Promise<ConfigEntry<ScrapeTargetDefinition>> {
     if (stopped) throw new NotRunningError('scrape targets');
-    const before = (await stateOf()).targets[name];
-    const change = decideEntry('scrape target', name, before, command);
-    if (change) {
-      await host.send(
-        address,
-        scrapeTargetFact(name, change, { by: who.by, at: now(), origin: who.origin ?? 'api' }),
-        {
-          principal: who.by,
-          ...(command.type === 'seed' ? { commandId: seedCommandId(name, command.definition, before) } : {}),
-        },
-      );
-    }
+    await recordEntryChange({
+      host,
+      address,
+      what: 'scrape target',
+      id: name,
+      before: (await stateOf()).targets[name],
+      command,
+      who,
+      at: now(),
+      factOf: (c, stamp) => scrapeTargetFact(name, c, stamp),
+    });
     const entry = (await stateOf()).targets[name];
     if (!entry) throw new Error(`scrape target ${name} has no configuration after its change`);
     if (live) await follow(entry, name);

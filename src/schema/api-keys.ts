@@ -1,6 +1,6 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
 import type { ApiKeyInfo } from '../auth/api-keys.js';
-import { ROLES } from '../auth/roles.js';
+import { ROLES } from '../domain/auth/roles.js';
 import { builder } from './builder.js';
 import { invalid, MUTATION_ERRORS } from './error-types.js';
 

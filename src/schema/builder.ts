@@ -3,7 +3,7 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { GraphQLError, Kind } from 'graphql';
-import { grants } from '../auth/roles.js';
+import { grants } from '../domain/auth/roles.js';
 import { ForbiddenError } from '../domain/errors.js';
 import type { GraphQLContext } from './context.js';
 

@@ -1,8 +1,8 @@
 import type { AlertManager } from '../alerting/manager.js';
 import type { ApiKeys } from '../auth/api-keys.js';
-import type { Principal } from '../auth/roles.js';
 import type { CollectionAgent } from '../collection/agent.js';
 import type { Configuration } from '../configuration/index.js';
+import type { Principal } from '../domain/auth/roles.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';

@@ -4,8 +4,8 @@ import { createServer as createTlsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AccessGate, Refusal } from '../auth/gate.js';
-import type { Principal, Role } from '../auth/roles.js';
-import { HttpError, readBody } from './body.js';
+import type { Principal, Role } from '../domain/auth/roles.js';
+import { HttpError, readBody } from '../runtime/http-body.js';
 import { GRAPHQL_PATH, type GraphQLServer } from './graphql.js';
 import type { Health } from './health.js';
 

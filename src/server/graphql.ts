@@ -6,7 +6,7 @@ import { createYoga, maskError } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AccessGate } from '../auth/gate.js';
-import type { Principal } from '../auth/roles.js';
+import type { Principal } from '../domain/auth/roles.js';
 import type { GraphQLContext } from '../schema/context.js';
 import { exposeError } from '../schema/errors.js';
 import { buildSchema } from '../schema/index.js';

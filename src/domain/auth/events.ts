@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { Role } from '../../auth/roles.js';
 import { Count32, TimeMs } from '../primitives.js';
+import { Role } from './roles.js';
 
 /** An API key's id: the part of the key before its secret, shown in lists and recorded as `apikey:<id>`. */
 export const ApiKeyId = z.string().regex(/^[a-f0-9]{12}$/, 'must be 12 lower-case hex digits');

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Type } from 'protobufjs';
-import type { Principal } from '../../auth/roles.js';
 import type { CollectionAgent, RecordResult } from '../../collection/agent.js';
 import { IDEMPOTENCY_KEY } from '../../collection/idempotency.js';
+import type { Principal } from '../../domain/auth/roles.js';
 import { BackpressureError, NotDurableError } from '../../domain/errors.js';
-import { HttpError, readBody } from '../../server/body.js';
+import { HttpError, readBody } from '../../runtime/http-body.js';
 import type { JsonValue } from '../../stores/event-store/port.js';
 import { type ConvertedRequest, createOtlpConverter } from './convert.js';
 import { ExportMetricsServiceRequest, ExportMetricsServiceResponse, Status } from './schema.js';

@@ -10,17 +10,14 @@ import { migration0007 } from './migrations/0007_patterns.js';
 import { migration0008 } from './migrations/0008_anomaly_windows.js';
 import { migration0009 } from './migrations/0009_periodicity.js';
 import { migration0010 } from './migrations/0010_checkpoint_identity.js';
+import type { Migration } from './migrations/migration.js';
 
 /**
  * A numbered schema change. Once released a migration never changes: later changes are new
  * migrations. Statements are idempotent (`IF NOT EXISTS`), so two instances starting together
  * converge.
  */
-export interface Migration {
-  readonly version: number;
-  readonly name: string;
-  statements(store: AnalyticsStore): readonly string[];
-}
+export type { Migration } from './migrations/migration.js';
 
 export const MIGRATIONS: readonly Migration[] = [
   migration0001,

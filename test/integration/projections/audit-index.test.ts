@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ActorHost, createActorHost } from '../../../src/actors/host.js';
 import { modelKind } from '../../../src/actors/model.kind.js';
 import { auditIndexProjection } from '../../../src/projections/audit-index/index.js';
-import { findAuditEntries } from '../../../src/projections/audit-index/queries.js';
 import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
 import { type AnalyticsStore, openAnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
 import { MIGRATIONS, migrate } from '../../../src/stores/clickhouse/migrations.js';
 import type { EventStore } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
+import { findAuditEntries } from '../../support/audit-index-rows.js';
 import { modelRegistered, silentLogger, tempDir, trainingRequested, user } from '../../support/fixtures.js';
 
 /** The analytics store contract: migrations, projection, queries and rebuild, on each connection. */

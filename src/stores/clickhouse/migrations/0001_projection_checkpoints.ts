@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** Where each projection has got to: the position of the last event whose rows are written. */
 export const migration0001: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * One row per event in the log: who did what to which stream, when, and why (correlation and

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Metric series: the series catalogue, raw samples stored by type (decimal values as scaled

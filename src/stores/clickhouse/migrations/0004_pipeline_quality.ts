@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** What pipelines found: per-batch quality findings, and the late samples they routed out. */
 export const migration0004: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** What pipelines' detectors found: anomalies and trend changes, by series and time. */
 export const migration0005: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** Every alert transition (pending, fired, escalated, resolved, acknowledged), by time and severity. */
 export const migration0006: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** Stored shapes that pipelines found in series: which pattern, where, and how close. */
 export const migration0007: Migration = {

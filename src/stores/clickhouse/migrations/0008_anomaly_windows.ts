@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /** Which sliding window an anomaly departs from most, and that window's statistics before the sample. */
 export const migration0008: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * Changes of series' periodicity that pipelines found: seasonality detected or lost, dominant

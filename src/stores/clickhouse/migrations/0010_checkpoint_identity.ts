@@ -1,4 +1,4 @@
-import type { Migration } from '../migrations.js';
+import type { Migration } from './migration.js';
 
 /**
  * A projection checkpoint names the log it was taken against: the store's epoch and the id of the

@@ -1,5 +1,5 @@
-import { type AnalyticsStore, queryRows } from '../../stores/clickhouse/client.js';
-import { AUDIT_INDEX_TABLE } from './mapping.js';
+import { AUDIT_INDEX_TABLE } from '../../src/projections/audit-index/mapping.js';
+import { type AnalyticsStore, queryRows } from '../../src/stores/clickhouse/client.js';
 
 export interface AuditEntry {
   readonly position: string;
@@ -24,7 +24,7 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
-/** Audit entries matching every given field, oldest first (log order). */
+/** The audit index rows matching every given field, oldest first (log order): what the tests check the index holds. */
 export async function findAuditEntries(store: AnalyticsStore, query: AuditQuery): Promise<AuditEntry[]> {
   const where: string[] = [];
   const params: Record<string, unknown> = { limit: Math.min(Math.max(query.limit ?? 100, 1), 10_000) };
