@@ -17,7 +17,7 @@ function apply(value: JsonValue, changes: readonly JsonChange[]): JsonValue {
     if (change.op === 'removed') {
       if (Array.isArray(parent)) parent.length = Math.min(parent.length, Number(last));
       else delete parent[last];
-    } else
+    } else {
       // An own property even for a key like `__proto__` (an assignment would set the prototype).
       Object.defineProperty(parent, last, {
         value: structuredClone(change.after!),
@@ -25,6 +25,7 @@ function apply(value: JsonValue, changes: readonly JsonChange[]): JsonValue {
         writable: true,
         configurable: true,
       });
+    }
   }
   return root;
 }
