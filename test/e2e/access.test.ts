@@ -328,3 +328,46 @@ describe('first start', () => {
     }
   });
 });
+
+describe('JWTs signed with keys from a JWKS URL', () => {
+  it('accepts a token signed by a published key, and refuses one signed by another', async () => {
+    const { exportJWK, generateKeyPair } = await import('jose');
+    const { createServer } = await import('node:http');
+    const published = await generateKeyPair('RS256');
+    const stranger = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(published.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const jwks = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const address = jwks.address() as { port: number };
+    const service = await startService({
+      AUTH_JWT_JWKS_URL: `http://127.0.0.1:${address.port}/jwks.json`,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+    });
+    try {
+      const sign = (key: CryptoKey) =>
+        new SignJWT({ role: 'viewer' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('svc-dashboards')
+          .setExpirationTime('5m')
+          .sign(key);
+      const query = '{ alertTransitions(from: "2026-01-01", to: "2026-01-02") { edges { node { key } } } }';
+      const good = await gql(service.url, query, {}, bearer(await sign(published.privateKey)));
+      expect(good).toEqual({ data: { alertTransitions: { edges: [] } } });
+      const forged = await fetch(`${service.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(await sign(stranger.privateKey)) },
+        body: JSON.stringify({ query }),
+      });
+      expect(forged.status).toBe(401);
+    } finally {
+      await service.stop();
+      jwks.close();
+    }
+  });
+});

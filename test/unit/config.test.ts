@@ -23,6 +23,24 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ PORT: 8080, CLICKHOUSE_URL: 'http://localhost:8123' });
   });
 
+  it('never echoes a secret back, and refuses settings that do not go together', () => {
+    let error: unknown;
+    try {
+      loadConfig({ AUTH_BOOTSTRAP_ADMIN_KEY: 'short secret', AUTH_JWT_SECRET: 'also-secret' });
+    } catch (e) {
+      error = e;
+    }
+    const message = (error as ConfigError).message;
+    expect(message).toContain('AUTH_BOOTSTRAP_ADMIN_KEY: must be 24 to 256 printable characters');
+    expect(message).toContain('AUTH_JWT_SECRET: must be at least 32 characters');
+    expect(message).not.toContain('short secret');
+    expect(message).not.toContain('also-secret');
+    expect(() => loadConfig({ AUTH_JWT_SECRET: 'x'.repeat(32) })).toThrow(
+      'AUTH_JWT_ISSUER: required when JWTs are accepted',
+    );
+    expect(() => loadConfig({ TLS_CERT_FILE: 'cert.pem' })).toThrow('TLS_CERT_FILE and TLS_KEY_FILE');
+  });
+
   it('names every bad setting with the reason and the value it got', () => {
     let error: unknown;
     try {
