@@ -110,6 +110,9 @@ export const ConfigSchema = z.object({
   SAMPLES_STREAM_MAX_AGE_HOURS: int(0, 87_600).default(168),
   SCAVENGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   READINESS_STALL_MS: int(1000, 3_600_000).default(30_000),
+  /** Worker threads for fitting and evaluating models; unset: the cores less one, at least one. */
+  LEARNING_WORKERS: int(1, 256).optional(),
+  LEARNING_QUEUE_MAX: int(0, 10_000).default(16),
   AUTH_BOOTSTRAP_ADMIN_KEY: z
     .string()
     .optional()

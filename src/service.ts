@@ -15,6 +15,7 @@ import type { ComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
 import { type Configuration, createConfiguration } from './configuration/index.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
+import { createLearningPool, type LearningPool } from './learning/pool/pool.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
@@ -51,6 +52,8 @@ export interface Service {
   readonly health: Health;
   /** Authentication, rate limits and refusals. */
   readonly access: Access;
+  /** Worker threads for fitting and evaluating models. */
+  readonly learningPool: LearningPool;
   /**
    * Starts, in order: the projections; the configuration (folded from the log and seeded from the
    * settings files): the pipelines, complex events, the alert manager and the scrape agents; the
@@ -219,6 +222,11 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     { name: 'alertmanager', consumerStatus: () => alertManager.status() },
   ];
   const lag = eventLoopLag();
+  const learningPool = createLearningPool({
+    ...(config.LEARNING_WORKERS === undefined ? {} : { size: config.LEARNING_WORKERS }),
+    queueMax: config.LEARNING_QUEUE_MAX,
+    logger,
+  });
   const health = createHealth({
     events,
     analytics,
@@ -228,6 +236,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     migrations,
     stallMs: config.READINESS_STALL_MS,
     lag,
+    learningPool: () => learningPool.status(),
   });
   // One shared tail of the log feeds every GraphQL subscription of this instance.
   const logHub = createLogHub({ events, logger });
@@ -247,7 +256,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       counters: refusalCounters,
     }),
     graphql: createGraphQLServer(
-      { events, analytics, alertManager, ingestAgent: otlp, logHub, apiKeys: access.keys, configuration },
+      {
+        events,
+        analytics,
+        alertManager,
+        ingestAgent: otlp,
+        logHub,
+        apiKeys: access.keys,
+        configuration,
+        learningPool,
+      },
       {
         gate: access.gate,
         corsOrigins: config.CORS_ORIGINS,
@@ -311,6 +329,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     configuration,
     health,
     access,
+    learningPool,
     async start() {
       await access.start();
       for (const projection of projections) await projection.start();
@@ -343,6 +362,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       if (sweeper) clearInterval(sweeper);
       lag.close();
       await app.stop();
+      await learningPool.close();
       await logHub.close();
       monitor?.close();
       for (const agent of agents.values()) await agent.stop();

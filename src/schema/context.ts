@@ -3,6 +3,7 @@ import type { ApiKeys } from '../auth/api-keys.js';
 import type { CollectionAgent } from '../collection/agent.js';
 import type { Configuration } from '../configuration/index.js';
 import type { Principal } from '../domain/auth/roles.js';
+import type { LearningPool } from '../learning/pool/pool.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
@@ -25,6 +26,8 @@ export interface GraphQLContext {
   readonly logHub: LogHub;
   /** The API keys admins manage. */
   readonly apiKeys: ApiKeys;
+  /** Worker threads that fit and evaluate models off the event loop (`evaluateModel`). */
+  readonly learningPool: LearningPool;
   /** Who asked, as authentication established it: its id is recorded on the facts a request causes. */
   readonly caller: Principal;
   readonly refusals: RefusalSink;

@@ -6,7 +6,7 @@ import { builder } from './builder.js';
  * `... on Error { code message }` or a specific type. Refusals of authentication and rate limits happen
  * before any field runs and come as request errors (`UNAUTHENTICATED` 401, `RATE_LIMITED` 429) instead.
  */
-const ErrorInterface = builder.interfaceRef<Error & { code: string }>('Error').implement({
+export const ErrorInterface = builder.interfaceRef<Error & { code: string }>('Error').implement({
   description: 'A failure a client can act on: its code and a message naming the field and the reason.',
   fields: (t) => ({
     code: t.string({ resolve: (e) => e.code }),

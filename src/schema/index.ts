@@ -6,6 +6,7 @@ import './audit.js';
 import './api-keys.js';
 import './error-types.js';
 import './json.js';
+import './learning.js';
 import './complex-events.js';
 import './configuration/alert-rules.js';
 import './configuration/complex-rules.js';

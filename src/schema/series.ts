@@ -56,7 +56,7 @@ const LabelMatcherInput = builder.inputType('LabelMatcherInput', {
   }),
 });
 
-const SeriesSelectorInput = builder.inputType('SeriesSelector', {
+export const SeriesSelectorInput = builder.inputType('SeriesSelector', {
   description: 'Which series: every condition given must hold (none given: all series).',
   fields: (t) => ({
     seriesIds: t.stringList({ description: 'Series ids (decimal).' }),

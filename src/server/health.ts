@@ -1,4 +1,5 @@
 import type { AgentHealth } from '../collection/agent.js';
+import type { PoolStatus } from '../learning/pool/pool.js';
 import { type ConsumerStatus, consumerProblem } from '../runtime/log-consumer.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
@@ -20,6 +21,8 @@ export interface HealthDeps {
   readonly stallMs: number;
   /** How late the event loop runs, in ms (shown on /healthz). */
   readonly lag?: { readonly ms: number };
+  /** The learning worker pool's counters (busy, queued, done, failed), shown on /healthz. */
+  readonly learningPool?: () => PoolStatus;
   readonly now?: () => number;
 }
 
@@ -101,6 +104,7 @@ export function createHealth(deps: HealthDeps) {
         },
         consumers: deps.consumers().map((c) => c.consumerStatus()),
         agents: deps.agents().map((a) => a.health()),
+        ...(deps.learningPool ? { learningPool: deps.learningPool() } : {}),
       };
     },
 

@@ -116,7 +116,8 @@ describe('nothing wedged or skipped in silence', () => {
       const halted = await until(
         () => readiness(service),
         (r) => r.body.problems.some((p) => p.component === 'projection:metric_series'),
-        30_000,
+        // Generous: on a loaded machine (the whole suite on two cores) start-up alone can take seconds.
+        60_000,
       );
       expect(halted.status).toBe(503);
       // Ahead of the log — or, if new events already passed it by the time it looked, at a position
