@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { JsonValue } from '../../../stores/event-store/port.js';
-import type { AlgorithmName, FittedModel, Task } from '../../algorithm.js';
+import type { AlgorithmName, FittedModel, SerializedModel, Task } from '../../algorithm.js';
 import { argmax, createFittedModel, normalise } from '../shared/fitted.js';
-import { invalid } from '../shared/params.js';
+import { invalid, parseParams, parseState } from '../shared/params.js';
 import { numbers } from '../shared/schemas.js';
 import { type CompactTree, compactTreeSchema, treeFromJson, treeToJson } from './compact.js';
 
@@ -209,4 +209,25 @@ export function treesFromState(state: TreesState, task: Task, featureCount: numb
     throw invalid('state.classes', 'expected 2 classes at least');
   const width = state.classes?.length ?? 1;
   return state.trees.map((tree, i) => treeFromJson(tree, featureCount, width, `state.trees[${i}]`));
+}
+
+/**
+ * A serialised tree model (one tree, or a forest of them) loaded back: its params checked with the
+ * algorithm's schema, its trees rebuilt from their compact form.
+ */
+export function loadTreeModel(
+  serialized: SerializedModel,
+  paramsSchema: z.ZodType,
+  owner: string,
+): FittedModel {
+  const params = parseParams(paramsSchema, serialized.params, owner) as JsonValue;
+  const state = parseState(treesState, serialized.state, owner);
+  return buildTreeModel(treesFromState(state, serialized.task, serialized.featureCount), {
+    algorithm: serialized.algorithm,
+    implementation: serialized.implementation,
+    task: serialized.task,
+    featureCount: serialized.featureCount,
+    params,
+    classes: state.classes,
+  });
 }

@@ -1,9 +1,9 @@
 import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '../../algorithm.js';
 import { createRandom } from '../../random.js';
 import { encodeClasses, toColumnMajor } from '../shared/data.js';
-import { parseParams, parseState } from '../shared/params.js';
+import { parseParams } from '../shared/params.js';
 import { createGrower, presort, type TreeTarget } from './builder.js';
-import { buildTreeModel, treesFromState, treesState } from './model.js';
+import { buildTreeModel, loadTreeModel } from './model.js';
 import { resolveMaxFeatures, treeParams } from './params.js';
 
 /** The tree's target in the builder's form, and the class labels for classification. */
@@ -45,17 +45,5 @@ export const treePresorted: Implementation = {
       classes,
     });
   },
-  load(serialized: SerializedModel) {
-    const params = parseParams(treeParams, serialized.params, NAME);
-    const state = parseState(treesState, serialized.state, NAME);
-    const trees = treesFromState(state, serialized.task, serialized.featureCount);
-    return buildTreeModel(trees, {
-      algorithm: 'decisionTree',
-      implementation: 'presorted',
-      task: serialized.task,
-      featureCount: serialized.featureCount,
-      params,
-      classes: state.classes,
-    });
-  },
+  load: (serialized: SerializedModel) => loadTreeModel(serialized, treeParams, NAME),
 };

@@ -2,11 +2,11 @@ import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '.
 import { createRandom } from '../../random.js';
 import { createGrower, presort } from '../decisionTree/builder.js';
 import type { CompactTree } from '../decisionTree/compact.js';
-import { buildTreeModel, treesFromState, treesState } from '../decisionTree/model.js';
+import { buildTreeModel, loadTreeModel } from '../decisionTree/model.js';
 import { resolveMaxFeatures } from '../decisionTree/params.js';
 import { treeTarget } from '../decisionTree/presorted.js';
 import { toColumnMajor } from '../shared/data.js';
-import { parseParams, parseState } from '../shared/params.js';
+import { parseParams } from '../shared/params.js';
 import { defaultForestMaxFeatures, forestParams } from './params.js';
 
 const NAME = 'randomForest/presorted';
@@ -59,17 +59,5 @@ export const forestPresorted: Implementation = {
       classes,
     });
   },
-  load(serialized: SerializedModel) {
-    const params = parseParams(forestParams, serialized.params, NAME);
-    const state = parseState(treesState, serialized.state, NAME);
-    const trees = treesFromState(state, serialized.task, serialized.featureCount);
-    return buildTreeModel(trees, {
-      algorithm: 'randomForest',
-      implementation: 'presorted',
-      task: serialized.task,
-      featureCount: serialized.featureCount,
-      params,
-      classes: state.classes,
-    });
-  },
+  load: (serialized: SerializedModel) => loadTreeModel(serialized, forestParams, NAME),
 };
