@@ -104,6 +104,8 @@ export const ConfigSchema = z.object({
   COMPLEX_EVENT_RULES_FILE: z.string().optional(),
   ALERT_WEBHOOK_URL: optionalUrl(['http://', 'https://']),
   ALERT_TICK_MS: int(100, 3_600_000).default(5000),
+  FORECAST_TICK_MS: int(100, 3_600_000).default(1000),
+  FORECAST_SCORE_DELAY_MS: int(0, 86_400_000).default(300_000),
   PRIVACY_DROP_LABELS: labelList,
   PRIVACY_HASH_LABELS: labelList,
   PRIVACY_HASH_SALT: z.string().default(''),

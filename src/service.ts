@@ -4,6 +4,9 @@ import { EventStoreDBClient } from '@eventstore/db-client';
 import type { Logger } from 'pino';
 import { type ActorHost, createActorHost } from './actors/host.js';
 import { actorKinds } from './actors/kinds.js';
+import { createArtifactStore } from './actors/model.artifacts.js';
+import { createModelRegistry } from './actors/model.registry.js';
+import { poolTrainer } from './actors/model.training.js';
 import { loadAlertRules } from './alerting/load.js';
 import { type AlertManager, createAlertManager } from './alerting/manager.js';
 import { type Access, createAccess } from './auth/access.js';
@@ -14,6 +17,8 @@ import { loadComplexEventRules } from './complex-events/load.js';
 import type { ComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
 import { type Configuration, createConfiguration } from './configuration/index.js';
+import { forecast } from './domain/forecast/forecast.js';
+import { createForecaster, type Forecaster } from './forecasting/forecaster.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { createLearningPool, type LearningPool } from './learning/pool/pool.js';
 import { loadPipelines } from './pipelines/load.js';
@@ -54,6 +59,8 @@ export interface Service {
   readonly access: Access;
   /** Worker threads for fitting and evaluating models. */
   readonly learningPool: LearningPool;
+  /** Forecast rules, scheduled forecasts and their scores. */
+  readonly forecaster: Forecaster;
   /**
    * Starts, in order: the projections; the configuration (folded from the log and seeded from the
    * settings files): the pipelines, complex events, the alert manager and the scrape agents; the
@@ -106,11 +113,21 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     },
     logger,
   );
-  const host = createActorHost({
-    store: events,
-    kinds: actorKinds(),
+  const learningPool = createLearningPool({
+    ...(config.LEARNING_WORKERS === undefined ? {} : { size: config.LEARNING_WORKERS }),
+    queueMax: config.LEARNING_QUEUE_MAX,
     logger,
   });
+  // Fitted models too large for a fact are kept here, content-addressed (see src/actors/model.artifacts.ts).
+  const modelArtifacts = createArtifactStore(join(dataDir, 'models'));
+  const host = createActorHost({
+    store: events,
+    kinds: actorKinds({
+      modelTrainer: poolTrainer({ pool: learningPool, analytics, artifacts: modelArtifacts }),
+    }),
+    logger,
+  });
+  const models = createModelRegistry({ host, events, analytics, artifacts: modelArtifacts });
   // The settings files only seed the configuration, whose truth is the log (see src/configuration).
   const seeds = {
     pipelines: config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : [],
@@ -201,6 +218,15 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       defaults: { intervalMs: config.SCRAPE_INTERVAL_MS, maxBodyBytes: config.SCRAPE_MAX_BODY_BYTES },
     },
   });
+  const forecaster = createForecaster({
+    events,
+    analytics,
+    host,
+    logger,
+    method: forecast,
+    tickMs: config.FORECAST_TICK_MS,
+    scoreDelayMs: config.FORECAST_SCORE_DELAY_MS,
+  });
   const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
   const access = createAccess(config, events, logger);
   const refusalCounters = () =>
@@ -222,11 +248,6 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     { name: 'alertmanager', consumerStatus: () => alertManager.status() },
   ];
   const lag = eventLoopLag();
-  const learningPool = createLearningPool({
-    ...(config.LEARNING_WORKERS === undefined ? {} : { size: config.LEARNING_WORKERS }),
-    queueMax: config.LEARNING_QUEUE_MAX,
-    logger,
-  });
   const health = createHealth({
     events,
     analytics,
@@ -265,6 +286,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         apiKeys: access.keys,
         configuration,
         learningPool,
+        forecaster,
+        models,
       },
       {
         gate: access.gate,
@@ -330,11 +353,13 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     health,
     access,
     learningPool,
+    forecaster,
     async start() {
       await access.start();
       for (const projection of projections) await projection.start();
       // Pipelines, complex-event rules, the alert manager and scrape targets, seeded and started.
       await configuration.start();
+      await forecaster.start();
       await otlp.start(['event']);
       if (self && monitor) {
         await self.start(['periodic']);
@@ -366,6 +391,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       await logHub.close();
       monitor?.close();
       for (const agent of agents.values()) await agent.stop();
+      await forecaster.stop();
       await configuration.stop();
       await host.stop();
       await access.stop();

@@ -1,24 +1,28 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { Dataset, ModelEvent, ModelEventOf } from '../domain/model/events.js';
-import { fitLinearRegression } from '../domain/model/linear-regression.js';
+import type { ModelEvent, ModelEventOf, TrainingSpec } from '../domain/model/events.js';
 import { hasVersion, initialModelContext, type ModelContext, nextVersion } from '../domain/model/state.js';
+import { inProcessTrainer } from './model.training.js';
 
 /** Bump when the machine's behaviour changes; it is recorded with every event the machine accepts. */
-export const MODEL_MACHINE_VERSION = 1;
+export const MODEL_MACHINE_VERSION = 2;
 
 export interface TrainInput {
   readonly modelId: string;
-  readonly algorithm: NonNullable<ModelContext['spec']>['algorithm'];
-  readonly dataset: Dataset;
   readonly version: number;
+  readonly spec: TrainingSpec;
 }
 
 export type TrainOutput = ModelEventOf<'trainingSucceeded'> | ModelEventOf<'trainingFailed'>;
 
+const defaultTrainer = inProcessTrainer();
+
 /**
  * The model lifecycle: unregistered → registered → training → trained → deployed → retired, with
- * failed. Training is an invoked actor (`train`); the host appends its result as a
- * `trainingSucceeded` or `trainingFailed` event, which is what moves the machine on.
+ * failed. Training is an invoked actor (`train`: build the dataset, fit and judge in the worker pool,
+ * store the artifact); the host appends its result as `trainingSucceeded` or `trainingFailed`, which
+ * moves the machine on. Promotion (`modelDeployed`) takes any trained version, rollback
+ * (`modelRolledBack`) any earlier one; while a version is deployed it keeps serving during a retraining
+ * and after a failed one.
  */
 export const modelMachine = setup({
   types: {
@@ -27,31 +31,52 @@ export const modelMachine = setup({
     input: {} as { id: string },
   },
   actors: {
-    train: fromPromise<TrainOutput, TrainInput>(async ({ input }) =>
-      fitLinearRegression(input.dataset, input.version),
-    ),
+    train: fromPromise<TrainOutput, TrainInput>(({ input, signal }) => defaultTrainer(input, signal)),
   },
   guards: {
     knownVersion: ({ context, event }) =>
       event.type === 'modelDeployed' && hasVersion(context, event.version),
-    expectedVersion: ({ context, event }) =>
-      event.type === 'trainingSucceeded' && event.version === nextVersion(context),
+    earlierVersion: ({ context, event }) =>
+      event.type === 'modelRolledBack' &&
+      hasVersion(context, event.version) &&
+      context.deployedVersion !== null &&
+      event.from === context.deployedVersion &&
+      event.version < context.deployedVersion,
+    nextVersion: ({ context, event }) =>
+      event.type === 'trainingRequested' && event.version === nextVersion(context),
+    currentRun: ({ context, event }) =>
+      (event.type === 'trainingSucceeded' || event.type === 'trainingFailed') &&
+      (event.version === undefined || event.version === context.training?.version),
+    isDeployed: ({ context }) => context.deployedVersion !== null,
   },
   actions: {
     register: assign(({ event }) => {
       const e = event as ModelEventOf<'modelRegistered'>;
-      return { spec: { name: e.name, algorithm: e.algorithm, features: e.features, target: e.target } };
+      return { name: e.name, description: e.description ?? null, spec: e.spec };
+    }),
+    startRun: assign(({ event }) => {
+      const e = event as ModelEventOf<'trainingRequested'>;
+      return { requested: e.version, training: { version: e.version, spec: e.spec } };
     }),
     recordVersion: assign(({ context, event }) => {
-      const e = event as ModelEventOf<'trainingSucceeded'>;
+      const { type: _, ...e } = event as ModelEventOf<'trainingSucceeded'>;
       return {
-        versions: [...context.versions, { version: e.version, metrics: e.metrics, artifact: e.artifact }],
+        versions: [...context.versions, { ...e, spec: context.training!.spec }],
+        training: null,
         lastFailure: null,
       };
     }),
-    recordFailure: assign(({ event }) => ({ lastFailure: (event as ModelEventOf<'trainingFailed'>).reason })),
-    deploy: assign(({ event }) => ({ deployedVersion: (event as ModelEventOf<'modelDeployed'>).version })),
-    undeploy: assign({ deployedVersion: null }),
+    recordFailure: assign(({ context, event }) => ({
+      training: null,
+      lastFailure: {
+        version: context.training?.version ?? null,
+        reason: (event as ModelEventOf<'trainingFailed'>).reason,
+      },
+    })),
+    deploy: assign(({ event }) => ({
+      deployedVersion: (event as ModelEventOf<'modelDeployed' | 'modelRolledBack'>).version,
+    })),
+    undeploy: assign({ deployedVersion: null, training: null }),
   },
 }).createMachine({
   id: 'model',
@@ -62,44 +87,51 @@ export const modelMachine = setup({
       on: { modelRegistered: { target: 'registered', actions: 'register' } },
     },
     registered: {
-      on: { trainingRequested: 'training', modelRetired: 'retired' },
+      on: {
+        trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
+        modelRetired: 'retired',
+      },
     },
     training: {
       invoke: {
         id: 'train',
         src: 'train',
-        input: ({ context, event }): TrainInput => ({
+        input: ({ context }): TrainInput => ({
           modelId: context.modelId,
-          algorithm: context.spec!.algorithm,
-          dataset: (event as ModelEventOf<'trainingRequested'>).dataset,
-          version: nextVersion(context),
+          version: context.training!.version,
+          spec: context.training!.spec,
         }),
       },
       on: {
-        trainingSucceeded: { guard: 'expectedVersion', target: 'trained', actions: 'recordVersion' },
-        trainingFailed: { target: 'failed', actions: 'recordFailure' },
+        trainingSucceeded: [{ guard: 'currentRun', target: 'deployed', actions: 'recordVersion' }],
+        trainingFailed: { guard: 'currentRun', target: 'failed', actions: 'recordFailure' },
+        // A deployed version keeps serving during a run, and may be changed without stopping it.
+        modelDeployed: { guard: 'knownVersion', actions: 'deploy' },
+        modelRolledBack: { guard: 'earlierVersion', actions: 'deploy' },
         modelRetired: 'retired',
       },
     },
     trained: {
       on: {
         modelDeployed: { guard: 'knownVersion', target: 'deployed', actions: 'deploy' },
-        trainingRequested: 'training',
+        trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
         modelRetired: 'retired',
       },
     },
     deployed: {
+      always: { guard: ({ context }) => context.deployedVersion === null, target: 'trained' },
       on: {
-        // Promote a newer version or roll back to an older one.
         modelDeployed: { guard: 'knownVersion', target: 'deployed', actions: 'deploy' },
-        trainingRequested: 'training',
+        modelRolledBack: { guard: 'earlierVersion', target: 'deployed', actions: 'deploy' },
+        trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
         modelRetired: 'retired',
       },
     },
     failed: {
       on: {
-        trainingRequested: 'training',
+        trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
         modelDeployed: { guard: 'knownVersion', target: 'deployed', actions: 'deploy' },
+        modelRolledBack: { guard: 'earlierVersion', target: 'deployed', actions: 'deploy' },
         modelRetired: 'retired',
       },
     },

@@ -6,6 +6,8 @@ import { ACCESS_FACTS, API_KEY_FACTS } from './auth/events.js';
 import { ComplexRulesEvent } from './configuration/complex-rules.js';
 import { PROJECTION_FACTS } from './configuration/projections.js';
 import { ScrapeConfigEvent } from './configuration/scrape-targets.js';
+import { FORECAST_FACTS } from './forecasting/forecasts.js';
+import { ForecastRulesEvent } from './forecasting/rules.js';
 import { BatchPayload } from './metrics/batch.js';
 import { ModelEvent } from './model/events.js';
 import { PipelineEvent } from './pipeline/events.js';
@@ -47,6 +49,8 @@ export const FACTS = {
   ...byCategory('complexstate', COMPLEX_STATE_FACTS),
   ...byCategory('complexrules', membersOf(ComplexRulesEvent)),
   ...byCategory('scrapeconfig', membersOf(ScrapeConfigEvent)),
+  ...byCategory('forecastrules', membersOf(ForecastRulesEvent)),
+  ...byCategory('forecasts', FORECAST_FACTS),
   ...byCategory('projection', PROJECTION_FACTS),
   ...byCategory('model', membersOf(ModelEvent)),
   ...byCategory('apikeys', API_KEY_FACTS),

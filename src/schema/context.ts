@@ -1,8 +1,10 @@
+import type { ModelRegistry } from '../actors/model.registry.js';
 import type { AlertManager } from '../alerting/manager.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { CollectionAgent } from '../collection/agent.js';
 import type { Configuration } from '../configuration/index.js';
 import type { Principal } from '../domain/auth/roles.js';
+import type { Forecaster } from '../forecasting/forecaster.js';
 import type { LearningPool } from '../learning/pool/pool.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
@@ -28,6 +30,10 @@ export interface GraphQLContext {
   readonly apiKeys: ApiKeys;
   /** Worker threads that fit and evaluate models off the event loop (`evaluateModel`). */
   readonly learningPool: LearningPool;
+  /** Models as actors: commands, predictions (versions kept loaded), comparisons. */
+  readonly models: ModelRegistry;
+  /** Forecast rules, scheduled forecasts and forecasts on request. */
+  readonly forecaster: Forecaster;
   /** Who asked, as authentication established it: its id is recorded on the facts a request causes. */
   readonly caller: Principal;
   readonly refusals: RefusalSink;

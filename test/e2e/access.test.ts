@@ -12,7 +12,18 @@ const ISSUER = 'https://id.example.test';
 const AUDIENCE = 'all-use-learning';
 
 /** The mutations only an admin may call; every other mutation needs an operator. */
-const ADMIN_MUTATIONS = new Set(['createApiKey', 'revokeApiKey', 'rebuildProjection', 'evaluateModel']);
+const ADMIN_MUTATIONS = new Set([
+  'createApiKey',
+  'revokeApiKey',
+  'rebuildProjection',
+  'evaluateModel',
+  'registerModel',
+  'trainModel',
+  'retrainModel',
+  'promoteModel',
+  'rollbackModel',
+  'retireModel',
+]);
 const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 
 async function token(claims: Record<string, unknown>, expiresIn: string | number): Promise<string> {

@@ -245,7 +245,7 @@ describe('audit and replay through the GraphQL API', () => {
     expect(await state({ revision: '0' })).toMatchObject({
       revision: '0',
       value: 'registered',
-      context: { versions: [], deployedVersion: null, spec: { name: 'latency_model' } },
+      context: { versions: [], deployedVersion: null, name: 'latency_model' },
     });
     expect(await state({ at: registeredAt })).toMatchObject({ revision: '0', value: 'registered' });
     const now = await state();

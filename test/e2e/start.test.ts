@@ -44,6 +44,7 @@ describe('npm start on a fresh data directory', () => {
         { name: 'projection:metric_series' },
         { name: 'projection:pipeline_findings' },
         { name: 'projection:alerts' },
+        { name: 'projection:forecasts' },
         { name: 'alertmanager:main' },
       ],
       agents: [

@@ -5,6 +5,7 @@ import { BatchPayload, encodeBatch, type SampleBatch } from '../../src/domain/me
 import type { SeriesDef } from '../../src/domain/metrics/kinds.js';
 import { PipelineDefinition, Stage } from '../../src/domain/pipeline/definition.js';
 import { TimeMs, UInt64Text } from '../../src/domain/primitives.js';
+import { ALGORITHM_NAMES } from '../../src/learning/algorithm.js';
 
 /**
  * fast-check arbitraries for the facts' payloads: a small converter from the zod v4 schemas of the
@@ -152,6 +153,8 @@ function structural(def: Def, checks: readonly Check[]): fc.Arbitrary<unknown> {
       return numberArbitrary(checks);
     case 'boolean':
       return fc.boolean();
+    case 'null':
+      return fc.constant(null);
     case 'enum':
       return fc.constantFrom(...Object.values(def.entries!));
     case 'literal':
@@ -253,19 +256,6 @@ export const sampleBatch: fc.Arbitrary<SampleBatch> = fc
 
 export const batchPayload = sampleBatch.map(encodeBatch);
 
-/** Inline training data: 2–6 rows of 1–4 features, each row with its target. */
-const dataset = fc
-  .record({ rows: fc.integer({ min: 2, max: 6 }), width: fc.integer({ min: 1, max: 4 }) })
-  .chain(({ rows, width }) =>
-    fc.record({
-      rows: fc.array(fc.array(finiteNumber, { minLength: width, maxLength: width }), {
-        minLength: rows,
-        maxLength: rows,
-      }),
-      target: fc.array(finiteNumber, { minLength: rows, maxLength: rows }),
-    }),
-  );
-
 /** A name or label pattern (globs, a regular expression, unicode). */
 const pattern = fc.constantFrom('cpu', '*', 'http_*_total', 'é*', '日本', '🚀', '/^cpu_[0-9]+$/');
 
@@ -303,7 +293,6 @@ const pipelineDefinition = fc
 const BY_FACT: Partial<Record<FactType, fc.Arbitrary<unknown>>> = {
   batchFlushed: batchPayload,
   lateSamplesRouted: fc.record({ sourcePosition: uint64Text, batch: batchPayload }),
-  trainingRequested: fc.record({ dataset }),
   pipelineDefined: fc.record({ definition: pipelineDefinition }),
   apiKeyCreated: fc.record({
     keyId: fc.stringMatching(/^[a-f0-9]{12}$/),
@@ -313,6 +302,42 @@ const BY_FACT: Partial<Record<FactType, fc.Arbitrary<unknown>>> = {
     expiresAt: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: null }),
   }),
   apiKeyRevoked: fc.record({ keyId: fc.stringMatching(/^[a-f0-9]{12}$/) }),
+  trainingSucceeded: fc.record({
+    version: fc.integer({ min: 1, max: 1000 }),
+    algorithm: fc.constantFrom(...ALGORITHM_NAMES),
+    implementation: fc.string({ maxLength: 20 }),
+    params: fc.jsonValue({ maxDepth: 2 }),
+    featureNames: fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }),
+    data: fc.record({
+      source: fc.constantFrom('inline', 'series'),
+      series: fc.array(
+        fc.record({ column: fc.string(), seriesId: fc.stringMatching(/^\d{1,19}$/), name: fc.string() }),
+        { maxLength: 3 },
+      ),
+      from: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: null }),
+      to: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: null }),
+      stepMs: fc.option(fc.integer({ min: 1, max: 86_400_000 }), { nil: null }),
+      rows: fc.nat(100_000),
+      trainRows: fc.nat(100_000),
+      testRows: fc.nat(100_000),
+      trainedUntil: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: null }),
+      hash: fc.stringMatching(/^[0-9a-f]{64}$/),
+    }),
+    evaluation: fc.record({
+      method: fc.constant('holdout' as const),
+      testRows: fc.nat(100_000),
+      metrics: fc.dictionary(
+        fc.string({ maxLength: 10 }),
+        fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+      ),
+    }),
+    trainMs: fc.double({ min: 0, max: 1e6, noNaN: true }),
+    artifact: fc.record({
+      kind: fc.constant('file' as const),
+      sha256: fc.stringMatching(/^[0-9a-f]{64}$/),
+      bytes: fc.nat(10_000_000),
+    }),
+  }),
 };
 
 /** An arbitrary of payloads of this fact type (throws when the converter meets a schema it does not know). */

@@ -8,7 +8,15 @@ import { modelMachine, type TrainInput, type TrainOutput } from '../../../src/ac
 import type { ModelContext } from '../../../src/domain/model/state.js';
 import type { EventStore, RecordedEvent } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
-import { modelRegistered, silentLogger, tempDir, trainingRequested, user } from '../../support/fixtures.js';
+import {
+  modelRegistered,
+  silentLogger,
+  tempDir,
+  trainingRequested,
+  trainingRequestedV,
+  trainingSucceededV,
+  user,
+} from '../../support/fixtures.js';
 
 async function streamOf(store: EventStore, streamId: string): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
@@ -44,8 +52,16 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     expect(trained.state).toBe('trained');
     const context = trained.context as ModelContext;
     expect(context.versions).toHaveLength(1);
-    expect(context.versions[0]!.artifact.weights[0]).toBeCloseTo(2, 9);
-    expect(context.versions[0]!.artifact.weights[1]).toBeCloseTo(0.5, 9);
+    expect(context.versions[0]!.data).toMatchObject({
+      source: 'inline',
+      rows: 12,
+      trainRows: 9,
+      testRows: 3,
+    });
+    expect(context.versions[0]!.evaluation.metrics.r2).toBeCloseTo(1, 9);
+    const artifact = context.versions[0]!.artifact;
+    if (artifact.kind !== 'inline') throw new Error('expected an inline artifact');
+    expect(artifact.model).toMatchObject({ format: 1, algorithm: 'linearRegression', featureCount: 2 });
 
     await host.send(address, { type: 'modelDeployed', version: 1 }, user);
     await host.send(address, { type: 'modelRetired', reason: 'replaced' }, user);
@@ -62,7 +78,7 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     expect(request!.metadata).toMatchObject({
       principal: 'user:test',
       correlationId: 'corr-2',
-      machineVersion: 1,
+      machineVersion: 2,
       schemaVersion: 1,
     });
     // The training result is caused by the request, carries its correlation, and names the actor as principal.
@@ -87,10 +103,21 @@ describe('actor host with the model lifecycle on the embedded store', () => {
   it('rejects a malformed event naming the field, and appends nothing', async () => {
     const address = model();
     const error = await host
-      .send(address, { ...modelRegistered, features: [], algorithm: 'astrology' }, user)
+      .send(
+        address,
+        {
+          ...modelRegistered,
+          name: '',
+          spec: { ...(modelRegistered as { spec: object }).spec, algorithm: 'astrology' },
+        },
+        user,
+      )
       .catch((e) => e);
     expect(error.code).toBe('VALIDATION_FAILED');
-    expect(error.issues.map((i: { path: string }) => i.path).sort()).toEqual(['algorithm', 'features']);
+    expect([...new Set(error.issues.map((i: { path: string }) => i.path))].sort()).toEqual([
+      'name',
+      'spec.algorithm',
+    ]);
     await expect(host.send(address, { type: 'noSuchEvent' }, user)).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
@@ -150,7 +177,10 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     await failing.settled();
     const view = await failing.get(address);
     expect(view.state).toBe('failed');
-    expect((view.context as ModelContext).lastFailure).toBe('training crashed: out of memory');
+    expect((view.context as ModelContext).lastFailure).toEqual({
+      version: 1,
+      reason: 'training crashed: out of memory',
+    });
     await failing.stop();
   });
 
@@ -164,12 +194,7 @@ describe('actor host with the model lifecycle on the embedded store', () => {
           await new Promise<void>((r) => {
             release = r;
           });
-          return {
-            type: 'trainingSucceeded',
-            version: input.version,
-            metrics: { rmse: 0, r2: 1, samples: 1 },
-            artifact: { weights: [1], intercept: 0 },
-          };
+          return trainingSucceededV(input.version) as TrainOutput;
         }),
       },
     });
@@ -201,7 +226,7 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     await a.send(address, trainingRequested, user);
     // B moves the model on (a failed run, then a new one), so A's view is stale.
     await b.send(address, { type: 'trainingFailed', reason: 'operator stopped it' }, user);
-    await b.send(address, trainingRequested, user);
+    await b.send(address, trainingRequestedV(2), user);
     await expect(a.send(address, { type: 'modelRetired' }, user)).rejects.toMatchObject({ code: 'CONFLICT' });
     await a.settled(); // B's run never ends, so only A can settle
     // A's abandoned run records nothing: B's run is still the one in progress.
@@ -219,7 +244,7 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     const address = model();
     await host.send(address, modelRegistered, user);
     for (let v = 1; v <= 3; v++) {
-      await host.send(address, trainingRequested, user);
+      await host.send(address, trainingRequestedV(v), user);
       await host.settled();
     }
     let count = 7;

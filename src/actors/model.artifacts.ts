@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { Artifact } from '../domain/model/events.js';
+import type { SerializedModel } from '../learning/algorithm.js';
+import type { FittedFeatures } from '../learning/features/pipeline.js';
+
+/**
+ * Where fitted models are kept. The rule: an artifact (the serialised model and its fitted feature
+ * pipeline, as JSON) of at most `INLINE_ARTIFACT_MAX_BYTES` goes into the `trainingSucceeded` fact
+ * itself; a larger one is written to `<DATA_DIR>/models/<sha256>.json` (temp file, fsync, rename,
+ * fsync of the directory) before the fact that names its hash is appended, so a fact never names a
+ * file that is not durably there. Files are content-addressed and never rewritten or deleted.
+ */
+export const INLINE_ARTIFACT_MAX_BYTES = 256 * 1024;
+
+export interface StoredModel {
+  readonly model: SerializedModel;
+  readonly features: FittedFeatures;
+}
+
+export interface ArtifactStore {
+  save(stored: StoredModel): Artifact;
+  load(artifact: Artifact): StoredModel;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** `dir` null: everything inline (tests, and kinds that only fold streams). */
+export function createArtifactStore(
+  dir: string | null,
+  maxInline = INLINE_ARTIFACT_MAX_BYTES,
+): ArtifactStore {
+  return {
+    save(stored) {
+      const json = JSON.stringify({ model: stored.model, features: stored.features });
+      const hash = sha256(json);
+      const bytes = Buffer.byteLength(json);
+      if (dir === null || bytes <= maxInline)
+        return {
+          kind: 'inline',
+          sha256: hash,
+          bytes,
+          model: stored.model as unknown as Record<string, unknown>,
+          features: stored.features as unknown as Record<string, unknown>,
+        };
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, `${hash}.json`);
+      if (!existsSync(path)) {
+        const temp = `${path}.${process.pid}.tmp`;
+        const fd = openSync(temp, 'w');
+        try {
+          writeSync(fd, json);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(temp, path);
+        const dirFd = openSync(dir, 'r');
+        try {
+          fsyncSync(dirFd);
+        } finally {
+          closeSync(dirFd);
+        }
+      }
+      return { kind: 'file', sha256: hash, bytes };
+    },
+    load(artifact) {
+      if (artifact.kind === 'inline')
+        return {
+          model: artifact.model as unknown as SerializedModel,
+          features: artifact.features as unknown as FittedFeatures,
+        };
+      if (dir === null)
+        throw new Error(`model artifact ${artifact.sha256} is stored as a file; no models directory here`);
+      const json = readFileSync(join(dir, `${artifact.sha256}.json`), 'utf8');
+      if (sha256(json) !== artifact.sha256)
+        throw new Error(`model artifact ${artifact.sha256} does not match its hash`);
+      return JSON.parse(json) as StoredModel;
+    },
+  };
+}
