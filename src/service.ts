@@ -21,6 +21,7 @@ import { forecast } from './domain/forecast/forecast.js';
 import { createForecaster, type Forecaster } from './forecasting/forecaster.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { createLearningPool, type LearningPool } from './learning/pool/pool.js';
+import { createScorers, type Scorers } from './learning/scorers.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
@@ -61,6 +62,8 @@ export interface Service {
   readonly learningPool: LearningPool;
   /** Forecast rules, scheduled forecasts and their scores. */
   readonly forecaster: Forecaster;
+  /** Models attached to live series and their scorers. */
+  readonly scorers: Scorers;
   /**
    * Starts, in order: the projections; the configuration (folded from the log and seeded from the
    * settings files): the pipelines, complex events, the alert manager and the scrape agents; the
@@ -128,6 +131,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     logger,
   });
   const models = createModelRegistry({ host, events, analytics, artifacts: modelArtifacts });
+  // Models attached to live series: one scorer per attachment (see src/learning/scorers.ts).
+  const scorers = createScorers({ events, models, logger });
   // The settings files only seed the configuration, whose truth is the log (see src/configuration).
   const seeds = {
     pipelines: config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : [],
@@ -246,6 +251,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       c ? [{ name: 'complexevents', consumerStatus: () => c.status().consumer }] : [],
     ),
     { name: 'alertmanager', consumerStatus: () => alertManager.status() },
+    ...scorers.statuses().map((s) => ({ name: `scorer:${s.id}`, consumerStatus: () => s.consumer })),
   ];
   const lag = eventLoopLag();
   const health = createHealth({
@@ -288,6 +294,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         learningPool,
         forecaster,
         models,
+        scorers,
       },
       {
         gate: access.gate,
@@ -354,12 +361,14 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     access,
     learningPool,
     forecaster,
+    scorers,
     async start() {
       await access.start();
       for (const projection of projections) await projection.start();
       // Pipelines, complex-event rules, the alert manager and scrape targets, seeded and started.
       await configuration.start();
       await forecaster.start();
+      await scorers.start();
       await otlp.start(['event']);
       if (self && monitor) {
         await self.start(['periodic']);
@@ -392,6 +401,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       monitor?.close();
       for (const agent of agents.values()) await agent.stop();
       await forecaster.stop();
+      await scorers.stop();
       await configuration.stop();
       await host.stop();
       await access.stop();

@@ -10,6 +10,7 @@ import { FORECAST_FACTS } from './forecasting/forecasts.js';
 import { ForecastRulesEvent } from './forecasting/rules.js';
 import { BatchPayload } from './metrics/batch.js';
 import { ModelEvent } from './model/events.js';
+import { PREDICTION_FACTS, SCORER_FACTS } from './model/predictions.js';
 import { PipelineEvent } from './pipeline/events.js';
 import { FINDING_FACTS, PIPELINE_STATE_FACTS } from './pipeline/findings.js';
 
@@ -53,6 +54,8 @@ export const FACTS = {
   ...byCategory('forecasts', FORECAST_FACTS),
   ...byCategory('projection', PROJECTION_FACTS),
   ...byCategory('model', membersOf(ModelEvent)),
+  ...byCategory('scorers', SCORER_FACTS),
+  ...byCategory('predictions', PREDICTION_FACTS),
   ...byCategory('apikeys', API_KEY_FACTS),
   ...byCategory('access', ACCESS_FACTS),
   /** The first event of EventStoreDB's `storeidentity-main`: the store's epoch. */

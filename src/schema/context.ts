@@ -6,6 +6,7 @@ import type { Configuration } from '../configuration/index.js';
 import type { Principal } from '../domain/auth/roles.js';
 import type { Forecaster } from '../forecasting/forecaster.js';
 import type { LearningPool } from '../learning/pool/pool.js';
+import type { Scorers } from '../learning/scorers.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
@@ -34,6 +35,8 @@ export interface GraphQLContext {
   readonly models: ModelRegistry;
   /** Forecast rules, scheduled forecasts and forecasts on request. */
   readonly forecaster: Forecaster;
+  /** Models attached to live series, scoring their samples. */
+  readonly scorers: Scorers;
   /** Who asked, as authentication established it: its id is recorded on the facts a request causes. */
   readonly caller: Principal;
   readonly refusals: RefusalSink;

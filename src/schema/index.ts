@@ -17,6 +17,7 @@ import './configuration/projections.js';
 import './configuration/scrape-targets.js';
 import './metrics.js';
 import './periodicity.js';
+import './predictions.js';
 import './series.js';
 
 /** The whole graph: one file per area registers its types and fields on the builder. */

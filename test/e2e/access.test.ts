@@ -23,6 +23,8 @@ const ADMIN_MUTATIONS = new Set([
   'promoteModel',
   'rollbackModel',
   'retireModel',
+  'attachModel',
+  'detachModel',
 ]);
 const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 

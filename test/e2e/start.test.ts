@@ -45,6 +45,8 @@ describe('npm start on a fresh data directory', () => {
         { name: 'projection:pipeline_findings' },
         { name: 'projection:alerts' },
         { name: 'projection:forecasts' },
+        { name: 'projection:predictions' },
+        { name: 'projection:models' },
         { name: 'alertmanager:main' },
       ],
       agents: [

@@ -10,7 +10,9 @@ import { migration0007 } from './migrations/0007_patterns.js';
 import { migration0008 } from './migrations/0008_anomaly_windows.js';
 import { migration0009 } from './migrations/0009_periodicity.js';
 import { migration0010 } from './migrations/0010_checkpoint_identity.js';
+import { migration0011 } from './migrations/0011_models.js';
 import { migration0012 } from './migrations/0012_forecasts.js';
+import { migration0013 } from './migrations/0013_predictions.js';
 import type { Migration } from './migrations/migration.js';
 
 /**
@@ -31,7 +33,9 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0008,
   migration0009,
   migration0010,
+  migration0011,
   migration0012,
+  migration0013,
 ];
 
 /** Applies the migrations that are not yet recorded, in order; returns the versions it applied. */
