@@ -172,9 +172,15 @@ describe('runtime configuration as facts', () => {
       running: true,
       createdBy: ops.principal,
     });
-    const again = await call<{ code: string }>(
+    // A retry of the same create records nothing and answers the entry; another definition conflicts.
+    const retried = await call<{ id: string; version: number }>(
       `mutation ($d: JSONObject!) { createPipeline(definition: $d) { ${PIPELINE} } }`,
       { d: DETECT },
+    );
+    expect(retried).toMatchObject({ id: 'detect', version: 1 });
+    const again = await call<{ code: string }>(
+      `mutation ($d: JSONObject!) { createPipeline(definition: $d) { ${PIPELINE} } }`,
+      { d: { ...DETECT, route: [{ name: 'other' }] } },
     );
     expect(again).toMatchObject({ code: 'CONFLICT' });
     const rule = await call<{ id: string; version: number }>(

@@ -142,6 +142,9 @@ export function decideEntry<T>(
   const missing = () => new NotFoundError(`no ${what} '${id}'${entry ? ' (it was deleted)' : ''}`);
   switch (command.type) {
     case 'create':
+      // The same create again (a retry after a lost answer) changes nothing and is answered as the
+      // first; another definition under a taken id is a conflict.
+      if (!gone && contentHash(entry.definition) === contentHash(command.definition)) return null;
       if (!gone) throw new ConflictError(`${what} '${id}' exists already: update it, or delete it first`);
       return { kind: 'defined', definition: command.definition };
     case 'update': {

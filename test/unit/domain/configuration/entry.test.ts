@@ -71,6 +71,8 @@ describe('configuration entries', () => {
     expect(() => decideEntry('rule', 'cpu', entry, { type: 'create', definition: v(1) })).toThrow(
       expect.objectContaining({ code: 'CONFLICT' }),
     );
+    // The same create again (a retry): nothing to record, answered with the entry as it is.
+    expect(decideEntry('rule', 'cpu', entry, { type: 'create', definition: v(90) })).toBeNull();
     expect(() => decideEntry('rule', 'x', undefined, { type: 'update', definition: v(1) })).toThrow(
       expect.objectContaining({ code: 'NOT_FOUND', message: "no rule 'x'" }),
     );
