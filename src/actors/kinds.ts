@@ -1,8 +1,8 @@
-import { forecastRulesKind } from '../forecasting/rules-actor.js';
 import type { ActorKind } from './actor-kind.js';
 import { agentKind } from './agent.kind.js';
 import { alertManagerKind } from './alertmanager.kind.js';
 import { complexRulesKind } from './complexrules.kind.js';
+import { forecastRulesKind } from './forecastrules.kind.js';
 import { modelKind } from './model.kind.js';
 import type { Trainer } from './model.training.js';
 import { pipelineKind } from './pipeline.kind.js';

@@ -1,18 +1,13 @@
 import { assign, fromPromise, setup } from 'xstate';
-import type { ModelEvent, ModelEventOf, TrainingSpec } from '../domain/model/events.js';
+import type { ModelEvent, ModelEventOf } from '../domain/model/events.js';
 import { hasVersion, initialModelContext, type ModelContext, nextVersion } from '../domain/model/state.js';
+import type { TrainInput, TrainOutput } from '../domain/model/training.js';
 import { inProcessTrainer } from './model.training.js';
 
 /** Bump when the machine's behaviour changes; it is recorded with every event the machine accepts. */
 export const MODEL_MACHINE_VERSION = 2;
 
-export interface TrainInput {
-  readonly modelId: string;
-  readonly version: number;
-  readonly spec: TrainingSpec;
-}
-
-export type TrainOutput = ModelEventOf<'trainingSucceeded'> | ModelEventOf<'trainingFailed'>;
+export type { TrainInput, TrainOutput } from '../domain/model/training.js';
 
 const defaultTrainer = inProcessTrainer();
 

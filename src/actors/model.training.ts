@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
 import type { Metrics } from '../domain/model/events.js';
+import type { TrainInput, TrainOutput } from '../domain/model/training.js';
 import type { ModelSpec } from '../learning/algorithm.js';
 import {
   classificationMetrics,
@@ -16,7 +17,6 @@ import type { LearningPool } from '../learning/pool/pool.js';
 import { buffersOf, packData, packRows } from '../learning/pool/wire.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import { type ArtifactStore, createArtifactStore } from './model.artifacts.js';
-import type { TrainInput, TrainOutput } from './model.machine.js';
 
 /** One training run: build the rows, fit on the earlier ones, judge on the held-out later ones, store. */
 export type Trainer = (input: TrainInput, signal?: AbortSignal) => Promise<TrainOutput>;

@@ -1,3 +1,4 @@
+import type { AlgorithmName } from '../domain/model/algorithm-names.js';
 import type { JsonValue } from '../stores/event-store/port.js';
 
 /**
@@ -8,14 +9,7 @@ import type { JsonValue } from '../stores/event-store/port.js';
 
 export type Task = 'classification' | 'regression' | 'clustering';
 
-export const ALGORITHM_NAMES = [
-  'linearRegression',
-  'logisticRegression',
-  'decisionTree',
-  'randomForest',
-  'kMeans',
-] as const;
-export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
+export { ALGORITHM_NAMES, type AlgorithmName } from '../domain/model/algorithm-names.js';
 
 /** Rows of numeric features (one array per row, every row as wide) and, unless clustering, a target. */
 export interface TrainingData {

@@ -6,8 +6,8 @@ import type { Configuration } from '../configuration/index.js';
 import type { Principal } from '../domain/auth/roles.js';
 import type { Forecaster } from '../forecasting/forecaster.js';
 import type { LearningPool } from '../learning/pool/pool.js';
-import type { Scorers } from '../learning/scorers.js';
 import type { LogHub } from '../runtime/log-hub.js';
+import type { Scorers } from '../scoring/scorers.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
 

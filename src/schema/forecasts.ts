@@ -1,7 +1,6 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
 import type { ConfigEntry } from '../domain/configuration/entry.js';
 import { ValidationError } from '../domain/errors.js';
-import { readFactOf } from '../domain/facts.js';
 import type { ForecastMade, ForecastScored, ScoredPoint } from '../domain/forecasting/forecasts.js';
 import { ForecastRuleDefinition } from '../domain/forecasting/rules.js';
 import type { SeriesForecast } from '../forecasting/compute.js';
@@ -21,7 +20,7 @@ import type { GraphQLContext } from './context.js';
 import { MUTATION_ERRORS } from './error-types.js';
 import { badInput } from './errors.js';
 import { JSONObject } from './json.js';
-import { tailLog } from './log-tail.js';
+import { factFeed } from './log-tail.js';
 import { SeriesSelectorInput } from './series.js';
 
 /** Forecasts: rules (operator), forecasts on request, scheduled forecasts and their scores. */
@@ -374,14 +373,11 @@ builder.subscriptionFields((t) => ({
     description: 'Scheduled forecasts as they are recorded; resume with `after`.',
     args: { ruleId: t.arg.string(), after: t.arg({ type: 'Position' }) },
     subscribe: (_root, args, ctx) =>
-      tailLog<MadeShape>(ctx.logHub, {
+      factFeed(ctx.logHub, {
         after: args.after,
-        filter: { categories: ['forecasts'], eventTypes: ['forecastMade'] },
-        map: (event) => {
-          const fact = readFactOf(event, 'forecastMade');
-          if (args.ruleId && fact.data.ruleId !== args.ruleId) return [];
-          return [{ ...fact.data, position: event.position }];
-        },
+        category: 'forecasts',
+        type: 'forecastMade',
+        keep: (data) => !args.ruleId || data.ruleId === args.ruleId,
       }),
     resolve: (p) => p,
   }),
@@ -390,14 +386,11 @@ builder.subscriptionFields((t) => ({
     description: "Forecasts' scores as they are recorded; resume with `after`.",
     args: { ruleId: t.arg.string(), after: t.arg({ type: 'Position' }) },
     subscribe: (_root, args, ctx) =>
-      tailLog<ScoredShape>(ctx.logHub, {
+      factFeed(ctx.logHub, {
         after: args.after,
-        filter: { categories: ['forecasts'], eventTypes: ['forecastScored'] },
-        map: (event) => {
-          const fact = readFactOf(event, 'forecastScored');
-          if (args.ruleId && fact.data.ruleId !== args.ruleId) return [];
-          return [{ ...fact.data, position: event.position }];
-        },
+        category: 'forecasts',
+        type: 'forecastScored',
+        keep: (data) => !args.ruleId || data.ruleId === args.ruleId,
       }),
     resolve: (p) => p,
   }),

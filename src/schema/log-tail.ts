@@ -1,4 +1,6 @@
+import { type FactData, type FactType, readFactOf } from '../domain/facts.js';
 import type { LogHub, TailOptions } from '../runtime/log-hub.js';
+import type { Position } from '../stores/event-store/port.js';
 
 /**
  * A live subscription's feed: the log itself, tailed from `after` (a client resuming where it left
@@ -12,4 +14,27 @@ import type { LogHub, TailOptions } from '../runtime/log-hub.js';
  */
 export function tailLog<T>(hub: LogHub, options: TailOptions<T>): AsyncIterableIterator<T> {
   return hub.tail(options);
+}
+
+/**
+ * A feed of one fact type in one stream category, read with its schema (a fact that does not match
+ * ends the feed with that error), kept when `keep` says so, with its log position (to resume after).
+ */
+export function factFeed<T extends FactType>(
+  hub: LogHub,
+  options: {
+    readonly after?: Position | null;
+    readonly category: string;
+    readonly type: T;
+    readonly keep?: (data: FactData<T>) => boolean;
+  },
+): AsyncIterableIterator<FactData<T> & { readonly position: Position }> {
+  return tailLog(hub, {
+    after: options.after,
+    filter: { categories: [options.category], eventTypes: [options.type] },
+    map: (event) => {
+      const data = (readFactOf(event, options.type) as unknown as { data: FactData<T> }).data;
+      return options.keep && !options.keep(data) ? [] : [{ ...data, position: event.position }];
+    },
+  });
 }

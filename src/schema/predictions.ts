@@ -1,17 +1,16 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
 import { ValidationError } from '../domain/errors.js';
-import { readFactOf } from '../domain/facts.js';
 import { AttachmentId, type LivePrediction, type PredictionsMade } from '../domain/model/predictions.js';
-import type { Attachment } from '../learning/scorers.js';
 import { idsOf } from '../projections/metric-series/range.js';
 import type { SeriesSelector } from '../projections/metric-series/selector.js';
 import { findPredictions, type PredictionRow } from '../projections/predictions/index.js';
+import type { Attachment } from '../scoring/scorers.js';
 import type { Position } from '../stores/event-store/port.js';
 import { findingsConnection, rangeOf } from './arguments.js';
 import { builder } from './builder.js';
 import { MUTATION_ERRORS } from './error-types.js';
 import { badInput } from './errors.js';
-import { tailLog } from './log-tail.js';
+import { factFeed } from './log-tail.js';
 import { SeriesSelectorInput } from './series.js';
 
 /**
@@ -186,14 +185,11 @@ builder.subscriptionFields((t) => ({
     description: 'Live predictions as they are recorded (one item per source batch); resume with `after`.',
     args: { attachmentId: t.arg.string(), after: t.arg({ type: 'Position' }) },
     subscribe: (_root, args, ctx) =>
-      tailLog<MadeShape>(ctx.logHub, {
+      factFeed(ctx.logHub, {
         after: args.after,
-        filter: { categories: ['predictions'], eventTypes: ['predictionsMade'] },
-        map: (event) => {
-          const fact = readFactOf(event, 'predictionsMade');
-          if (args.attachmentId && fact.data.attachmentId !== args.attachmentId) return [];
-          return [{ ...fact.data, position: event.position }];
-        },
+        category: 'predictions',
+        type: 'predictionsMade',
+        keep: (data) => !args.attachmentId || data.attachmentId === args.attachmentId,
       }),
     resolve: (p) => p,
   }),

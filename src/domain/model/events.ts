@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALGORITHM_NAMES } from '../../learning/algorithm.js';
+import { ALGORITHM_NAMES } from './algorithm-names.js';
 
 /**
  * The model lifecycle's facts, as they stand in a `model-<id>` stream. Each type is a past-tense fact;

@@ -75,11 +75,13 @@ describe('alert rule changes', () => {
     ).toHaveLength(1);
   });
 
-  it('refuses to create a rule that exists, or change one that does not', () => {
+  it('refuses to create another rule under a taken id, or change one that does not exist; the same create again records nothing', () => {
     const state = withAlert('eu');
-    expect(() => decideRuleChange(state, rule.id, { type: 'create', definition: rule }, stamp)).toThrow(
+    const other = { ...rule, severity: 'critical' as const };
+    expect(() => decideRuleChange(state, rule.id, { type: 'create', definition: other }, stamp)).toThrow(
       /alert rule 'cpu_high' exists already/,
     );
+    expect(decideRuleChange(state, rule.id, { type: 'create', definition: rule }, stamp)).toEqual([]);
     expect(() => decideRuleChange(state, 'nope', { type: 'pause' }, stamp)).toThrow(/no alert rule 'nope'/);
   });
 });

@@ -1,6 +1,4 @@
 import { assign, setup } from 'xstate';
-import { defineActorKind } from '../actors/actor-kind.js';
-import { parseWith } from '../actors/parse.js';
 import {
   evolveForecastRules,
   FORECAST_RULES_EVENT_SCHEMA_VERSION,
@@ -8,6 +6,8 @@ import {
   type ForecastRulesState,
   initialForecastRules,
 } from '../domain/forecasting/rules.js';
+import { defineActorKind } from './actor-kind.js';
+import { parseWith } from './parse.js';
 
 export const FORECASTRULES_MACHINE_VERSION = 1;
 
