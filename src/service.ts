@@ -17,6 +17,7 @@ import { loadComplexEventRules } from './complex-events/load.js';
 import type { ComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
 import { type Configuration, createConfiguration } from './configuration/index.js';
+import { type Coordinator, createCoordinator } from './coordinator/coordinator.js';
 import { forecast } from './domain/forecast/forecast.js';
 import { createForecaster, type Forecaster } from './forecasting/forecaster.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
@@ -25,6 +26,7 @@ import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
+import { createRecommender, type Recommender } from './recommendations/recommender.js';
 import { eventLoopLag } from './runtime/event-loop-lag.js';
 import { createLogHub } from './runtime/log-hub.js';
 import { createScorers, type Scorers } from './scoring/scorers.js';
@@ -62,8 +64,12 @@ export interface Service {
   readonly learningPool: LearningPool;
   /** Forecast rules, scheduled forecasts and their scores. */
   readonly forecaster: Forecaster;
+  /** Watches deployed models, retrains them and decides promotions (the learning coordinator). */
+  readonly coordinator: Coordinator;
   /** Models attached to live series and their scorers. */
   readonly scorers: Scorers;
+  /** Recommended parameter settings and their scores. */
+  readonly recommender: Recommender;
   /**
    * Starts, in order: the projections; the configuration (folded from the log and seeded from the
    * settings files): the pipelines, complex events, the alert manager and the scrape agents; the
@@ -133,6 +139,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   const models = createModelRegistry({ host, events, analytics, artifacts: modelArtifacts });
   // Models attached to live series: one scorer per attachment (see src/learning/scorers.ts).
   const scorers = createScorers({ events, models, logger });
+  // Recommended parameter settings, scored once applied (see src/recommendations).
+  const recommender = createRecommender({ events, analytics, models, logger, tickMs: 1000 });
   // The settings files only seed the configuration, whose truth is the log (see src/configuration).
   const seeds = {
     pipelines: config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : [],
@@ -232,6 +240,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     tickMs: config.FORECAST_TICK_MS,
     scoreDelayMs: config.FORECAST_SCORE_DELAY_MS,
   });
+  const coordinator = createCoordinator({
+    host,
+    models,
+    analytics,
+    events,
+    logger,
+    tickMs: config.COORDINATOR_TICK_MS,
+    minRows: config.COORDINATOR_MIN_ROWS,
+    driftPsi: config.COORDINATOR_DRIFT_PSI,
+  });
   const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
   const access = createAccess(config, events, logger);
   const refusalCounters = () =>
@@ -293,8 +311,10 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         configuration,
         learningPool,
         forecaster,
+        coordinator,
         models,
         scorers,
+        recommender,
       },
       {
         gate: access.gate,
@@ -361,14 +381,18 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     access,
     learningPool,
     forecaster,
+    coordinator,
     scorers,
+    recommender,
     async start() {
       await access.start();
       for (const projection of projections) await projection.start();
       // Pipelines, complex-event rules, the alert manager and scrape targets, seeded and started.
       await configuration.start();
       await forecaster.start();
+      await coordinator.start();
       await scorers.start();
+      await recommender.start();
       await otlp.start(['event']);
       if (self && monitor) {
         await self.start(['periodic']);
@@ -394,6 +418,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     async stop() {
       if (scavenger) clearInterval(scavenger);
       if (sweeper) clearInterval(sweeper);
+      await coordinator.stop();
       lag.close();
       await app.stop();
       await learningPool.close();
@@ -402,6 +427,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       for (const agent of agents.values()) await agent.stop();
       await forecaster.stop();
       await scorers.stop();
+      await recommender.stop();
       await configuration.stop();
       await host.stop();
       await access.stop();

@@ -2,6 +2,7 @@ import type { ActorKind } from './actor-kind.js';
 import { agentKind } from './agent.kind.js';
 import { alertManagerKind } from './alertmanager.kind.js';
 import { complexRulesKind } from './complexrules.kind.js';
+import { coordinatorKind } from './coordinator.kind.js';
 import { forecastRulesKind } from './forecastrules.kind.js';
 import { modelKind } from './model.kind.js';
 import type { Trainer } from './model.training.js';
@@ -26,5 +27,6 @@ export function actorKinds(deps: ActorKindDeps = {}): ActorKind[] {
     complexRulesKind(),
     scrapeConfigKind(),
     forecastRulesKind(),
+    coordinatorKind(),
   ];
 }

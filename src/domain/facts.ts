@@ -6,6 +6,7 @@ import { ACCESS_FACTS, API_KEY_FACTS } from './auth/events.js';
 import { ComplexRulesEvent } from './configuration/complex-rules.js';
 import { PROJECTION_FACTS } from './configuration/projections.js';
 import { ScrapeConfigEvent } from './configuration/scrape-targets.js';
+import { CoordinatorEvent } from './coordinator/events.js';
 import { FORECAST_FACTS } from './forecasting/forecasts.js';
 import { ForecastRulesEvent } from './forecasting/rules.js';
 import { BatchPayload } from './metrics/batch.js';
@@ -13,6 +14,7 @@ import { ModelEvent } from './model/events.js';
 import { PREDICTION_FACTS, SCORER_FACTS } from './model/predictions.js';
 import { PipelineEvent } from './pipeline/events.js';
 import { FINDING_FACTS, PIPELINE_STATE_FACTS } from './pipeline/findings.js';
+import { RECOMMENDATION_FACTS } from './recommendations/facts.js';
 
 /**
  * The catalogue of facts: for every event type in the log, the one zod schema of its payload, the
@@ -54,8 +56,10 @@ export const FACTS = {
   ...byCategory('forecasts', FORECAST_FACTS),
   ...byCategory('projection', PROJECTION_FACTS),
   ...byCategory('model', membersOf(ModelEvent)),
+  ...byCategory('coordinator', membersOf(CoordinatorEvent)),
   ...byCategory('scorers', SCORER_FACTS),
   ...byCategory('predictions', PREDICTION_FACTS),
+  ...byCategory('recommendations', RECOMMENDATION_FACTS),
   ...byCategory('apikeys', API_KEY_FACTS),
   ...byCategory('access', ACCESS_FACTS),
   /** The first event of EventStoreDB's `storeidentity-main`: the store's epoch. */

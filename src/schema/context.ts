@@ -3,9 +3,11 @@ import type { AlertManager } from '../alerting/manager.js';
 import type { ApiKeys } from '../auth/api-keys.js';
 import type { CollectionAgent } from '../collection/agent.js';
 import type { Configuration } from '../configuration/index.js';
+import type { Coordinator } from '../coordinator/coordinator.js';
 import type { Principal } from '../domain/auth/roles.js';
 import type { Forecaster } from '../forecasting/forecaster.js';
 import type { LearningPool } from '../learning/pool/pool.js';
+import type { Recommender } from '../recommendations/recommender.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { Scorers } from '../scoring/scorers.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
@@ -35,8 +37,12 @@ export interface GraphQLContext {
   readonly models: ModelRegistry;
   /** Forecast rules, scheduled forecasts and forecasts on request. */
   readonly forecaster: Forecaster;
+  /** The learning coordinator: watched models, baselines, retrainings and promotion decisions. */
+  readonly coordinator: Coordinator;
   /** Models attached to live series, scoring their samples. */
   readonly scorers: Scorers;
+  /** Recommended parameter settings, recorded and scored. */
+  readonly recommender: Recommender;
   /** Who asked, as authentication established it: its id is recorded on the facts a request causes. */
   readonly caller: Principal;
   readonly refusals: RefusalSink;

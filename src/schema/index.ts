@@ -10,6 +10,7 @@ import './json.js';
 import './learning.js';
 import './models.js';
 import './complex-events.js';
+import './coordinator.js';
 import './configuration/alert-rules.js';
 import './configuration/complex-rules.js';
 import './configuration/pipelines.js';
@@ -18,6 +19,7 @@ import './configuration/scrape-targets.js';
 import './metrics.js';
 import './periodicity.js';
 import './predictions.js';
+import './recommendations.js';
 import './series.js';
 
 /** The whole graph: one file per area registers its types and fields on the builder. */

@@ -23,6 +23,8 @@ const ADMIN_MUTATIONS = new Set([
   'promoteModel',
   'rollbackModel',
   'retireModel',
+  'watchModel',
+  'unwatchModel',
   'attachModel',
   'detachModel',
 ]);
