@@ -4,8 +4,9 @@
  * with noise), and the latency of `predictOne` averaged over many rows. Prints a table, then one JSON
  * object on the last line: `predictMicros` is the decision tree's; `predictMicros<Model>` each model's.
  */
+
+import { createRandom, type Random } from '../src/domain/random.js';
 import type { FittedModel, ModelSpec, TrainingData } from '../src/learning/algorithm.js';
-import { createRandom, type Random } from '../src/learning/random.js';
 import { fitModel } from '../src/learning/registry.js';
 import { fmt, median, report } from './report.js';
 

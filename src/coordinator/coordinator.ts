@@ -13,6 +13,7 @@ import {
 import type { ModelVersion } from '../domain/model/state.js';
 import { buildDataset } from '../learning/features/build.js';
 import { DatasetSpec } from '../learning/features/dataset-spec.js';
+import { createTicker } from '../runtime/ticker.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
 
@@ -97,8 +98,6 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
   const log = options.logger.child({ component: 'coordinator' });
   const serial = serialQueue();
   const measured = new Map<string, Baseline>();
-  let timer: NodeJS.Timeout | null = null;
-  let ticking: Promise<void> | null = null;
   let stopped = false;
 
   const state = async () => {
@@ -345,30 +344,16 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     }
   }
 
-  function tick(): Promise<void> {
-    if (!ticking)
-      ticking = serial(round).finally(() => {
-        ticking = null;
-      });
-    return ticking;
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void tick().finally(schedule);
-    }, options.tickMs);
-    timer.unref();
-  }
+  const ticker = createTicker(() => serial(round), options.tickMs);
+  const tick = () => ticker.tick();
 
   return {
     async start() {
-      schedule();
+      ticker.start();
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      await ticking;
+      await ticker.stop();
     },
     watch: (modelId, policy, principal) =>
       serial(async () => {

@@ -24,6 +24,7 @@ import {
   initialForecastRules,
 } from '../domain/forecasting/rules.js';
 import { envelope } from '../runtime/envelope.js';
+import { createTicker } from '../runtime/ticker.js';
 import { timeSlicer } from '../runtime/yield.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import { type EventStore, type JsonValue, WrongExpectedVersionError } from '../stores/event-store/port.js';
@@ -103,8 +104,6 @@ export function createForecaster(options: ForecasterOptions): Forecaster {
   const serial = serialQueue();
   const streams = new Map<string, RuleStream>();
   const slicer = timeSlicer();
-  let timer: NodeJS.Timeout | null = null;
-  let ticking: Promise<void> | null = null;
   let stopped = false;
   let started = false;
   let made = 0;
@@ -263,21 +262,8 @@ export function createForecaster(options: ForecasterOptions): Forecaster {
     }
   }
 
-  function tick(): Promise<void> {
-    if (!ticking)
-      ticking = runDue().finally(() => {
-        ticking = null;
-      });
-    return ticking;
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void tick().finally(schedule);
-    }, options.tickMs);
-    timer.unref();
-  }
+  const ticker = createTicker(runDue, options.tickMs);
+  const tick = () => ticker.tick();
 
   async function apply(
     ruleId: string,
@@ -305,12 +291,11 @@ export function createForecaster(options: ForecasterOptions): Forecaster {
   return {
     async start() {
       started = true;
-      schedule();
+      ticker.start();
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      await ticking;
+      await ticker.stop();
     },
     change: (ruleId, command, who) => serial(() => apply(ruleId, command, who)),
     list: async () => Object.values((await stateOf()).rules),

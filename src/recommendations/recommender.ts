@@ -26,6 +26,7 @@ import {
 import { idsOf, rawRange } from '../projections/metric-series/range.js';
 import type { SeriesSelector } from '../projections/metric-series/selector.js';
 import { envelope } from '../runtime/envelope.js';
+import { createTicker } from '../runtime/ticker.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import { type EventStore, type JsonValue, WrongExpectedVersionError } from '../stores/event-store/port.js';
 
@@ -101,8 +102,6 @@ export function createRecommender(options: {
   const now = options.now ?? Date.now;
   const log = options.logger.child({ component: 'recommender' });
   const unscored = new Map<string, RecommendationMade>();
-  let timer: NodeJS.Timeout | null = null;
-  let ticking: Promise<void> | null = null;
   let started = false;
   let stopped = false;
   let scoredCount = 0;
@@ -300,21 +299,8 @@ export function createRecommender(options: {
     }
   }
 
-  function tick(): Promise<void> {
-    if (!ticking)
-      ticking = runDue().finally(() => {
-        ticking = null;
-      });
-    return ticking;
-  }
-
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void tick().finally(schedule);
-    }, options.tickMs);
-    timer.unref();
-  }
+  const ticker = createTicker(runDue, options.tickMs);
+  const tick = () => ticker.tick();
 
   async function list(): Promise<Recommendation[]> {
     const ids = new Set<string>();
@@ -333,12 +319,11 @@ export function createRecommender(options: {
     async start() {
       for (const r of await list()) if (!r.scored) unscored.set(r.made.recommendationId, r.made);
       started = true;
-      schedule();
+      ticker.start();
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
-      await ticking;
+      await ticker.stop();
     },
     async recommend(input, caller) {
       const known = await read(input.id);

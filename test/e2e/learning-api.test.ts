@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/learning/random.js';
+import { createRandom } from '../../src/domain/random.js';
 import { bearer } from '../support/auth.js';
 import { tempDir } from '../support/fixtures.js';
 import { collect, createKey, gql, wsClient } from '../support/graphql.js';

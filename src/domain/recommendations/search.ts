@@ -1,3 +1,4 @@
+import { createRandom } from '../random.js';
 /**
  * Searching parameter settings: candidate settings on a grid or drawn at random (seeded) from
  * parameter ranges, constraints on parameters and on predicted objectives, the single-objective
@@ -72,18 +73,6 @@ export function grid(parameters: readonly ParameterRange[]): number[][] {
   return parameters.length ? out : [];
 }
 
-/** A small seeded generator (mulberry32): numbers in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` settings drawn with the seed: a list parameter takes one of its values, a range one of its
  * steps (or any value in [min, max] without a step).
@@ -95,7 +84,8 @@ export function randomSettings(
 ): number[][] {
   if (!Number.isInteger(count) || count < 1 || count > MAX_CANDIDATES)
     throw new SearchInputError('count', `must be a whole number from 1 to ${MAX_CANDIDATES}`);
-  const next = seeded(seed);
+  const random = createRandom(seed);
+  const next = () => random.next();
   const pickers = parameters.map((p, i): (() => number) => {
     if (p.values?.length || p.step != null) {
       const values = valuesOf(p, `parameters.${i}`);

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../domain/errors.js';
-import { createRandom, type Random } from '../random.js';
+import { createRandom, type Random } from '../../domain/random.js';
 
 /**
  * Splits of rows into training and test rows, seeded: the same seed, rows and targets give the same

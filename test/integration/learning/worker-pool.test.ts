@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/domain/errors.js';
+import { createRandom } from '../../../src/domain/random.js';
 import { FeaturePipelineSpec } from '../../../src/learning/features/pipeline-spec.js';
 import { PoolFullError, WorkerCrashedError } from '../../../src/learning/pool/errors.js';
 import {
@@ -9,7 +10,6 @@ import {
   workerStart,
 } from '../../../src/learning/pool/pool.js';
 import { packData, packRows } from '../../../src/learning/pool/wire.js';
-import { createRandom } from '../../../src/learning/random.js';
 import { loadModel } from '../../../src/learning/registry.js';
 
 const CRASHING = new URL('../../support/learning-crash-worker.ts', import.meta.url);

@@ -1,4 +1,4 @@
-import type { Random } from '../../random.js';
+import type { Random } from '../../../domain/random.js';
 import type { CompactTree } from './compact.js';
 import {
   FEATURE,

@@ -1,5 +1,5 @@
+import { createRandom } from '../../../domain/random.js';
 import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '../../algorithm.js';
-import { createRandom } from '../../random.js';
 import { encodeClasses, toColumnMajor } from '../shared/data.js';
 import { parseParams } from '../shared/params.js';
 import { createGrower, presort, type TreeTarget } from './builder.js';

@@ -1,5 +1,6 @@
 import { kmeans } from 'ml-kmeans';
 import { z } from 'zod';
+import { createRandom } from '../../../domain/random.js';
 import type {
   FittedModel,
   Implementation,
@@ -7,7 +8,6 @@ import type {
   SerializedModel,
   TrainingData,
 } from '../../algorithm.js';
-import { createRandom } from '../../random.js';
 import { createFittedModel } from '../shared/fitted.js';
 import { invalid, parseParams, parseState } from '../shared/params.js';
 import { matrix, seedSchema } from '../shared/schemas.js';

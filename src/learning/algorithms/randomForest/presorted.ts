@@ -1,5 +1,5 @@
+import { createRandom } from '../../../domain/random.js';
 import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '../../algorithm.js';
-import { createRandom } from '../../random.js';
 import { createGrower, presort } from '../decisionTree/builder.js';
 import type { CompactTree } from '../decisionTree/compact.js';
 import { buildTreeModel, loadTreeModel } from '../decisionTree/model.js';

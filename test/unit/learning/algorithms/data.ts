@@ -1,5 +1,5 @@
+import { createRandom } from '../../../../src/domain/random.js';
 import type { TrainingData } from '../../../../src/learning/algorithm.js';
-import { createRandom } from '../../../../src/learning/random.js';
 
 /** Small seeded data sets for the algorithm tests. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom } from '../../../../src/learning/random.js';
+import { createRandom } from '../../../../src/domain/random.js';
 
 describe('createRandom', () => {
   it('gives the same sequence for the same seed and another for another seed', () => {

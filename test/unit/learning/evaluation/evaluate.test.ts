@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom } from '../../../../src/domain/random.js';
 import { type EvaluationSpec, evaluate } from '../../../../src/learning/evaluation/evaluate.js';
 import { classificationMetrics } from '../../../../src/learning/evaluation/metrics.js';
 import { holdout } from '../../../../src/learning/evaluation/split.js';
 import { fitFeatures, transform } from '../../../../src/learning/features/pipeline.js';
 import { FeaturePipelineSpec } from '../../../../src/learning/features/pipeline-spec.js';
-import { createRandom } from '../../../../src/learning/random.js';
 import { fitModel } from '../../../../src/learning/registry.js';
 
 /** Two noisy classes apart on the first two features; the third is noise on another scale. */

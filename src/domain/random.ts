@@ -1,5 +1,5 @@
 /**
- * The one seeded pseudo-random generator of the learning core (mulberry32): small, fast, and the same
+ * The one seeded pseudo-random generator (mulberry32): learning, searches and tests: small, fast, and the same
  * sequence for the same seed on every platform. Not for anything secret.
  */
 export interface Random {
