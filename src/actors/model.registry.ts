@@ -6,6 +6,8 @@ import { buildDataset } from '../learning/features/build.js';
 import { DatasetSpec, type SeriesDatasetSpec } from '../learning/features/dataset-spec.js';
 import { type FittedFeatures, transform } from '../learning/features/pipeline.js';
 import { loadModel } from '../learning/registry.js';
+import { indexCheckpoint } from '../projections/audit-index/lookup.js';
+import { findModels, MODELS_PROJECTION } from '../projections/models/index.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
 import type { ActorHost, ActorView, SendResult } from './host.js';
@@ -128,8 +130,16 @@ export function createModelRegistry(deps: {
     get,
     /** Every model, by id (the streams of the `model` category, folded). */
     async list(): Promise<ModelView[]> {
-      const ids = new Set<string>();
-      for await (const e of deps.events.readAll({ filter: { categories: ['model'] } }))
+      // The ids from the `models` table, complete up to its checkpoint, and from the log after it (what
+      // the projection has not written yet): not a read of every model event on every query.
+      const checkpoint = await indexCheckpoint(deps.analytics, deps.events, MODELS_PROJECTION);
+      const ids = new Set<string>(
+        checkpoint === null ? [] : (await findModels(deps.analytics)).map((row) => row.model_id),
+      );
+      for await (const e of deps.events.readAll({
+        ...(checkpoint === null ? {} : { after: checkpoint }),
+        filter: { categories: ['model'] },
+      }))
         ids.add(e.streamId.slice('model-'.length));
       const views = await Promise.all([...ids].sort().map((id) => get(id)));
       return views;

@@ -11,7 +11,6 @@ import {
   findForecastPoints,
 } from '../projections/forecasts/index.js';
 import { idsOf } from '../projections/metric-series/range.js';
-import type { SeriesSelector } from '../projections/metric-series/selector.js';
 import type { Position } from '../stores/event-store/port.js';
 import { findingsConnection, rangeOf, seriesIdArg } from './arguments.js';
 import { builder } from './builder.js';
@@ -21,29 +20,9 @@ import { MUTATION_ERRORS } from './error-types.js';
 import { badInput } from './errors.js';
 import { JSONObject } from './json.js';
 import { factFeed } from './log-tail.js';
-import { SeriesSelectorInput } from './series.js';
+import { answer, SeriesSelectorInput, selectorOf } from './series.js';
 
 /** Forecasts: rules (operator), forecasts on request, scheduled forecasts and their scores. */
-
-type SelectorArg = typeof SeriesSelectorInput.$inferInput;
-
-const selectorOf = (s: SelectorArg): SeriesSelector => ({
-  ...(s.seriesIds ? { seriesIds: s.seriesIds } : {}),
-  ...(s.name != null ? { name: s.name } : {}),
-  ...(s.matchers ? { matchers: s.matchers } : {}),
-  ...(s.text != null ? { text: s.text } : {}),
-});
-
-/** A query-layer validation error as the API says it. */
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const issue = error instanceof ValidationError ? error.issues[0] : undefined;
-    if (issue) throw badInput(issue.path, issue.message);
-    throw error;
-  }
-}
 
 const ForecastRule = builder.objectRef<ConfigEntry<ForecastRuleDefinition>>('ForecastRule').implement({
   description: 'A forecast rule, as its facts leave it (`forecastrules-main`).',
@@ -235,7 +214,7 @@ async function storedQuery(
   args: {
     from: number;
     to: number;
-    selector?: SelectorArg | null;
+    selector?: typeof SeriesSelectorInput.$inferInput | null;
     seriesId?: string | null;
     ruleId?: string | null;
   },

@@ -1,8 +1,6 @@
 import { resolveArrayConnection } from '@pothos/plugin-relay';
-import { ValidationError } from '../domain/errors.js';
 import { AttachmentId, type LivePrediction, type PredictionsMade } from '../domain/model/predictions.js';
 import { idsOf } from '../projections/metric-series/range.js';
-import type { SeriesSelector } from '../projections/metric-series/selector.js';
 import { findPredictions, type PredictionRow } from '../projections/predictions/index.js';
 import type { Attachment } from '../scoring/scorers.js';
 import type { Position } from '../stores/event-store/port.js';
@@ -11,7 +9,7 @@ import { builder } from './builder.js';
 import { MUTATION_ERRORS } from './error-types.js';
 import { badInput } from './errors.js';
 import { factFeed } from './log-tail.js';
-import { SeriesSelectorInput } from './series.js';
+import { answer, SeriesSelectorInput, selectorOf } from './series.js';
 
 /**
  * Live predictions: models attached to live series (admin), their predictions as recorded
@@ -84,23 +82,6 @@ const StoredPrediction = builder.objectRef<PredictionRow>('StoredPrediction').im
     value: t.exposeFloat('value'),
   }),
 });
-
-const selectorOf = (s: typeof SeriesSelectorInput.$inferInput): SeriesSelector => ({
-  ...(s.seriesIds ? { seriesIds: s.seriesIds } : {}),
-  ...(s.name != null ? { name: s.name } : {}),
-  ...(s.matchers ? { matchers: s.matchers } : {}),
-  ...(s.text != null ? { text: s.text } : {}),
-});
-
-async function answer<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const issue = error instanceof ValidationError ? error.issues[0] : undefined;
-    if (issue) throw badInput(issue.path, issue.message);
-    throw error;
-  }
-}
 
 builder.queryFields((t) => ({
   modelAttachments: t.connection({

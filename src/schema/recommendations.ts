@@ -10,17 +10,9 @@ import type { Position } from '../stores/event-store/port.js';
 import { builder } from './builder.js';
 import { MUTATION_ERRORS } from './error-types.js';
 import { factFeed } from './log-tail.js';
-import { SeriesSelectorInput } from './series.js';
+import { SeriesSelectorInput, selectorOf } from './series.js';
 
 /** Recommendations: settings of controllable parameters searched with models, recorded and scored. */
-
-type SelectorArg = typeof SeriesSelectorInput.$inferInput;
-const selectorOf = (s: SelectorArg) => ({
-  ...(s.seriesIds ? { seriesIds: s.seriesIds } : {}),
-  ...(s.name != null ? { name: s.name } : {}),
-  ...(s.matchers ? { matchers: s.matchers } : {}),
-  ...(s.text != null ? { text: s.text } : {}),
-});
 
 const Direction = builder.enumType('ObjectiveDirection', { values: ['minimize', 'maximize'] as const });
 const SearchMethod = builder.enumType('SearchMethod', { values: ['grid', 'random'] as const });

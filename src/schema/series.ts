@@ -27,7 +27,7 @@ import { badInput } from './errors.js';
 /** Series queries: search, label names and values, ranges, aggregation across series, correlation. */
 
 /** A query-layer validation error as the API says it: the field and the reason. */
-async function answer<T>(work: () => Promise<T>): Promise<T> {
+export async function answer<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
@@ -73,7 +73,8 @@ type SelectorArg = {
   text?: string | null;
 } | null;
 
-const selectorOf = (s: SelectorArg | undefined): SeriesSelector => ({
+/** A `SeriesSelector` argument as the series queries take it. */
+export const selectorOf = (s: SelectorArg | undefined): SeriesSelector => ({
   ...(s?.seriesIds ? { seriesIds: s.seriesIds } : {}),
   ...(s?.name != null ? { name: s.name } : {}),
   ...(s?.matchers ? { matchers: s.matchers } : {}),

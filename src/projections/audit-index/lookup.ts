@@ -41,13 +41,15 @@ export interface IndexRange {
 export async function indexCheckpoint(
   analytics: AnalyticsStore,
   events: EventStore,
+  /** Another projection whose rows are read the same way (complete up to its checkpoint). */
+  projection: string = PROJECTION,
 ): Promise<Position | null> {
   const [row] = await queryRows<{ position: string; epoch: string; event_id: string }>(
     analytics,
     `SELECT toString(position) AS position, epoch, event_id
        FROM ${analytics.table('projection_checkpoints')}
       WHERE projection_name = {name:String} ORDER BY position DESC LIMIT 1`,
-    { name: PROJECTION },
+    { name: projection },
   );
   if (!row) return null;
   const position = BigInt(row.position);

@@ -5,6 +5,8 @@ import { clickhouseTime } from '../audit-index/mapping.js';
 import type { Projection, Row } from '../projection.js';
 
 export const MODELS_TABLE = 'models';
+/** The projection's name, as its checkpoints record it. */
+export const MODELS_PROJECTION = 'models';
 export const MODEL_VERSIONS_TABLE = 'model_versions';
 
 const FACT_TYPES = [
@@ -297,7 +299,7 @@ async function currentState(analytics: AnalyticsStore, modelIds: readonly string
  * cut back to the checkpoint, so a replay gives the same rows at the same keys.
  */
 export const modelsProjection: Projection = {
-  name: 'models',
+  name: MODELS_PROJECTION,
   filter: { categories: ['model'], eventTypes: [...FACT_TYPES] },
   tables: [MODELS_TABLE, MODEL_VERSIONS_TABLE],
   async write(events, analytics) {
