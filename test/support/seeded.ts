@@ -1,11 +1,7 @@
-/** Mulberry32: a seeded generator, so a failing run can be repeated from its seed. */
+import { createRandom } from '../../src/domain/random.js';
+
+/** A seeded generator (the product's own), so a failing run can be repeated from its seed. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = createRandom(seed);
+  return () => random.next();
 }
