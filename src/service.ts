@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { type ActorHost, createActorHost } from './actors/host.js';
 import { actorKinds } from './actors/kinds.js';
 import { createArtifactStore } from './actors/model.artifacts.js';
-import { createModelRegistry } from './actors/model.registry.js';
+import { createModelRegistry, type ModelRegistry } from './actors/model.registry.js';
 import { poolTrainer } from './actors/model.training.js';
 import { loadAlertRules } from './alerting/load.js';
 import { type AlertManager, createAlertManager } from './alerting/manager.js';
@@ -22,6 +22,9 @@ import { forecast } from './domain/forecast/forecast.js';
 import { createForecaster, type Forecaster } from './forecasting/forecaster.js';
 import { createOtlpHandler } from './ingest/otlp/handler.js';
 import { createLearningPool, type LearningPool } from './learning/pool/pool.js';
+import { createBlobStore } from './learning-pipelines/blobs.js';
+import { createLearningPipelines, type LearningPipelines } from './learning-pipelines/pipelines.js';
+import { createTaskRunner } from './learning-pipelines/tasks/index.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
@@ -66,6 +69,7 @@ export interface Service {
   readonly forecaster: Forecaster;
   /** Watches deployed models, retrains them and decides promotions (the learning coordinator). */
   readonly coordinator: Coordinator;
+  readonly learningPipelines: LearningPipelines;
   /** Models attached to live series and their scorers. */
   readonly scorers: Scorers;
   /** Recommended parameter settings and their scores. */
@@ -129,14 +133,27 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   });
   // Fitted models too large for a fact are kept here, content-addressed (see src/actors/model.artifacts.ts).
   const modelArtifacts = createArtifactStore(join(dataDir, 'models'));
-  const host = createActorHost({
+  // The host and the registry are made after the kinds that take the task runner: it reaches them late.
+  const host: ActorHost = createActorHost({
     store: events,
     kinds: actorKinds({
       modelTrainer: poolTrainer({ pool: learningPool, analytics, artifacts: modelArtifacts }),
+      learningTasks: createTaskRunner({
+        analytics,
+        pool: learningPool,
+        artifacts: modelArtifacts,
+        // What learning pipelines' tasks make, content-addressed (see src/learning-pipelines/blobs.ts).
+        blobs: createBlobStore(join(dataDir, 'learning')),
+        get models() {
+          return models;
+        },
+        host: () => host,
+        now: Date.now,
+      }),
     }),
     logger,
   });
-  const models = createModelRegistry({ host, events, analytics, artifacts: modelArtifacts });
+  const models: ModelRegistry = createModelRegistry({ host, events, analytics, artifacts: modelArtifacts });
   // Models attached to live series: one scorer per attachment (see src/learning/scorers.ts).
   const scorers = createScorers({ events, models, logger });
   // Recommended parameter settings, scored once applied (see src/recommendations).
@@ -250,6 +267,13 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     minRows: config.COORDINATOR_MIN_ROWS,
     driftPsi: config.COORDINATOR_DRIFT_PSI,
   });
+  const learningPipelines = createLearningPipelines({
+    host,
+    events,
+    logger,
+    tickMs: config.LEARNING_PIPELINES_TICK_MS,
+    maxRunning: config.LEARNING_PIPELINES_MAX_RUNNING,
+  });
   const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
   const access = createAccess(config, events, logger);
   const refusalCounters = () =>
@@ -312,6 +336,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         learningPool,
         forecaster,
         coordinator,
+        learningPipelines,
         models,
         scorers,
         recommender,
@@ -382,6 +407,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     learningPool,
     forecaster,
     coordinator,
+    learningPipelines,
     scorers,
     recommender,
     async start() {
@@ -391,6 +417,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       await configuration.start();
       await forecaster.start();
       await coordinator.start();
+      await learningPipelines.start();
       await scorers.start();
       await recommender.start();
       await otlp.start(['event']);
@@ -419,6 +446,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       if (scavenger) clearInterval(scavenger);
       if (sweeper) clearInterval(sweeper);
       await coordinator.stop();
+      await learningPipelines.stop();
       lag.close();
       await app.stop();
       await learningPool.close();

@@ -1,9 +1,11 @@
+import type { TaskRunner } from '../domain/learning-pipeline/task-run.js';
 import type { ActorKind } from './actor-kind.js';
 import { agentKind } from './agent.kind.js';
 import { alertManagerKind } from './alertmanager.kind.js';
 import { complexRulesKind } from './complexrules.kind.js';
 import { coordinatorKind } from './coordinator.kind.js';
 import { forecastRulesKind } from './forecastrules.kind.js';
+import { learningPipelineKind } from './learningpipeline.kind.js';
 import { modelKind } from './model.kind.js';
 import type { Trainer } from './model.training.js';
 import { pipelineKind } from './pipeline.kind.js';
@@ -16,6 +18,8 @@ import { scrapeConfigKind } from './scrapeconfig.kind.js';
 export interface ActorKindDeps {
   /** Trains models (the worker pool and ClickHouse); absent, models train in process on inline data only. */
   readonly modelTrainer?: Trainer;
+  /** Runs learning pipelines' tasks; absent, their streams are only folded. */
+  readonly learningTasks?: TaskRunner;
 }
 
 export function actorKinds(deps: ActorKindDeps = {}): ActorKind[] {
@@ -28,5 +32,6 @@ export function actorKinds(deps: ActorKindDeps = {}): ActorKind[] {
     scrapeConfigKind(),
     forecastRulesKind(),
     coordinatorKind(),
+    learningPipelineKind(deps.learningTasks),
   ];
 }

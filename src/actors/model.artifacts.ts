@@ -1,18 +1,10 @@
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Artifact } from '../domain/model/events.js';
 import type { SerializedModel } from '../learning/algorithm.js';
 import type { FittedFeatures } from '../learning/features/pipeline.js';
+import { writeDurably } from '../runtime/durable-file.js';
 
 /**
  * Where fitted models are kept. The rule: an artifact (the serialised model and its fitted feature
@@ -53,25 +45,7 @@ export function createArtifactStore(
           model: stored.model as unknown as Record<string, unknown>,
           features: stored.features as unknown as Record<string, unknown>,
         };
-      mkdirSync(dir, { recursive: true });
-      const path = join(dir, `${hash}.json`);
-      if (!existsSync(path)) {
-        const temp = `${path}.${process.pid}.tmp`;
-        const fd = openSync(temp, 'w');
-        try {
-          writeSync(fd, json);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(temp, path);
-        const dirFd = openSync(dir, 'r');
-        try {
-          fsyncSync(dirFd);
-        } finally {
-          closeSync(dirFd);
-        }
-      }
+      writeDurably(dir, `${hash}.json`, json);
       return { kind: 'file', sha256: hash, bytes };
     },
     load(artifact) {

@@ -5,7 +5,7 @@ import type { TrainInput, TrainOutput } from '../domain/model/training.js';
 import { inProcessTrainer } from './model.training.js';
 
 /** Bump when the machine's behaviour changes; it is recorded with every event the machine accepts. */
-export const MODEL_MACHINE_VERSION = 2;
+export const MODEL_MACHINE_VERSION = 3;
 
 export type { TrainInput, TrainOutput } from '../domain/model/training.js';
 
@@ -17,7 +17,8 @@ const defaultTrainer = inProcessTrainer();
  * store the artifact); the host appends its result as `trainingSucceeded` or `trainingFailed`, which
  * moves the machine on. Promotion (`modelDeployed`) takes any trained version, rollback
  * (`modelRolledBack`) any earlier one; while a version is deployed it keeps serving during a retraining
- * and after a failed one.
+ * and after a failed one. A learning pipeline adds versions it made itself (`versionRegistered`), next in
+ * number, whenever no run of the model's own is in progress.
  */
 export const modelMachine = setup({
   types: {
@@ -39,6 +40,8 @@ export const modelMachine = setup({
       event.version < context.deployedVersion,
     nextVersion: ({ context, event }) =>
       event.type === 'trainingRequested' && event.version === nextVersion(context),
+    nextRegistered: ({ context, event }) =>
+      event.type === 'versionRegistered' && event.version === nextVersion(context),
     currentRun: ({ context, event }) =>
       (event.type === 'trainingSucceeded' || event.type === 'trainingFailed') &&
       (event.version === undefined || event.version === context.training?.version),
@@ -60,6 +63,10 @@ export const modelMachine = setup({
         training: null,
         lastFailure: null,
       };
+    }),
+    registerVersion: assign(({ context, event }) => {
+      const { type: _, source: __, updatedFrom: ___, ...e } = event as ModelEventOf<'versionRegistered'>;
+      return { versions: [...context.versions, e], requested: e.version, lastFailure: null };
     }),
     recordFailure: assign(({ context, event }) => ({
       training: null,
@@ -84,6 +91,7 @@ export const modelMachine = setup({
     registered: {
       on: {
         trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
+        versionRegistered: { guard: 'nextRegistered', target: 'deployed', actions: 'registerVersion' },
         modelRetired: 'retired',
       },
     },
@@ -110,6 +118,7 @@ export const modelMachine = setup({
       on: {
         modelDeployed: { guard: 'knownVersion', target: 'deployed', actions: 'deploy' },
         trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
+        versionRegistered: { guard: 'nextRegistered', target: 'deployed', actions: 'registerVersion' },
         modelRetired: 'retired',
       },
     },
@@ -119,12 +128,14 @@ export const modelMachine = setup({
         modelDeployed: { guard: 'knownVersion', target: 'deployed', actions: 'deploy' },
         modelRolledBack: { guard: 'earlierVersion', target: 'deployed', actions: 'deploy' },
         trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
+        versionRegistered: { guard: 'nextRegistered', target: 'deployed', actions: 'registerVersion' },
         modelRetired: 'retired',
       },
     },
     failed: {
       on: {
         trainingRequested: { guard: 'nextVersion', target: 'training', actions: 'startRun' },
+        versionRegistered: { guard: 'nextRegistered', target: 'deployed', actions: 'registerVersion' },
         modelDeployed: { guard: 'knownVersion', target: 'deployed', actions: 'deploy' },
         modelRolledBack: { guard: 'earlierVersion', target: 'deployed', actions: 'deploy' },
         modelRetired: 'retired',

@@ -1,5 +1,5 @@
 import { ConflictError, EventRejectedError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { Metrics, TrainingSpec } from '../domain/model/events.js';
+import type { Metrics, ModelEventOf, TrainingSpec } from '../domain/model/events.js';
 import { type ModelContext, type ModelVersion, versionOf } from '../domain/model/state.js';
 import type { FittedModel } from '../learning/algorithm.js';
 import { buildDataset } from '../learning/features/build.js';
@@ -168,6 +168,24 @@ export function createModelRegistry(deps: {
       const spec: TrainingSpec = { ...base, ...overrides };
       // A retried command id is answered from the log, whatever the version number has become.
       return send(id, { type: 'trainingRequested', version: view.context.requested + 1, spec }, caller);
+    },
+    /**
+     * Adds a version made elsewhere (a learning pipeline's run), next in number. The same artifact on
+     * the same rows already there is answered with that version, so a retried registration adds none.
+     */
+    async registerVersion(
+      id: string,
+      made: Omit<ModelEventOf<'versionRegistered'>, 'type' | 'version'>,
+      caller: Caller,
+    ): Promise<{ view: ModelView; version: number; existed: boolean }> {
+      const view = await get(id);
+      const existing = view.context.versions.find(
+        (v) => v.artifact.sha256 === made.artifact.sha256 && v.data.hash === made.data.hash,
+      );
+      if (existing) return { view, version: existing.version, existed: true };
+      const version = view.context.requested + 1;
+      const next = await send(id, { type: 'versionRegistered', version, ...made }, caller);
+      return { view: next, version, existed: false };
     },
     async promote(id: string, version: number, caller: Caller) {
       return send(id, { type: 'modelDeployed', version }, caller);

@@ -9,6 +9,7 @@ import { ScrapeConfigEvent } from './configuration/scrape-targets.js';
 import { CoordinatorEvent } from './coordinator/events.js';
 import { FORECAST_FACTS } from './forecasting/forecasts.js';
 import { ForecastRulesEvent } from './forecasting/rules.js';
+import { LearningPipelineEvent } from './learning-pipeline/events.js';
 import { BatchPayload } from './metrics/batch.js';
 import { ModelEvent } from './model/events.js';
 import { PREDICTION_FACTS, SCORER_FACTS } from './model/predictions.js';
@@ -57,6 +58,7 @@ export const FACTS = {
   ...byCategory('projection', PROJECTION_FACTS),
   ...byCategory('model', membersOf(ModelEvent)),
   ...byCategory('coordinator', membersOf(CoordinatorEvent)),
+  ...byCategory('learningpipeline', membersOf(LearningPipelineEvent)),
   ...byCategory('scorers', SCORER_FACTS),
   ...byCategory('predictions', PREDICTION_FACTS),
   ...byCategory('recommendations', RECOMMENDATION_FACTS),

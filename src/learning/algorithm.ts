@@ -62,12 +62,39 @@ export interface FittedModel {
   serialize(): SerializedModel;
 }
 
+/**
+ * How an incremental update (`Implementation.update`) learns from one more batch of rows. Rows are
+ * always visited in the order given: in a real-time pipeline they come in time order, and the most
+ * recent rows should be the last to move the model.
+ */
+export interface UpdateOptions {
+  /**
+   * The step size. Gradient learners (linear and logistic regression) take normalised steps (the step
+   * divided by ‖x‖² + 1), which are stable for any value in (0, 2) whatever the features' scales;
+   * default `DEFAULT_LEARNING_RATE` (0.1: cautious, a batch of noisy rows moves the model a little).
+   * k-means: default none (Sculley's 1/count per centre, a running mean that never forgets); given, it
+   * is the smallest step a centre takes, so that old rows are forgotten exponentially (drift tracking).
+   */
+  readonly learningRate?: number;
+  /** Passes over the batch (default 1: each row seen once, as a stream sees it). */
+  readonly epochs?: number;
+  /** For an implementation that makes a random choice while updating (none does yet: the order is the rows'). */
+  readonly seed?: number;
+}
+
+/** The step size of the gradient learners' updates when `UpdateOptions.learningRate` is not given. */
+export const DEFAULT_LEARNING_RATE = 0.1;
+/** Passes over a batch when `UpdateOptions.epochs` is not given. */
+export const DEFAULT_EPOCHS = 1;
+
 /** One way of fitting an algorithm (an mljs package, or a solver written here). */
 export interface Implementation {
   readonly name: string;
   readonly tasks: readonly Task[];
   fit(data: TrainingData, spec: ModelSpec & { readonly implementation: string }): FittedModel;
   load(serialized: SerializedModel): FittedModel;
+  /** Where the implementation learns incrementally: `serialized` moved on by one more batch of rows (SGD steps, mini-batch k-means…), without refitting from scratch. */
+  update?(serialized: SerializedModel, data: TrainingData, options: UpdateOptions): FittedModel;
 }
 
 export interface Algorithm {

@@ -10,6 +10,7 @@ import {
   type SerializedModel,
   type Task,
   type TrainingData,
+  type UpdateOptions,
 } from './algorithm.js';
 import { decisionTree } from './algorithms/decisionTree/index.js';
 import { kMeans } from './algorithms/kMeans/index.js';
@@ -55,9 +56,9 @@ function findImplementation(algorithm: Algorithm, task: Task, name: string | und
   return implementation;
 }
 
-/** Rectangular, finite, enough rows; a numeric target per row unless clustering; two classes at least. */
-export function checkTrainingData(data: TrainingData, task: Task): void {
-  const { features, target } = data;
+/** Rectangular and finite, one row at least, as many names as features if named; answers the width. */
+function checkFeatures(data: TrainingData): number {
+  const { features } = data;
   if (!Array.isArray(features) || features.length === 0) throw invalid('data.features', 'no rows');
   const first = features[0];
   if (!Array.isArray(first) || first.length === 0) throw invalid('data.features[0]', 'a row needs features');
@@ -77,10 +78,12 @@ export function checkTrainingData(data: TrainingData, task: Task): void {
   if (data.featureNames !== undefined && data.featureNames.length !== p) {
     throw invalid('data.featureNames', `expected ${p} names, got ${data.featureNames.length}`);
   }
-  if (task === 'clustering') return;
-  if (features.length < MIN_SUPERVISED_ROWS) {
-    throw invalid('data.features', `expected at least ${MIN_SUPERVISED_ROWS} rows, got ${features.length}`);
-  }
+  return p;
+}
+
+/** A finite target per row. */
+function checkTarget(data: TrainingData): void {
+  const { features, target } = data;
   if (!Array.isArray(target) || target.length !== features.length) {
     throw invalid(
       'data.target',
@@ -93,7 +96,20 @@ export function checkTrainingData(data: TrainingData, task: Task): void {
       throw invalid(`data.target[${i}]`, `expected a finite number, got ${String(v)}`);
     }
   }
-  if (task === 'classification' && new Set(target).size < 2) {
+}
+
+/** Rectangular, finite, enough rows; a numeric target per row unless clustering; two classes at least. */
+export function checkTrainingData(data: TrainingData, task: Task): void {
+  checkFeatures(data);
+  if (task === 'clustering') return;
+  if (data.features.length < MIN_SUPERVISED_ROWS) {
+    throw invalid(
+      'data.features',
+      `expected at least ${MIN_SUPERVISED_ROWS} rows, got ${data.features.length}`,
+    );
+  }
+  checkTarget(data);
+  if (task === 'classification' && new Set(data.target).size < 2) {
     throw invalid('data.target', 'classification needs at least 2 classes');
   }
 }
@@ -130,8 +146,11 @@ const serializedModelSchema = z.object({
   state: z.unknown(),
 });
 
-/** Loads a serialised model (validated: its envelope here, its state by the implementation). */
-export function loadModel(serialized: SerializedModel): FittedModel {
+/** A serialised model's envelope, checked, with the implementation that fitted it. */
+function parseSerialized(serialized: SerializedModel): {
+  model: SerializedModel;
+  implementation: Implementation;
+} {
   const parsed = serializedModelSchema.safeParse(serialized);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({
@@ -145,6 +164,65 @@ export function loadModel(serialized: SerializedModel): FittedModel {
   }
   const model = parsed.data as SerializedModel;
   const algorithm = findAlgorithm(model.algorithm as AlgorithmName);
-  const implementation = findImplementation(algorithm, model.task, model.implementation);
+  return { model, implementation: findImplementation(algorithm, model.task, model.implementation) };
+}
+
+/** Loads a serialised model (validated: its envelope here, its state by the implementation). */
+export function loadModel(serialized: SerializedModel): FittedModel {
+  const { model, implementation } = parseSerialized(serialized);
   return implementation.load(model);
+}
+
+/** More passes than this over one batch is a refit in disguise (and a long job). */
+const MAX_UPDATE_EPOCHS = 1000;
+
+const updateOptionsSchema = z.strictObject({
+  // The learner checks its own range ((0, 2) for normalised gradient steps, (0, 1] for k-means).
+  learningRate: z.number().positive().optional(),
+  epochs: z.number().int().min(1).max(MAX_UPDATE_EPOCHS).optional(),
+  seed: z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+function parseUpdateOptions(options: UpdateOptions): UpdateOptions {
+  const parsed = updateOptionsSchema.safeParse(options ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({
+    path: ['options', ...issue.path.map(String), ...('keys' in issue ? issue.keys : [])].join('.'),
+    message: issue.code === 'unrecognized_keys' ? 'unknown option' : issue.message,
+  }));
+  throw new ValidationError(
+    `invalid update options: ${issues.map((i) => `${i.path} (${i.message})`).join(', ')}`,
+    issues,
+  );
+}
+
+/** Whether an algorithm's implementation (default: its default one) learns incrementally (`updateModel`). */
+export function canUpdate(algorithm: AlgorithmName, implementation?: string): boolean {
+  const found = ALGORITHMS.find((a) => a.name === algorithm);
+  const name = implementation ?? found?.defaultImplementation;
+  return found?.implementations.find((i) => i.name === name)?.update !== undefined;
+}
+
+/**
+ * Moves a serialised model on by one batch of rows, in order, without refitting (see
+ * `Implementation.update`). The batch may be small: one row, one class, unlike a fit's data; it must be
+ * as wide as the model. Throws a ValidationError when the implementation cannot learn incrementally.
+ */
+export function updateModel(
+  serialized: SerializedModel,
+  data: TrainingData,
+  options: UpdateOptions,
+): FittedModel {
+  const { model, implementation } = parseSerialized(serialized);
+  if (!implementation.update) {
+    const message = `${model.algorithm}/${model.implementation} cannot learn incrementally; retrain it instead`;
+    throw new ValidationError(message, [{ path: 'model.implementation', message }]);
+  }
+  const parsedOptions = parseUpdateOptions(options);
+  const p = checkFeatures(data);
+  if (p !== model.featureCount) {
+    throw invalid('data.features', `expected ${model.featureCount} features (as the model), got ${p}`);
+  }
+  if (model.task !== 'clustering') checkTarget(data);
+  return implementation.update(model, data, parsedOptions);
 }

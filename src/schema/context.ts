@@ -7,6 +7,7 @@ import type { Coordinator } from '../coordinator/coordinator.js';
 import type { Principal } from '../domain/auth/roles.js';
 import type { Forecaster } from '../forecasting/forecaster.js';
 import type { LearningPool } from '../learning/pool/pool.js';
+import type { LearningPipelines } from '../learning-pipelines/pipelines.js';
 import type { Recommender } from '../recommendations/recommender.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { Scorers } from '../scoring/scorers.js';
@@ -39,6 +40,8 @@ export interface GraphQLContext {
   readonly forecaster: Forecaster;
   /** The learning coordinator: watched models, baselines, retrainings and promotion decisions. */
   readonly coordinator: Coordinator;
+  /** Learning pipelines: definitions, runs and their progress. */
+  readonly learningPipelines: LearningPipelines;
   /** Models attached to live series, scoring their samples. */
   readonly scorers: Scorers;
   /** Recommended parameter settings, recorded and scored. */

@@ -11,6 +11,7 @@ import './learning.js';
 import './models.js';
 import './complex-events.js';
 import './coordinator.js';
+import './learning-pipelines.js';
 import './configuration/alert-rules.js';
 import './configuration/complex-rules.js';
 import './configuration/pipelines.js';

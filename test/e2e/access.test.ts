@@ -27,6 +27,13 @@ const ADMIN_MUTATIONS = new Set([
   'unwatchModel',
   'attachModel',
   'detachModel',
+  'defineLearningPipeline',
+  'defineBuiltInLearningPipeline',
+  'runLearningPipeline',
+  'pauseLearningPipeline',
+  'resumeLearningPipeline',
+  'cancelLearningPipelineRun',
+  'removeLearningPipeline',
 ]);
 const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { FACTS, type FactType } from '../../src/domain/facts.js';
+import { LearningPipelineDefinition } from '../../src/domain/learning-pipeline/definition.js';
 import { BatchPayload, encodeBatch, type SampleBatch } from '../../src/domain/metrics/batch.js';
 import type { SeriesDef } from '../../src/domain/metrics/kinds.js';
 import { PipelineDefinition, Stage } from '../../src/domain/pipeline/definition.js';
@@ -302,7 +303,60 @@ const BY_FACT: Partial<Record<FactType, fc.Arbitrary<unknown>>> = {
     expiresAt: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: null }),
   }),
   apiKeyRevoked: fc.record({ keyId: fc.stringMatching(/^[a-f0-9]{12}$/) }),
-  trainingSucceeded: fc.record({
+  trainingSucceeded: trainingSucceeded(),
+  versionRegistered: fc
+    .tuple(
+      trainingSucceeded(),
+      fc.record({
+        spec: fc.record({
+          algorithm: fc.constantFrom(...ALGORITHM_NAMES),
+          task: fc.constantFrom('classification', 'regression', 'clustering'),
+          params: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 })),
+          seed: fc.integer(),
+          features: fc.constant({}),
+          dataset: fc.constant({
+            fromSeries: { series: [{ name: 'x' }], from: 0, to: 60_000, stepMs: 1000 },
+          }),
+          testFraction: fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+        }),
+        source: fc.record({
+          pipelineId: fc.string({ minLength: 1, maxLength: 200 }),
+          run: fc.integer({ min: 1, max: 1e6 }),
+        }),
+        updatedFrom: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
+      }),
+    )
+    .map(([made, extra]) => ({ ...(made as object), ...extra })),
+  learningPipelineDefined: fc.record({
+    definition: fc
+      .record(
+        {
+          modelId: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.:-]{0,30}$/),
+          description: fc.string({ maxLength: 2000 }),
+          mode: fc.constantFrom('batch', 'realtime'),
+          scheduleMs: fc.integer({ min: 1, max: 2 ** 31 }),
+          priority: fc.integer({ min: 0, max: 100 }),
+          windowMs: fc.integer({ min: 1, max: 366 * 86_400_000 }),
+          dataset: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
+          training: fc.record({
+            algorithm: fc.constantFrom(...ALGORITHM_NAMES),
+            task: fc.constantFrom('classification', 'regression', 'clustering'),
+            learningRate: fc.double({ min: 0.001, max: 1.9, noNaN: true }),
+          }),
+          tasks: fc.constant(undefined),
+        },
+        { requiredKeys: ['modelId', 'windowMs', 'dataset', 'training'] },
+      )
+      .map((input) => LearningPipelineDefinition.safeParse(input))
+      .filter((parsed) => parsed.success)
+      .map((parsed) => parsed.data),
+    at: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+  }),
+};
+
+/** A `trainingSucceeded` payload (and the shared part of `versionRegistered`). */
+function trainingSucceeded() {
+  return fc.record({
     version: fc.integer({ min: 1, max: 1000 }),
     algorithm: fc.constantFrom(...ALGORITHM_NAMES),
     implementation: fc.string({ maxLength: 20 }),
@@ -337,8 +391,8 @@ const BY_FACT: Partial<Record<FactType, fc.Arbitrary<unknown>>> = {
       sha256: fc.stringMatching(/^[0-9a-f]{64}$/),
       bytes: fc.nat(10_000_000),
     }),
-  }),
-};
+  });
+}
 
 /** An arbitrary of payloads of this fact type (throws when the converter meets a schema it does not know). */
 export function factArbitrary(type: FactType): fc.Arbitrary<unknown> {

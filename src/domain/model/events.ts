@@ -110,6 +110,17 @@ export const TrainingSucceeded = z.object({
   trainMs: finite,
   artifact: Artifact,
 });
+/**
+ * A version made outside the model's own training run (a learning pipeline's train, evaluate and
+ * register tasks): the same record as `trainingSucceeded`, with its recipe and where it came from.
+ */
+export const VersionRegistered = TrainingSucceeded.extend({
+  type: z.literal('versionRegistered'),
+  spec: TrainingSpec,
+  source: z.object({ pipelineId: z.string().min(1).max(200), run: z.number().int().positive() }),
+  /** Moved on from this version by incremental updates, rather than fitted from scratch. */
+  updatedFrom: version.nullable(),
+});
 export const TrainingFailed = z.object({
   type: z.literal('trainingFailed'),
   version: version.optional(),
@@ -128,6 +139,7 @@ export const ModelEvent = z.discriminatedUnion('type', [
   ModelRegistered,
   TrainingRequested,
   TrainingSucceeded,
+  VersionRegistered,
   TrainingFailed,
   ModelDeployed,
   ModelRolledBack,

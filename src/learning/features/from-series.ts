@@ -123,14 +123,25 @@ async function factTimes(
 }
 
 /**
- * Builds the dataset `spec` describes. `now` decides which labels are known (a row whose horizon
- * reaches past now is dropped and counted as `labelUnknown`). Errors name the field under `path`.
+ * What one read of a window gives: the grid, one dense column per selected series (NaN where a bucket
+ * has no sample), and the raw material of the target (the target series' column, unshifted, or the
+ * times of the facts a label counts). Deriving features from it (`datasetFromWindow`) needs no store,
+ * so a learning pipeline keeps it as its read task's output and builds features from it later.
  */
-export async function datasetFromSeries(
+export interface SeriesWindow {
+  readonly grid: Grid;
+  readonly series: readonly DatasetSeries[];
+  readonly columns: readonly Column[];
+  readonly targetValues: Float64Array | null;
+  readonly labelFacts: readonly number[] | null;
+}
+
+/** Reads the window `spec` describes from ClickHouse. Errors name the field under `path`. */
+export async function readSeriesWindow(
   store: AnalyticsStore,
   spec: SeriesDatasetSpec,
-  options: { now: number; path?: string },
-): Promise<Dataset> {
+  options: { path?: string } = {},
+): Promise<SeriesWindow> {
   const path = options.path ?? 'fromSeries';
   const grid: Grid = {
     first: bucketStart(spec.from, spec.stepMs),
@@ -138,7 +149,7 @@ export async function datasetFromSeries(
     n: bucketCount(spec.from, spec.to, spec.stepMs),
   };
   const series: DatasetSeries[] = [];
-  const base: Column[] = [];
+  const columns: Column[] = [];
   const seen = new Set<string>();
   for (const [i, selector] of spec.series.entries()) {
     const found = await ranges(store, selector, spec, `${path}.series.${i}`);
@@ -148,14 +159,13 @@ export async function datasetFromSeries(
       seen.add(r.series.seriesId);
       const column = columnName(r.series.name, r.series.labels);
       series.push({ column, seriesId: r.series.seriesId, name: r.series.name, labels: r.series.labels });
-      base.push({ name: column, values: dense(r, grid) });
+      columns.push({ name: column, values: dense(r, grid) });
     }
     if (series.length > DATASET_LIMITS.seriesColumns)
       invalid(`${path}.series`, `select at most ${DATASET_LIMITS.seriesColumns} series in all`);
   }
-  const columns = deriveColumns(base, grid, spec);
-  let target: Float64Array | null = null;
-  let known: (i: number) => boolean = () => true;
+  let targetValues: Float64Array | null = null;
+  let labelFacts: number[] | null = null;
   if (spec.target) {
     const found = await ranges(store, spec.target.series, spec, `${path}.target.series`);
     if (found.length !== 1)
@@ -163,16 +173,12 @@ export async function datasetFromSeries(
         `${path}.target.series`,
         `selects ${found.length} series with samples in [from, to); a target is exactly one`,
       );
-    const values = dense(found[0]!, grid);
-    const h = spec.target.horizonSteps;
-    target = new Float64Array(grid.n).fill(Number.NaN);
-    for (let i = 0; i + h < grid.n; i++) target[i] = values[i + h]!;
+    targetValues = dense(found[0]!, grid);
   } else if (spec.label) {
     const label = spec.label;
-    const times = Array.from({ length: grid.n }, (_, i) => rowTime(grid, i));
-    const from = times[0]! + 1;
-    const to = times[times.length - 1]! + label.horizonMs + 1;
-    const facts = await factTimes(
+    const from = rowTime(grid, 0) + 1;
+    const to = rowTime(grid, grid.n - 1) + label.horizonMs + 1;
+    labelFacts = await factTimes(
       store,
       label,
       series.map((s) => s.seriesId),
@@ -180,8 +186,30 @@ export async function datasetFromSeries(
       to,
       `${path}.label`,
     );
-    target = labelsAt(times, facts, label.horizonMs);
-    known = (i) => labelKnownAt(times[i]!, label.horizonMs, options.now);
+  }
+  return { grid, series, columns, targetValues, labelFacts };
+}
+
+/**
+ * The dataset of a window read with the same `spec`: derived features, the target (the target series
+ * `horizonSteps` later, or labels from the facts), rows kept when all is known. `now` decides which
+ * labels are known (a row whose horizon reaches past now is dropped and counted as `labelUnknown`).
+ */
+export function datasetFromWindow(window: SeriesWindow, spec: SeriesDatasetSpec, now: number): Dataset {
+  const { grid } = window;
+  const columns = deriveColumns(window.columns, grid, spec);
+  let target: Float64Array | null = null;
+  let known: (i: number) => boolean = () => true;
+  if (spec.target && window.targetValues) {
+    const values = window.targetValues;
+    const h = spec.target.horizonSteps;
+    target = new Float64Array(grid.n).fill(Number.NaN);
+    for (let i = 0; i + h < grid.n; i++) target[i] = values[i + h]!;
+  } else if (spec.label && window.labelFacts) {
+    const horizon = spec.label.horizonMs;
+    const times = Array.from({ length: grid.n }, (_, i) => rowTime(grid, i));
+    target = labelsAt(times, window.labelFacts, horizon);
+    known = (i) => labelKnownAt(times[i]!, horizon, now);
   }
   const rows = assembleRows(columns, grid, target, known);
   return {
@@ -191,7 +219,17 @@ export async function datasetFromSeries(
     times: rows.times,
     candidates: grid.n,
     dropped: rows.dropped,
-    series,
+    series: window.series,
     targetKind: spec.target ? 'series' : spec.label ? 'label' : 'none',
   };
+}
+
+/** Builds the dataset `spec` describes: the window read, then its features derived. */
+export async function datasetFromSeries(
+  store: AnalyticsStore,
+  spec: SeriesDatasetSpec,
+  options: { now: number; path?: string },
+): Promise<Dataset> {
+  const window = await readSeriesWindow(store, spec, options.path ? { path: options.path } : {});
+  return datasetFromWindow(window, spec, options.now);
 }

@@ -13,6 +13,7 @@ const FACT_TYPES = [
   'modelRegistered',
   'trainingRequested',
   'trainingSucceeded',
+  'versionRegistered',
   'trainingFailed',
   'modelDeployed',
   'modelRolledBack',
@@ -186,9 +187,11 @@ export function mapModelFacts(
         }));
         break;
       }
-      case 'trainingSucceeded': {
+      case 'trainingSucceeded':
+      case 'versionRegistered': {
         const d = fact.data;
         model.versions += 1;
+        if (fact.type === 'versionRegistered') model.last_version = d.version;
         model.state = model.deployed_version === null ? 'trained' : 'deployed';
         touch(d.version, (before) => ({
           status: 'trained',
@@ -210,7 +213,11 @@ export function mapModelFacts(
           artifact_bytes: String(d.artifact.bytes),
           trained_at: at,
           // Who asked for the run (the fact itself is appended by the model's actor).
-          trained_by: before.requested_by || by,
+          trained_by:
+            fact.type === 'versionRegistered'
+              ? `learningpipeline:${fact.data.source.pipelineId}`
+              : before.requested_by || by,
+          ...(fact.type === 'versionRegistered' ? { requested_at: at, requested_by: by } : {}),
           failure_reason: '',
           deployed: model.deployed_version === d.version,
         }));

@@ -78,7 +78,7 @@ describe('actor host with the model lifecycle on the embedded store', () => {
     expect(request!.metadata).toMatchObject({
       principal: 'user:test',
       correlationId: 'corr-2',
-      machineVersion: 2,
+      machineVersion: 3,
       schemaVersion: 1,
     });
     // The training result is caused by the request, carries its correlation, and names the actor as principal.

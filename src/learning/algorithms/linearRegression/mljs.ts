@@ -1,10 +1,17 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
 import { z } from 'zod';
-import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '../../algorithm.js';
+import type {
+  Implementation,
+  ModelSpec,
+  SerializedModel,
+  TrainingData,
+  UpdateOptions,
+} from '../../algorithm.js';
 import { createFittedModel, normalise } from '../shared/fitted.js';
 import { invalid, parseParams, parseState } from '../shared/params.js';
 import { numbers } from '../shared/schemas.js';
+import { epochsOf, gradientRate, NORMALISED_EPSILON } from '../shared/update.js';
 
 /** scikit-learn's LinearRegression (ridgeAlpha 0) or Ridge (ridgeAlpha > 0), both with fit_intercept=True. */
 export const linearParams = z.strictObject({
@@ -75,6 +82,43 @@ function fitOls(data: TrainingData, p: number, fitIntercept: boolean) {
   return { coefficients, intercept };
 }
 
+/**
+ * Normalised least-mean-squares: per row, in order, w += μ·e·x / (ε + ‖x‖² + 1), the 1 being the
+ * intercept's constant input. Dividing by the row's squared norm bounds the step: the row's own error
+ * shrinks by the factor (1 − μ), so it is stable for μ in (0, 2) whatever the features' scales, where
+ * plain SGD needs a rate tuned to them (a feature of scale 1e4 makes it diverge at once). Stable is not
+ * fast: the step goes mostly to the largest features, so a small-scaled feature (or the intercept next
+ * to large ones) learns slowly, and μ near 2 overshoots from row to row. Standardised features (the
+ * pipeline's scaler) and a μ well below 1 track best.
+ */
+function nlms(
+  state: LinearState,
+  data: TrainingData,
+  p: number,
+  fitIntercept: boolean,
+  rate: number,
+  epochs: number,
+): { coefficients: number[]; intercept: number } {
+  const w = Float64Array.from(state.coefficients);
+  let intercept = state.intercept;
+  const bias = fitIntercept ? 1 : 0;
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = 0; i < data.features.length; i++) {
+      const row = data.features[i]!;
+      let predicted = intercept;
+      let norm = bias;
+      for (let j = 0; j < p; j++) {
+        predicted += w[j]! * row[j]!;
+        norm += row[j]! * row[j]!;
+      }
+      const step = (rate * (data.target[i]! - predicted)) / (NORMALISED_EPSILON + norm);
+      for (let j = 0; j < p; j++) w[j]! += step * row[j]!;
+      intercept += step * bias;
+    }
+  }
+  return { coefficients: Array.from(w), intercept };
+}
+
 function build(state: LinearState, params: LinearParams, p: number) {
   const coefficients = Float64Array.from(state.coefficients);
   const { intercept, importance } = state;
@@ -92,6 +136,17 @@ function build(state: LinearState, params: LinearParams, p: number) {
     featureImportance: () => [...importance],
     state: () => state,
   });
+}
+
+/** A serialised model's params and state, checked against its width. */
+function parseModel(serialized: SerializedModel): { params: LinearParams; state: LinearState; p: number } {
+  const params = parseParams(linearParams, serialized.params, NAME);
+  const state = parseState(stateSchema, serialized.state, NAME);
+  const p = serialized.featureCount;
+  if (state.coefficients.length !== p || state.importance.length !== p) {
+    throw invalid('state.coefficients', `expected ${p} coefficients and importances`);
+  }
+  return { params, state, p };
 }
 
 export const linearMljs: Implementation = {
@@ -113,12 +168,26 @@ export const linearMljs: Implementation = {
     return build({ ...fitted, importance }, params, p);
   },
   load(serialized: SerializedModel) {
-    const params = parseParams(linearParams, serialized.params, NAME);
-    const state = parseState(stateSchema, serialized.state, NAME);
-    const p = serialized.featureCount;
-    if (state.coefficients.length !== p || state.importance.length !== p) {
-      throw invalid('state.coefficients', `expected ${p} coefficients and importances`);
-    }
+    const { params, state, p } = parseModel(serialized);
     return build(state, params, p);
+  },
+  /**
+   * Normalised LMS steps from the current coefficients (see `nlms`); the ridge penalty is not applied
+   * (a stream has no fixed n to weigh it against). Importance is taken again from |coef·sd| over the
+   * batch, as fit takes it over its rows; a batch with no spread (one row) keeps the old importance.
+   */
+  update(serialized: SerializedModel, data: TrainingData, options: UpdateOptions) {
+    const { params, state, p } = parseModel(serialized);
+    const rate = gradientRate(options);
+    const epochs = epochsOf(options);
+    const moved = nlms(state, data, p, params.fitIntercept, rate, epochs);
+    if (!moved.coefficients.every(Number.isFinite) || !Number.isFinite(moved.intercept)) {
+      throw new Error(`${NAME}: the update did not give finite coefficients`);
+    }
+    const { sd } = columnStats(data.features, p);
+    const importance = sd.some((v) => v > 0)
+      ? normalise(moved.coefficients.map((c, j) => Math.abs(c * sd[j]!)))
+      : state.importance;
+    return build({ ...moved, importance }, params, p);
   },
 };

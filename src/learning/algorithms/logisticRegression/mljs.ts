@@ -1,10 +1,21 @@
 import LogisticRegression from 'ml-logistic-regression';
 import { Matrix } from 'ml-matrix';
 import { z } from 'zod';
-import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '../../algorithm.js';
+import type {
+  Implementation,
+  ModelSpec,
+  SerializedModel,
+  TrainingData,
+  UpdateOptions,
+} from '../../algorithm.js';
 import { encodeClasses, fitStandardiser, standardiseInPlace, toRowMajor } from '../shared/data.js';
 import { parseParams, parseState } from '../shared/params.js';
-import { buildLinearClassifier, type LinearClassifierState, linearClassifierState } from './model.js';
+import {
+  buildLinearClassifier,
+  type LinearClassifierState,
+  linearClassifierState,
+  updateLinearClassifier,
+} from './model.js';
 
 /**
  * ml-logistic-regression, wrapped so that it works: it has no intercept, no penalty, and sums (not
@@ -67,5 +78,13 @@ export const logisticMljs: Implementation = {
       params,
       featureCount: serialized.featureCount,
     });
+  },
+  /** Normalised SGD on the log-loss from the current weights (see `updateLinearClassifier`). */
+  update(serialized: SerializedModel, data: TrainingData, options: UpdateOptions) {
+    const params = parseParams(mljsLogisticParams, serialized.params, NAME);
+    const state = parseState(linearClassifierState, serialized.state, NAME);
+    const p = serialized.featureCount;
+    const moved = updateLinearClassifier(state, data, p, options);
+    return buildLinearClassifier(moved, { implementation: 'mljs', params, featureCount: p });
   },
 };

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { JsonValue } from '../../../stores/event-store/port.js';
-import type { FittedModel } from '../../algorithm.js';
+import type { FittedModel, TrainingData, UpdateOptions } from '../../algorithm.js';
 import { argmax, createFittedModel, normalise } from '../shared/fitted.js';
 import { invalid } from '../shared/params.js';
 import { matrix, numbers } from '../shared/schemas.js';
+import { epochsOf, gradientRate, NORMALISED_EPSILON } from '../shared/update.js';
 
 /**
  * A fitted linear classifier on standardised inputs, whichever solver produced it: one weight vector for
@@ -31,6 +32,103 @@ function checkShape(state: LinearClassifierState, p: number): void {
     throw invalid('state.coef', `expected ${rows.join(' or ')} weight vectors with as many intercepts`);
   }
   if (state.coef.some((w) => w.length !== p)) throw invalid('state.coef', `expected ${p} weights per vector`);
+}
+
+/** Each row's class index into `classes`; a label the model does not know cannot be learnt by an update. */
+function classIndices(classes: readonly number[], target: readonly number[]): Int32Array {
+  const index = new Map(classes.map((label, i) => [label, i]));
+  return Int32Array.from(target, (label, i) => {
+    const c = index.get(label);
+    if (c === undefined) {
+      throw invalid(
+        `data.target[${i}]`,
+        `${label} is not one of the model's classes (${classes.join(', ')}); retrain it to add a class`,
+      );
+    }
+    return c;
+  });
+}
+
+/**
+ * Moves a linear classifier on by one batch: per row, in order, a normalised stochastic gradient step
+ * on the log-loss, wᵣ += μ·eᵣ·z / (ε + ‖z‖² + 1), bᵣ the same with input 1, z the row standardised with
+ * the scaler frozen at fit time. eᵣ is y − σ(score) for a binary (or one-vs-rest) vector, and
+ * 1[y = r] − softmaxᵣ for a multinomial model, all taken from the scores before the step. Normalised,
+ * a step moves the row's score by at most μ, so any μ in (0, 2) is stable whatever the scales. The L2
+ * penalty of the fit is not applied: a stream has no fixed number of rows to weigh it against.
+ */
+export function updateLinearClassifier(
+  state: LinearClassifierState,
+  data: TrainingData,
+  p: number,
+  options: UpdateOptions,
+): LinearClassifierState {
+  checkShape(state, p);
+  const rate = gradientRate(options);
+  const epochs = epochsOf(options);
+  const y = classIndices(state.classes, data.target);
+  const rows = state.coef.length;
+  const coef = state.coef.map((w) => Float64Array.from(w));
+  const intercept = Float64Array.from(state.intercept);
+  const z = new Float64Array(p);
+  const errors = new Float64Array(rows);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    for (let i = 0; i < data.features.length; i++) {
+      const row = data.features[i]!;
+      let norm = 1;
+      for (let j = 0; j < p; j++) {
+        z[j] = (row[j]! - state.mean[j]!) / state.scale[j]!;
+        norm += z[j]! * z[j]!;
+      }
+      classErrors(coef, intercept, z, y[i]!, state.multiClass, errors);
+      for (let r = 0; r < rows; r++) {
+        const step = (rate * errors[r]!) / (NORMALISED_EPSILON + norm);
+        const w = coef[r]!;
+        for (let j = 0; j < p; j++) w[j]! += step * z[j]!;
+        intercept[r]! += step;
+      }
+    }
+  }
+  const moved = { ...state, coef: coef.map((w) => Array.from(w)), intercept: Array.from(intercept) };
+  if (!moved.coef.every((w) => w.every(Number.isFinite)) || !moved.intercept.every(Number.isFinite)) {
+    throw new Error('logisticRegression: the update did not give finite weights');
+  }
+  return moved;
+}
+
+/** Per weight vector, minus the log-loss's gradient with respect to its score on the row `z` of class `y`. */
+function classErrors(
+  coef: readonly Float64Array[],
+  intercept: Float64Array,
+  z: Float64Array,
+  y: number,
+  multiClass: LinearClassifierState['multiClass'],
+  out: Float64Array,
+): void {
+  const rows = coef.length;
+  for (let r = 0; r < rows; r++) {
+    let s = intercept[r]!;
+    const w = coef[r]!;
+    for (let j = 0; j < z.length; j++) s += w[j]! * z[j]!;
+    out[r] = s;
+  }
+  if (rows === 1) {
+    // The binary form scores classes[1].
+    out[0] = (y === 1 ? 1 : 0) - sigmoid(out[0]!);
+    return;
+  }
+  if (multiClass === 'ovr') {
+    for (let r = 0; r < rows; r++) out[r] = (y === r ? 1 : 0) - sigmoid(out[r]!);
+    return;
+  }
+  let max = Number.NEGATIVE_INFINITY;
+  for (let r = 0; r < rows; r++) max = Math.max(max, out[r]!);
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    out[r] = Math.exp(out[r]! - max);
+    sum += out[r]!;
+  }
+  for (let r = 0; r < rows; r++) out[r] = (y === r ? 1 : 0) - out[r]! / sum;
 }
 
 const sigmoid = (t: number): number => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));

@@ -1,8 +1,19 @@
 import { z } from 'zod';
-import type { Implementation, ModelSpec, SerializedModel, TrainingData } from '../../algorithm.js';
+import type {
+  Implementation,
+  ModelSpec,
+  SerializedModel,
+  TrainingData,
+  UpdateOptions,
+} from '../../algorithm.js';
 import { encodeClasses, fitStandardiser, standardiseInPlace, toRowMajor } from '../shared/data.js';
 import { parseParams, parseState } from '../shared/params.js';
-import { buildLinearClassifier, type LinearClassifierState, linearClassifierState } from './model.js';
+import {
+  buildLinearClassifier,
+  type LinearClassifierState,
+  linearClassifierState,
+  updateLinearClassifier,
+} from './model.js';
 import { fitMultinomial } from './multinomial.js';
 import { fitBinaryNewton } from './newton.js';
 
@@ -69,5 +80,13 @@ export const logisticNewton: Implementation = {
       params,
       featureCount: serialized.featureCount,
     });
+  },
+  /** Normalised SGD on the log-loss from the current weights (see `updateLinearClassifier`). */
+  update(serialized: SerializedModel, data: TrainingData, options: UpdateOptions) {
+    const params = parseParams(newtonParams, serialized.params, NAME);
+    const state = parseState(linearClassifierState, serialized.state, NAME);
+    const p = serialized.featureCount;
+    const moved = updateLinearClassifier(state, data, p, options);
+    return buildLinearClassifier(moved, { implementation: 'newton', params, featureCount: p });
   },
 };

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+import type { LearningPipelineInput } from '../domain/learning-pipeline/definition.js';
+import { SelectorSpec } from '../learning/features/dataset-spec.js';
+
+/**
+ * The pipelines users expect, each one definition away: given a component (a selector of its metric
+ * series, e.g. by a `service` label), each answers a whole learning pipeline definition, which the
+ * caller may then adjust like any other.
+ */
+
+const HOUR = 3_600_000;
+const common = {
+  /** The component's metric series: the model's inputs. */
+  component: SelectorSpec,
+  /** The model trained (default: `<kind>-<pipeline id>`). */
+  modelId: z.string().min(1).max(200).optional(),
+  stepMs: z.number().int().min(1000).default(60_000),
+  windowMs: z
+    .number()
+    .int()
+    .min(60_000)
+    .default(7 * 24 * HOUR),
+  scheduleMs: z
+    .number()
+    .int()
+    .min(0)
+    .default(24 * HOUR),
+  priority: z.number().int().min(0).max(100).default(0),
+};
+
+export const FailurePredictionOptions = z
+  .object({
+    ...common,
+    /** "An alert within this horizon": the label's horizon. */
+    horizonMs: z.number().int().min(1000).default(HOUR),
+    /** Only this alert rule's firings count (default: any rule on the component's series). */
+    rule: z.string().min(1).optional(),
+    /** Alerts on these series count (default: the component's own). */
+    alertsOn: SelectorSpec.optional(),
+  })
+  .strict();
+
+export const OperationalStateOptions = z
+  .object({
+    ...common,
+    /** How many states. */
+    k: z.number().int().min(2).max(20).default(3),
+    /** Smooth each metric over this many steps before clustering (1: none). */
+    smoothSteps: z.number().int().min(1).max(1000).default(1),
+  })
+  .strict();
+
+export const BaselineOptions = z
+  .object({
+    ...common,
+    /** The metric the baseline predicts (one series). */
+    target: SelectorSpec,
+    /** `realtime` (default): the model moves on with each new batch of rows by gradient steps. */
+    mode: z.enum(['batch', 'realtime']).default('realtime'),
+    /** Realtime: look for new rows this often. */
+    scheduleMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(5 * 60_000),
+    /** Realtime: fewest new steps before an update. */
+    minNewSteps: z.number().int().min(1).max(100_000).default(10),
+  })
+  .strict();
+
+export const BUILT_IN_KINDS = ['failurePrediction', 'operationalState', 'baseline'] as const;
+export type BuiltInKind = (typeof BUILT_IN_KINDS)[number];
+
+/** Failure prediction: a classifier of "an alert within `horizonMs`" from the component's recent metrics. */
+function failurePrediction(id: string, o: z.output<typeof FailurePredictionOptions>): LearningPipelineInput {
+  return {
+    modelId: o.modelId ?? `failure-${id}`,
+    builtIn: 'failurePrediction',
+    description: `Predicts an alert within ${o.horizonMs} ms from the component's metrics`,
+    scheduleMs: o.scheduleMs,
+    priority: o.priority,
+    windowMs: o.windowMs,
+    dataset: {
+      series: [o.component],
+      stepMs: o.stepMs,
+      lags: [1, 2],
+      rolling: [5],
+      differences: [1],
+      label: {
+        kind: 'alert',
+        horizonMs: o.horizonMs,
+        ...(o.rule ? { rule: o.rule } : {}),
+        ...(o.alertsOn ? { selector: o.alertsOn } : {}),
+      },
+    },
+    training: {
+      algorithm: 'randomForest',
+      task: 'classification',
+      params: { nEstimators: 50, maxDepth: 8 },
+      testFraction: 0.3,
+    },
+    promote: { metric: 'f1' },
+  };
+}
+
+/** Operational states: k-means clusters of the component's (standardised) metrics, named by their centres. */
+function operationalState(id: string, o: z.output<typeof OperationalStateOptions>): LearningPipelineInput {
+  return {
+    modelId: o.modelId ?? `states-${id}`,
+    builtIn: 'operationalState',
+    description: `${o.k} operational states of the component, named by their centres`,
+    scheduleMs: o.scheduleMs,
+    priority: o.priority,
+    windowMs: o.windowMs,
+    dataset: {
+      series: [o.component],
+      stepMs: o.stepMs,
+      ...(o.smoothSteps > 1 ? { rolling: [o.smoothSteps] } : {}),
+    },
+    training: {
+      algorithm: 'kMeans',
+      task: 'clustering',
+      params: { k: o.k, nInit: 4 },
+      features: { scale: 'standard' },
+      testFraction: 0.2,
+    },
+    promote: { metric: 'silhouette' },
+  };
+}
+
+/** A baseline per component: the target metric's next step from the component's lags and time of day. */
+function baseline(id: string, o: z.output<typeof BaselineOptions>): LearningPipelineInput {
+  return {
+    modelId: o.modelId ?? `baseline-${id}`,
+    builtIn: 'baseline',
+    description: "The component's expected next value of its target metric",
+    mode: o.mode,
+    scheduleMs: o.scheduleMs,
+    priority: o.priority,
+    windowMs: o.windowMs,
+    minNewSteps: o.minNewSteps,
+    dataset: {
+      series: [o.component],
+      stepMs: o.stepMs,
+      lags: [1, 2, 3],
+      calendar: { timeOfDay: true, dayOfWeek: true },
+      target: { series: o.target, horizonSteps: 1 },
+    },
+    training: {
+      algorithm: 'linearRegression',
+      task: 'regression',
+      params: { ridgeAlpha: 1 },
+      features: { scale: 'standard' },
+      testFraction: 0.25,
+      learningRate: 0.05,
+    },
+    promote: { metric: 'rmse' },
+  };
+}
+
+const OPTIONS = {
+  failurePrediction: FailurePredictionOptions,
+  operationalState: OperationalStateOptions,
+  baseline: BaselineOptions,
+} as const;
+
+/** The definition of a built-in pipeline; errors name the option under `options`. */
+export function builtInDefinition(
+  kind: BuiltInKind,
+  id: string,
+  options: unknown,
+): { ok: true; definition: LearningPipelineInput } | { ok: false; issues: z.core.$ZodIssue[] } {
+  const parsed = OPTIONS[kind].safeParse(options);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+  if (kind === 'failurePrediction')
+    return {
+      ok: true,
+      definition: failurePrediction(id, parsed.data as z.output<typeof FailurePredictionOptions>),
+    };
+  if (kind === 'operationalState')
+    return {
+      ok: true,
+      definition: operationalState(id, parsed.data as z.output<typeof OperationalStateOptions>),
+    };
+  return { ok: true, definition: baseline(id, parsed.data as z.output<typeof BaselineOptions>) };
+}
