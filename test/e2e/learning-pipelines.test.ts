@@ -287,6 +287,23 @@ describe('learning pipelines through the running service', () => {
     ]);
   }, 120_000);
 
+  it('takes the literal form of the README: one series, states named, the first version deployed', async () => {
+    const defined = await gql<{ defineBuiltInLearningPipeline: { modelId: string } }>(
+      service.url,
+      'mutation { defineBuiltInLearningPipeline(id: "readme", kind: OPERATIONAL_STATE, options: { component: { name: "lpa_x" }, stepMs: 10000, windowMs: 3600000, scheduleMs: 0 }) { ... on LearningPipeline { modelId } ... on Error { code message } } }',
+    );
+    expect(defined.data).toEqual({ defineBuiltInLearningPipeline: { modelId: 'states-readme' } });
+    await send('runLearningPipeline', 'readme');
+    const done = await until('readme', (p) => p.state !== 'running');
+    expect(done.currentRun!.status).toBe('succeeded');
+    const names = (
+      done.currentRun!.tasks.find((t) => t.id === 'evaluate')!.output!.states as { name: string }[]
+    ).map((s) => s.name);
+    expect(names).toHaveLength(3);
+    expect(names).toEqual(expect.arrayContaining(['high lpa_x', 'low lpa_x']));
+    expect((await model('states-readme')).deployedVersion).toBe(1);
+  }, 60_000);
+
   it('keeps a baseline up to date on arriving data by incremental updates (built in, realtime)', async () => {
     const start = Date.now() - 300_000;
     await ingest(linear('lpc', Math.floor(start / 1000) * 1000, 290));
