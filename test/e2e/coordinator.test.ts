@@ -221,4 +221,86 @@ describe('the learning coordinator through the running service', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect((await model()).versions.map((v) => v.version)).toEqual([1, 2, 3]);
   }, 120_000);
+
+  it("retrains on input drift: the inputs move while the relation holds, recorded with every feature's PSI", async () => {
+    const driftId = `drift-${Date.now().toString(36)}`;
+    const labels = [{ name: 'host', value: 'd' }];
+    const rows = (from: number, count: number, centre: number) =>
+      Array.from({ length: count }, (_, k) => {
+        const i = from + k;
+        const x = centre + 5 * Math.sin(i / 7);
+        const timestamp = new Date(T0 + i * 1000).toISOString();
+        return [
+          { name: 'drift_x', labels, kind: 'gauge', value: x, timestamp },
+          { name: 'drift_y', labels, kind: 'gauge', value: 2 * x + 0.05 * Math.sin(i * 1.3), timestamp },
+        ];
+      }).flat();
+    await gql(service.url, INGEST, { samples: rows(0, 300, 10) });
+    await settle(service);
+    await gql(
+      service.url,
+      `mutation ($modelId: String!, $input: RegisterModelInput!) { registerModel(modelId: $modelId, input: $input) { __typename } }`,
+      {
+        modelId: driftId,
+        input: {
+          name: 'drift_y_of_x',
+          algorithm: 'linearRegression',
+          task: 'regression',
+          testFraction: 0.25,
+          dataset: {
+            fromSeries: {
+              series: [{ name: 'drift_x' }],
+              from: new Date(T0).toISOString(),
+              to: new Date(T0 + 300_000).toISOString(),
+              stepMs: 1000,
+              target: { series: { name: 'drift_y' }, horizonSteps: 0 },
+            },
+          },
+        },
+      },
+    );
+    await gql(service.url, 'mutation ($id: String!) { trainModel(modelId: $id) { __typename } }', {
+      id: driftId,
+    });
+    const trained = async () =>
+      (
+        await gql<{ model: { versions: { version: number }[] } }>(
+          service.url,
+          'query ($id: String!) { model(id: $id) { versions { version } } }',
+          { id: driftId },
+        )
+      ).data!.model.versions.length;
+    await until('version 1', async () => ((await trained()) === 1 ? true : undefined));
+    await gql(
+      service.url,
+      'mutation ($id: String!) { promoteModel(modelId: $id, version: 1) { __typename } }',
+      {
+        id: driftId,
+      },
+    );
+    // The inputs move far from the training window's; y = 2x still holds, so the error does not rise.
+    await gql(service.url, INGEST, { samples: rows(300, 100, 40) });
+    await settle(service);
+    await gql(
+      service.url,
+      'mutation ($id: String!) { watchModel(modelId: $id, policy: { degradationFactor: 50, debounceMs: 600000 }) { __typename } }',
+      { id: driftId },
+    );
+    const drift = await until('drift detected', async () =>
+      (await decisions()).find((d) => d.modelId === driftId && d.type === 'driftDetected'),
+    );
+    expect(Object.keys(drift.data.psi as object)).toEqual(['drift_x{host=d}']);
+    expect((drift.data.psi as Record<string, number>)['drift_x{host=d}']).toBeGreaterThan(
+      Number(drift.data.threshold),
+    );
+    const triggered = await until('the retraining it caused', async () =>
+      (await decisions()).find((d) => d.modelId === driftId && d.type === 'retrainingTriggered'),
+    );
+    expect(triggered.data).toMatchObject({ reason: 'drift', version: 2 });
+    const mine = (await decisions()).filter((d) => d.modelId === driftId).map((d) => d.type);
+    expect(mine).not.toContain('degradationDetected');
+    await gql(service.url, 'mutation ($id: String!) { unwatchModel(modelId: $id) { __typename } }', {
+      id: driftId,
+    });
+  }, 120_000);
 });

@@ -28,7 +28,7 @@ const INTERVAL_EXTRA = 100;
 /** …and at least this many errors for a step, or the analytic variance is used for it. */
 const MIN_EMPIRICAL = 30;
 /** Used when the series is too short to cross-validate: damped Holt with middling weights. */
-const FALLBACK: ModelSpec = {
+export const FALLBACK: ModelSpec = {
   kind: 'smoothing',
   period: 0,
   alpha: 0.5,
@@ -139,6 +139,45 @@ export function cvError(values: readonly number[], spec: ModelSpec, plan: CvPlan
   return Number.isFinite(error) ? error : Number.POSITIVE_INFINITY;
 }
 
+/** The candidate `chooseCandidate` picked, the cross-validation plan and the error it was picked on. */
+export interface Choice {
+  readonly best: Candidate;
+  readonly plan: CvPlan | null;
+  /** The best candidate's cross-validated MASE; null when none could be scored (`fallback` chosen). */
+  readonly cvError: number | null;
+}
+
+/**
+ * The candidate (of `list`, simplest first) with the lowest rolling-origin cross-validated error of
+ * `horizon`-step forecasts (`cvPlan`, `cvError`), ties within rounding going to the earlier one; the
+ * `fallback` when the values are too short to cross-validate or no candidate could be scored.
+ */
+export function chooseCandidate(
+  values: readonly number[],
+  horizon: number,
+  period: number | null,
+  list: readonly Candidate[],
+  fallback: Candidate = { method: 'holt', spec: FALLBACK },
+): Choice {
+  const plan = cvPlan(values, horizon, period);
+  let best = fallback;
+  let bestError: number | null = null;
+  if (plan) {
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const candidate of list) {
+      const error = cvError(values, candidate.spec, plan);
+      // Ties (within rounding) go to the earlier, simpler candidate.
+      const tolerance = Number.isFinite(lowest) ? 1e-12 * Math.max(1, lowest) : 0;
+      if (error < lowest - tolerance) {
+        lowest = error;
+        best = candidate;
+      }
+    }
+    if (Number.isFinite(lowest)) bestError = lowest;
+  }
+  return { best, plan, cvError: bestError };
+}
+
 function paramsOf(candidate: Candidate): Record<string, number | string | boolean | null> {
   const { spec } = candidate;
   if (spec.kind === 'naive') return { lag: spec.period };
@@ -213,22 +252,7 @@ export function forecast(values: readonly number[], options: ForecastOptions): F
   validateInput(values, options);
   const h = options.horizon;
   const period = resolvePeriod(values, options.period);
-  const plan = cvPlan(values, h, period);
-  let best: Candidate = { method: 'holt', spec: FALLBACK };
-  let bestError: number | null = null;
-  if (plan) {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const candidate of candidates(period)) {
-      const error = cvError(values, candidate.spec, plan);
-      // Ties (within rounding) go to the earlier, simpler candidate.
-      const tolerance = Number.isFinite(lowest) ? 1e-12 * Math.max(1, lowest) : 0;
-      if (error < lowest - tolerance) {
-        lowest = error;
-        best = candidate;
-      }
-    }
-    if (Number.isFinite(lowest)) bestError = lowest;
-  }
+  const { best, plan, cvError: bestError } = chooseCandidate(values, h, period, candidates(period));
   const { mean, bands, intervals } = fitAndForecast(values, best.spec, h, true);
   return {
     mean,

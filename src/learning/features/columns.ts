@@ -28,6 +28,8 @@ export interface Derivations {
   /** k: this bucket minus the one k steps back (`name_diff{k}`). */
   readonly differences: readonly number[];
   readonly calendar?: CalendarSpec | undefined;
+  /** A last column `step`: the row's time (`rowTime`) in steps since the epoch, a whole number. */
+  readonly timeIndex?: boolean | undefined;
 }
 
 export const rowTime = (grid: Grid, i: number) => grid.first + (i + 1) * grid.stepMs;
@@ -86,7 +88,14 @@ function calendarColumns(grid: Grid, spec: CalendarSpec): Column[] {
   return out;
 }
 
-/** Each series' own column, then its lags, rolling statistics and differences; then the calendar. */
+/** The name of the time-index column (`Derivations.timeIndex`). */
+export const STEP_COLUMN = 'step';
+
+/**
+ * Each series' own column, then its lags, rolling statistics and differences; then the calendar; then,
+ * with `timeIndex`, the row's time in steps (`step`: `rowTime / stepMs`, a whole number since the first
+ * bucket starts on a multiple of the step).
+ */
 export function deriveColumns(series: readonly Column[], grid: Grid, d: Derivations): Column[] {
   const out: Column[] = [];
   for (const { name, values } of series) {
@@ -102,6 +111,11 @@ export function deriveColumns(series: readonly Column[], grid: Grid, d: Derivati
     }
   }
   if (d.calendar) out.push(...calendarColumns(grid, d.calendar));
+  if (d.timeIndex) {
+    const values = new Float64Array(grid.n);
+    for (let i = 0; i < grid.n; i++) values[i] = rowTime(grid, i) / grid.stepMs;
+    out.push({ name: STEP_COLUMN, values });
+  }
   return out;
 }
 

@@ -146,6 +146,12 @@ export const SeriesDatasetSpec = z
     rolling: steps.refine((w) => w.every((x) => x >= 2), 'windows are at least 2 steps'),
     differences: steps,
     calendar: CalendarSpec.optional(),
+    /**
+     * Appends a last feature, `step`: the row's time in steps since the epoch (its time / stepMs, a whole
+     * number), so that a model can place each row in time (e.g. `holtWinters`, whose default time
+     * column is the last one).
+     */
+    timeIndex: z.boolean().default(false),
     label: LabelSpec.optional(),
     target: TargetSeriesSpec.optional(),
   })
