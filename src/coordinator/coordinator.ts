@@ -3,6 +3,7 @@ import type { ActorHost, SendResult } from '../actors/host.js';
 import type { ModelRegistry, ModelView } from '../actors/model.registry.js';
 import { scoreTask } from '../actors/model.training.js';
 import { serialQueue } from '../configuration/common.js';
+import { errorName, errorOf } from '../domain/coordinator/error.js';
 import {
   type CoordinatorEvent,
   type CoordinatorPolicy,
@@ -22,9 +23,11 @@ export const COORDINATOR_PRINCIPAL = 'actor:coordinator-main';
 export interface Baseline {
   readonly modelId: string;
   readonly version: number;
-  /** The deployed version's holdout RMSE, as recorded with it. */
+  /** What the error is (`errorName`): RMSE for regression, 1 − F1 for classification. */
+  readonly metric: string;
+  /** The deployed version's holdout error, as recorded with it. */
   readonly baseline: number;
-  /** Its RMSE on the rows that arrived after its training window (null: too few yet). */
+  /** Its error on the rows that arrived after its training window (null: too few yet). */
   readonly recent: number | null;
   readonly ratio: number | null;
   readonly rows: number;
@@ -90,7 +93,8 @@ export function psi(reference: readonly number[], recent: readonly number[]): nu
  * model's actor, caused by the trigger's fact; a trigger while one is pending, or within the debounce
  * window of the last, is recorded as merged or deferred. A finished run is compared with the deployed
  * version on the same held-out rows (the registry's `compare`: the rows after both versions' training
- * data) and promoted only if its RMSE there is lower.
+ * data) and promoted only if its error there is lower (RMSE for regression, 1 − F1 for
+ * classification; clustering models are not judged: they have no truth to be wrong against).
  */
 export function createCoordinator(options: CoordinatorOptions): Coordinator {
   const { host, models, analytics } = options;
@@ -211,8 +215,9 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     }
     if (deployedVersion === null || deployedVersion === made.version) return;
     const cmp = await models.compare(modelId, deployedVersion, made.version);
-    const a = cmp.a.metrics.rmse ?? null;
-    const b = cmp.b.metrics.rmse ?? null;
+    const task = made.spec.task;
+    const a = errorOf(task, cmp.a.metrics);
+    const b = errorOf(task, cmp.b.metrics);
     const better = cmp.rows > 0 && a !== null && b !== null && b < a;
     const decided = await record(
       {
@@ -221,7 +226,14 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
         version: made.version,
         against: deployedVersion,
         better,
-        evidence: { rows: cmp.rows, from: cmp.from, to: cmp.to, metric: 'rmse', deployed: a, candidate: b },
+        evidence: {
+          rows: cmp.rows,
+          from: cmp.from,
+          to: cmp.to,
+          metric: errorName(task),
+          deployed: a,
+          candidate: b,
+        },
         at,
       },
       await succeededEvent(modelId, made.version),
@@ -252,18 +264,19 @@ export function createCoordinator(options: CoordinatorOptions): Coordinator {
     // so the same evidence does not trigger again until new rows arrive.
     const since = Math.max(deployed.data.to, ...view.context.versions.map((v) => v.data.to ?? 0));
     const recent = await rowsOf(deployed, since, at);
-    const baseline = deployed.evaluation.metrics.rmse ?? null;
+    const task = deployed.spec.task;
+    const baseline = errorOf(task, deployed.evaluation.metrics);
     if (recent && baseline !== null) {
       const enough = recent.features.length >= options.minRows;
       let recentError: number | null = null;
       if (enough) {
         const predicted = await models.predict(modelId, { version: deployed.version, rows: recent.features });
-        recentError =
-          scoreTask('regression', recent.features, recent.target, predicted.predictions).rmse ?? null;
+        recentError = errorOf(task, scoreTask(task, recent.features, recent.target, predicted.predictions));
       }
       const ratio = recentError === null ? null : recentError / Math.max(baseline, EPS);
       measured.set(modelId, {
         modelId,
+        metric: errorName(task),
         version: deployed.version,
         baseline,
         recent: recentError,

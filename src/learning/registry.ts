@@ -13,6 +13,7 @@ import {
   type UpdateOptions,
 } from './algorithm.js';
 import { decisionTree } from './algorithms/decisionTree/index.js';
+import { holtWinters } from './algorithms/holtWinters/index.js';
 import { kMeans } from './algorithms/kMeans/index.js';
 import { linearRegression } from './algorithms/linearRegression/index.js';
 import { logisticRegression } from './algorithms/logisticRegression/index.js';
@@ -26,6 +27,7 @@ export const ALGORITHMS: readonly Algorithm[] = Object.freeze([
   decisionTree,
   randomForest,
   kMeans,
+  holtWinters,
 ]);
 
 const TASKS = ['classification', 'regression', 'clustering'] as const satisfies readonly Task[];

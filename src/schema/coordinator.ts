@@ -55,11 +55,14 @@ const BaselineRef = builder.objectRef<Baseline>('ModelBaseline').implement({
   fields: (t) => ({
     modelId: t.exposeString('modelId'),
     version: t.exposeInt('version'),
-    baseline: t.exposeFloat('baseline', { description: 'Holdout RMSE recorded with the version.' }),
+    metric: t.exposeString('metric', {
+      description: 'The error measured: rmse (regression) or 1 - f1 (classification).',
+    }),
+    baseline: t.exposeFloat('baseline', { description: 'Holdout error recorded with the version.' }),
     recent: t.float({
       nullable: true,
       resolve: (b) => b.recent,
-      description: 'RMSE on rows after its window.',
+      description: 'The error on rows after its window.',
     }),
     ratio: t.float({ nullable: true, resolve: (b) => b.ratio, description: 'recent / baseline.' }),
     rows: t.exposeInt('rows'),

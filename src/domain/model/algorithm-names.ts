@@ -5,5 +5,6 @@ export const ALGORITHM_NAMES = [
   'decisionTree',
   'randomForest',
   'kMeans',
+  'holtWinters',
 ] as const;
 export type AlgorithmName = (typeof ALGORITHM_NAMES)[number];
