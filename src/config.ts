@@ -109,6 +109,7 @@ export const ConfigSchema = z.object({
   COORDINATOR_TICK_MS: int(100, 3_600_000).default(10_000),
   COORDINATOR_MIN_ROWS: int(2, 1_000_000).default(20),
   COORDINATOR_DRIFT_PSI: z.coerce.number().positive().default(0.25),
+  RECOMMENDATIONS_TICK_MS: int(100, 3_600_000).default(1_000),
   LEARNING_PIPELINES_TICK_MS: int(100, 3_600_000).default(1_000),
   LEARNING_PIPELINES_MAX_RUNNING: int(1, 64).default(1),
   PRIVACY_DROP_LABELS: labelList,

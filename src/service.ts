@@ -157,7 +157,13 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   // Models attached to live series: one scorer per attachment (see src/learning/scorers.ts).
   const scorers = createScorers({ events, models, logger });
   // Recommended parameter settings, scored once applied (see src/recommendations).
-  const recommender = createRecommender({ events, analytics, models, logger, tickMs: 1000 });
+  const recommender = createRecommender({
+    events,
+    analytics,
+    models,
+    logger,
+    tickMs: config.RECOMMENDATIONS_TICK_MS,
+  });
   // The settings files only seed the configuration, whose truth is the log (see src/configuration).
   const seeds = {
     pipelines: config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : [],

@@ -291,7 +291,8 @@ function settle(
   if (!finiteState(state)) throw new Error(`${NAME}: the filter did not give a finite state`);
   return {
     ...base,
-    model: state,
+    // A fresh copy from `state()`: nothing else holds its arrays.
+    model: state as HoltWintersState['model'],
     lastStep: fed.lastStep,
     residualSd: fed.count ? Math.sqrt(fed.sse / fed.count) : 0,
     residualCount: fed.count,
