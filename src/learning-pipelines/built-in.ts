@@ -55,6 +55,12 @@ export const BaselineOptions = z
     ...common,
     /** The metric the baseline predicts (one series). */
     target: SelectorSpec,
+    /**
+     * `linear`: ridge regression on the component's last steps and the time of day and week, moved on
+     * by gradient steps; `holtWinters`: exponential smoothing of the target alone (level, trend,
+     * season), its state stepped on by each new row.
+     */
+    model: z.enum(['linear', 'holtWinters']).default('linear'),
     /** `realtime` (default): the model moves on with each new batch of rows by gradient steps. */
     mode: z.enum(['batch', 'realtime']).default('realtime'),
     /** Realtime: look for new rows this often. */
@@ -128,17 +134,33 @@ function operationalState(id: string, o: z.output<typeof OperationalStateOptions
   };
 }
 
-/** A baseline per component: the target metric's next step from the component's lags and time of day. */
+/** A baseline per component: the target metric's next step, as the component's recent past says it. */
 function baseline(id: string, o: z.output<typeof BaselineOptions>): LearningPipelineInput {
-  return {
+  const common = {
     modelId: o.modelId ?? `baseline-${id}`,
     builtIn: 'baseline',
-    description: "The component's expected next value of its target metric",
     mode: o.mode,
     scheduleMs: o.scheduleMs,
     priority: o.priority,
     windowMs: o.windowMs,
     minNewSteps: o.minNewSteps,
+    promote: { metric: 'rmse' },
+  };
+  if (o.model === 'holtWinters')
+    return {
+      ...common,
+      description: "The target metric's expected next values by exponential smoothing (Holt-Winters)",
+      dataset: {
+        series: [o.target],
+        stepMs: o.stepMs,
+        timeIndex: true,
+        target: { series: o.target, horizonSteps: 0 },
+      },
+      training: { algorithm: 'holtWinters', task: 'regression', testFraction: 0.25 },
+    };
+  return {
+    ...common,
+    description: "The component's expected next value of its target metric",
     dataset: {
       series: [o.component],
       stepMs: o.stepMs,
@@ -154,7 +176,6 @@ function baseline(id: string, o: z.output<typeof BaselineOptions>): LearningPipe
       testFraction: 0.25,
       learningRate: 0.05,
     },
-    promote: { metric: 'rmse' },
   };
 }
 

@@ -8,7 +8,11 @@ import type {
   LearningPipelineState,
   RunTrigger,
 } from '../domain/learning-pipeline/events.js';
+import { SelectorSpec } from '../learning/features/dataset-spec.js';
+import { selectorOf } from '../learning/features/from-series.js';
+import { aggregate } from '../projections/metric-series/aggregate.js';
 import { createTicker } from '../runtime/ticker.js';
+import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
 import { type BuiltInKind, builtInDefinition } from './built-in.js';
 import { parseDefinition } from './spec.js';
@@ -46,6 +50,8 @@ export interface LearningPipelines {
 
 export interface LearningPipelinesOptions {
   readonly host: ActorHost;
+  /** To look for new rows before a realtime run. */
+  readonly analytics: AnalyticsStore;
   readonly events: EventStore;
   readonly logger: Logger;
   readonly tickMs: number;
@@ -161,6 +167,25 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
     return view.context.current.run;
   };
 
+  /**
+   * Whether a realtime pipeline has rows to learn from: at least `minNewSteps` samples of its first
+   * series selector since the window it last learned from (time passing without data starts nothing).
+   */
+  async function hasNewRows(s: LearningPipelineState, at: number): Promise<boolean> {
+    const d = s.definition!;
+    if (d.mode !== 'realtime' || s.lastSucceededTo === null) return true;
+    const first = SelectorSpec.safeParse((d.dataset as { series?: unknown[] }).series?.[0]);
+    if (!first.success) return true;
+    const { from, to } = windowFor(s, d, at);
+    const [counted] = await aggregate(options.analytics, {
+      ...selectorOf(first.data),
+      fn: 'count',
+      from: new Date(from),
+      to: new Date(to),
+    });
+    return (counted?.value ?? 0) >= d.minNewSteps;
+  }
+
   async function round(): Promise<void> {
     const views = (await Promise.all((await known()).map(get))).filter(
       (v): v is LearningPipelineView => v !== null,
@@ -174,6 +199,7 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
       );
     for (const view of due) {
       if (running >= options.maxRunning) break;
+      if (!(await hasNewRows(view.context, at))) continue;
       const trigger: RunTrigger = view.context.definition!.mode === 'realtime' ? 'data' : 'schedule';
       try {
         await requestRun(view, trigger, `actor:${KIND}-${view.id}`);

@@ -76,6 +76,11 @@ const PipelineRef = builder.objectRef<LearningPipelineView>('LearningPipeline').
       description: 'Its latest run, whatever its status.',
       resolve: (p) => p.context.current,
     }),
+    recentRuns: t.field({
+      type: [RunRef],
+      description: 'The runs before the latest, newest first (the last 10; every run is in its stream).',
+      resolve: (p) => [...(p.context.recent ?? [])],
+    }),
   }),
 });
 

@@ -99,6 +99,10 @@ const SeriesDatasetInput = builder.inputType('SeriesDatasetInput', {
     }),
     differences: t.intList({ description: 'k: the value minus the one k steps back (`_diff<k>`).' }),
     calendar: t.field({ type: CalendarFeaturesInput }),
+    timeIndex: t.boolean({
+      description:
+        "Adds a last column `step`: the row's time in steps since the epoch (what holtWinters reads).",
+    }),
     label: t.field({ type: FailureLabelInput, description: 'A failure label (classification).' }),
     target: t.field({
       type: TargetSeriesInput,

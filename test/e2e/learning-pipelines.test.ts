@@ -7,7 +7,8 @@ const INGEST = `mutation ($samples: [SampleInput!]!) {
   ingestMetrics(samples: $samples) { ... on IngestResult { accepted } ... on Error { code message } }
 }`;
 const TASKS = 'id kind status starts failures error output';
-const PIPELINE = `id state modelId mode builtIn runs currentRun { run trigger status progress tasks { ${TASKS} } }`;
+const RUN = `run trigger status progress tasks { ${TASKS} }`;
+const PIPELINE = `id state modelId mode builtIn runs currentRun { ${RUN} } recentRuns { ${RUN} }`;
 const RESULT = `... on LearningPipeline { ${PIPELINE} } ... on Error { code message }`;
 const DEFINE = `mutation ($id: String!, $d: JSONObject!) { defineLearningPipeline(id: $id, definition: $d) { ${RESULT} } }`;
 const BUILT_IN = `mutation ($id: String!, $k: LearningPipelineBuiltIn!, $o: JSONObject!) {
@@ -29,8 +30,21 @@ interface Pipeline {
   modelId: string;
   runs: number;
   builtIn: string | null;
-  currentRun: { run: number; trigger: string; status: string; progress: number; tasks: Task[] } | null;
+  currentRun: Run | null;
+  recentRuns: Run[];
 }
+interface Run {
+  run: number;
+  trigger: string;
+  status: string;
+  progress: number;
+  tasks: Task[];
+}
+/** A run at or after `min` that succeeded, the latest or one of those before it. */
+const succeeded = (p: Pipeline, min: number): Run | undefined =>
+  [p.currentRun, ...p.recentRuns].find(
+    (r): r is Run => r !== null && r.run >= min && r.status === 'succeeded',
+  );
 
 type Sample = {
   name: string;
@@ -73,7 +87,11 @@ describe('learning pipelines through the running service', () => {
   const T0 = Math.floor((Date.now() - 900_000) / 1000) * 1000;
 
   beforeAll(async () => {
-    service = await startService({ LEARNING_WORKERS: '1', LEARNING_PIPELINES_TICK_MS: '200' });
+    service = await startService({
+      LEARNING_WORKERS: '1',
+      LEARNING_PIPELINES_TICK_MS: '200',
+      LEARNING_PIPELINES_MAX_RUNNING: '2',
+    });
   });
   afterAll(async () => {
     await service?.stop();
@@ -320,7 +338,32 @@ describe('learning pipelines through the running service', () => {
       },
     });
     expect(defined.data?.defineBuiltInLearningPipeline).toMatchObject({ builtIn: 'baseline' });
+    // The same baseline by Holt-Winters: the target's level, trend and season, stepped on by new rows.
+    const hw = await gql<{ defineBuiltInLearningPipeline: Pipeline }>(service.url, BUILT_IN, {
+      id: 'base-hw',
+      k: 'BASELINE',
+      o: {
+        component: { name: 'lpc_x' },
+        target: { name: 'lpc_y' },
+        model: 'holtWinters',
+        stepMs: 1000,
+        windowMs: 600_000,
+        scheduleMs: 300,
+        minNewSteps: 4,
+      },
+    });
+    expect(hw.data?.defineBuiltInLearningPipeline).toMatchObject({ builtIn: 'baseline' });
     const first = await until('base', (p) => p.currentRun?.status === 'succeeded');
+    const firstHw = await until('base-hw', (p) => p.currentRun?.status === 'succeeded');
+    expect(firstHw.currentRun!.tasks.find((t) => t.kind === 'train')!.output).toMatchObject({
+      algorithm: 'holtWinters',
+      updatedFrom: null,
+    });
+    // Fitted on the window's first three quarters, it forecasts the last quarter of the wave closely.
+    const hwRmse = (
+      firstHw.currentRun!.tasks.find((t) => t.kind === 'evaluate')!.output!.metrics as { rmse: number }
+    ).rmse;
+    expect(hwRmse).toBeLessThan(1);
     expect(first.currentRun!.trigger).toBe('data');
     expect(first.currentRun!.tasks.find((t) => t.kind === 'train')!.output).toMatchObject({
       updatedFrom: null,
@@ -338,14 +381,20 @@ describe('learning pipelines through the running service', () => {
       }
       await ingest(next);
     }
-    const second = await until('base', (p) => p.runs >= 2 && p.currentRun?.status === 'succeeded');
-    const train = second.currentRun!.tasks.find((t) => t.kind === 'train')!.output!;
+    const second = succeeded(await until('base', (p) => succeeded(p, 2) !== undefined), 2)!;
+    const train = second.tasks.find((t) => t.kind === 'train')!.output!;
     expect(train).toMatchObject({ updatedFrom: 1, fitFromScratch: null });
     // It read only the rows since the window the first run learned from (and the lags' warm-up).
-    const read = (p: Pipeline) => p.currentRun!.tasks.find((t) => t.kind === 'read')!.output!;
-    expect(Number(read(second).buckets)).toBeLessThan(Number(read(first).buckets) / 5);
+    const read = (r: Run) => r.tasks.find((t) => t.kind === 'read')!.output!;
+    expect(Number(read(second).buckets)).toBeLessThan(Number(read(first.currentRun!).buckets) / 5);
     const versions = (await model('baseline-base')).versions.map((v) => v.version);
     expect(versions).toEqual(expect.arrayContaining([1, 2]));
+    const secondHw = succeeded(await until('base-hw', (p) => succeeded(p, 2) !== undefined), 2)!;
+    expect(secondHw.tasks.find((t) => t.kind === 'train')!.output).toMatchObject({
+      algorithm: 'holtWinters',
+      updatedFrom: 1,
+      fitFromScratch: null,
+    });
   }, 120_000);
 
   it('checks definitions, names the field at fault, and keeps commands for admins', async () => {

@@ -204,7 +204,8 @@ export function createModel(values: readonly number[], spec: ModelSpec): Model {
  * (another kind, a season or ring of another length, a non-finite number).
  */
 export function modelFromState(spec: ModelSpec, state: ModelState): Model {
-  const finite = (values: readonly number[]) => values.every((v) => typeof v === 'number' && Number.isFinite(v));
+  const finite = (values: readonly number[]) =>
+    values.every((v) => typeof v === 'number' && Number.isFinite(v));
   if (spec.kind === 'naive') {
     const m = Math.max(1, spec.period);
     if (state.kind !== 'naive' || state.ring.length !== m || !finite(state.ring))
@@ -217,7 +218,9 @@ export function modelFromState(spec: ModelSpec, state: ModelState): Model {
     state.season.length !== m ||
     !finite([state.level, state.slope, ...state.season])
   )
-    throw new RangeError(`a smoothing model of period ${spec.period} needs a level, a slope and ${m} seasonal values`);
+    throw new RangeError(
+      `a smoothing model of period ${spec.period} needs a level, a slope and ${m} seasonal values`,
+    );
   const season = new Float64Array(Math.max(m, 1));
   season.set(state.season);
   return smoothingModel(spec, { level: state.level, slope: spec.trend ? state.slope : 0, season }, 0);

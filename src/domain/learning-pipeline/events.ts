@@ -59,6 +59,9 @@ export type LearningPipelineEventOf<T extends LearningPipelineEvent['type']> = E
   { type: T }
 >;
 
+/** Finished runs kept in the state besides the latest (older ones are in the log). */
+export const RECENT_RUNS = 10;
+
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed';
 export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -96,6 +99,8 @@ export interface LearningPipelineState {
   readonly runs: number;
   /** The latest run, whatever its status. */
   readonly current: RunState | null;
+  /** The runs before it, newest first (at most `RECENT_RUNS`). */
+  readonly recent: readonly RunState[];
   /** The window end of the last run that succeeded (realtime runs start there). */
   readonly lastSucceededTo: number | null;
   readonly lastRequestedAt: number | null;
@@ -108,6 +113,7 @@ export const initialLearningPipeline = (id: string): LearningPipelineState => ({
   definedAt: null,
   runs: 0,
   current: null,
+  recent: [],
   lastSucceededTo: null,
   lastRequestedAt: null,
   removed: false,
@@ -164,6 +170,7 @@ export function evolveLearningPipeline(
     case 'runRequested':
       return {
         ...state,
+        recent: state.current ? [state.current, ...state.recent].slice(0, RECENT_RUNS) : state.recent,
         runs: event.run,
         lastRequestedAt: event.at,
         current: {

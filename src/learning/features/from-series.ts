@@ -25,7 +25,8 @@ function invalid(path: string, message: string): never {
   throw new ValidationError(`${path}: ${message}`, [{ path, message }]);
 }
 
-const selectorOf = (s: SelectorSpec): SeriesSelector => ({
+/** A dataset's series selector as the series queries take it. */
+export const selectorOf = (s: SelectorSpec): SeriesSelector => ({
   ...(s.seriesIds ? { seriesIds: s.seriesIds } : {}),
   ...(s.name !== undefined ? { name: s.name } : {}),
   ...(s.matchers ? { matchers: s.matchers } : {}),

@@ -112,6 +112,7 @@ describe('the built-in failure prediction pipeline', () => {
     models = createModelRegistry({ host, events, analytics, artifacts });
     pipelines = createLearningPipelines({
       host,
+      analytics,
       events,
       logger: silentLogger,
       tickMs: 3_600_000,

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { type Candidate, candidates, chooseCandidate, FALLBACK } from '../../../domain/forecast/forecast.js';
 import {
   createModel,
-  type Model,
   type ModelSpec as EtsSpec,
   type ModelState as EtsState,
+  type Model,
   modelFromState,
 } from '../../../domain/forecast/models.js';
 import { resolvePeriod } from '../../../domain/forecast/period.js';
@@ -37,6 +37,13 @@ import { numbers } from '../shared/schemas.js';
  * by rolling-origin cross-validation of `horizon`-step forecasts), on the series with its gaps filled by
  * linear interpolation; the model is initialised from the first values (two seasons) of that series and
  * filtered over the observed rows from there. The chosen spec is recorded in the state.
+ *
+ * Predicting a row: h = its step − the last step seen; h ≥ 1 gives the h-step forecast; h ≤ 0 (a row the
+ * model has already passed) gives the state's present estimate at that row's phase (level + season, no
+ * trend): in-sample rows are not refitted nor replayed. No feature importance (one input).
+ *
+ * The time column must reach the model as whole steps: train it behind no scaling or expansion of the
+ * features (a feature pipeline with `scale: 'none'`), or the steps are lost.
  */
 
 /** Cross-validation horizon without a season (with one: a season). */
@@ -286,6 +293,7 @@ function settle(
   base: Pick<HoltWintersState, 'method' | 'chosenByCv' | 'cvError' | 'spec' | 'origin'>,
   model: Model,
   fed: Fed,
+  prior: { sd: number; count: number } = { sd: 0, count: 0 },
 ): HoltWintersState {
   const state = model.state();
   if (!finiteState(state)) throw new Error(`${NAME}: the filter did not give a finite state`);
@@ -294,7 +302,7 @@ function settle(
     // A fresh copy from `state()`: nothing else holds its arrays.
     model: state as HoltWintersState['model'],
     lastStep: fed.lastStep,
-    residualSd: fed.count ? Math.sqrt(fed.sse / fed.count) : 0,
+    residualSd: fed.count === prior.count ? prior.sd : Math.sqrt(fed.sse / fed.count),
     residualCount: fed.count,
   };
 }
@@ -363,6 +371,7 @@ export const holtWintersEts: Implementation = {
       sse: state.residualSd ** 2 * state.residualCount,
       count: state.residualCount,
     });
-    return build(params, settle(state, model, fed), serialized.featureCount);
+    const prior = { sd: state.residualSd, count: state.residualCount };
+    return build(params, settle(state, model, fed, prior), serialized.featureCount);
   },
 };
