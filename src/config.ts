@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SeriesMatcher } from './domain/pipeline/definition.js';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -100,6 +101,23 @@ export const ConfigSchema = z.object({
   SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   SCRAPE_MAX_BODY_BYTES: int(1024, 1 << 30).default(10 * 1024 * 1024),
   PIPELINES_FILE: z.string().optional(),
+  /** `on`: every incoming series (or those `DEFAULT_ANALYTICS_MATCH` matches) is analysed, with default alert rules. */
+  DEFAULT_ANALYTICS: z.enum(['on', 'off']).default('on'),
+  /** A series matcher as JSON, e.g. `{"name":"http_*","labels":{"env":"prod"}}`: narrows the default analytics. */
+  DEFAULT_ANALYTICS_MATCH: z
+    .string()
+    .default('{"name":"*"}')
+    .transform((text, ctx) => {
+      try {
+        const parsed = SeriesMatcher.strict().safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    }),
   ALERT_RULES_FILE: z.string().optional(),
   COMPLEX_EVENT_RULES_FILE: z.string().optional(),
   ALERT_WEBHOOK_URL: optionalUrl(['http://', 'https://']),

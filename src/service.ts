@@ -11,11 +11,13 @@ import { loadAlertRules } from './alerting/load.js';
 import { type AlertManager, createAlertManager } from './alerting/manager.js';
 import { type Access, createAccess } from './auth/access.js';
 import { type CollectionAgent, createCollectionAgent } from './collection/agent.js';
+import { sweepIdleSeries } from './collection/idle-sweep.js';
 import { selfMonitor } from './collection/self-monitor.js';
 import { SeriesRegistry } from './collection/series-registry.js';
 import { loadComplexEventRules } from './complex-events/load.js';
 import type { ComplexEventRuntime } from './complex-events/runtime.js';
 import type { Config } from './config.js';
+import { defaultAlertRules, defaultPipeline } from './configuration/defaults.js';
 import { type Configuration, createConfiguration } from './configuration/index.js';
 import { type Coordinator, createCoordinator } from './coordinator/coordinator.js';
 import { forecast } from './domain/forecast/forecast.js';
@@ -28,6 +30,7 @@ import { createTaskRunner } from './learning-pipelines/tasks/index.js';
 import { loadPipelines } from './pipelines/load.js';
 import { createPipelineRuntime, type PipelineRuntime } from './pipelines/runtime.js';
 import { allProjections } from './projections/index.js';
+import { recentTimes } from './projections/metric-series/recent-times.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { createRecommender, type Recommender } from './recommendations/recommender.js';
 import { eventLoopLag } from './runtime/event-loop-lag.js';
@@ -165,9 +168,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     tickMs: config.RECOMMENDATIONS_TICK_MS,
   });
   // The settings files only seed the configuration, whose truth is the log (see src/configuration).
+  const analysedByDefault = config.DEFAULT_ANALYTICS === 'on';
   const seeds = {
-    pipelines: config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : [],
-    alertRules: config.ALERT_RULES_FILE ? loadAlertRules(config.ALERT_RULES_FILE) : [],
+    pipelines: [
+      ...(analysedByDefault ? [defaultPipeline(config.DEFAULT_ANALYTICS_MATCH)] : []),
+      ...(config.PIPELINES_FILE ? loadPipelines(config.PIPELINES_FILE) : []),
+    ],
+    alertRules: [
+      ...(analysedByDefault ? defaultAlertRules(config.DEFAULT_ANALYTICS_MATCH) : []),
+      ...(config.ALERT_RULES_FILE ? loadAlertRules(config.ALERT_RULES_FILE) : []),
+    ],
     complexRules: config.COMPLEX_EVENT_RULES_FILE
       ? loadComplexEventRules(config.COMPLEX_EVENT_RULES_FILE)
       : [],
@@ -179,6 +189,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     logger,
     webhookUrl: config.ALERT_WEBHOOK_URL,
     tickMs: config.ALERT_TICK_MS,
+    recentTimes: (ids) => recentTimes(analytics, ids),
+    evictAfterMs: config.INGEST_SERIES_IDLE_HOURS * 3_600_000,
   });
   const definitions = allProjections();
   const projections = definitions.map((projection) =>
@@ -275,6 +287,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   });
   const learningPipelines = createLearningPipelines({
     host,
+    analytics,
     events,
     logger,
     tickMs: config.LEARNING_PIPELINES_TICK_MS,
@@ -437,8 +450,9 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       scavenger.unref();
       sweeper = setInterval(
         () => {
-          const freed = registry.sweep();
-          if (freed) logger.info({ freed, series: registry.size }, 'freed idle series');
+          sweepIdleSeries(registry, events, config.INGEST_SERIES_IDLE_HOURS * 3_600_000, logger).catch(
+            (error: unknown) => logger.error({ err: error }, 'idle series sweep failed'),
+          );
         },
         Math.min(3_600_000, (config.INGEST_SERIES_IDLE_HOURS * 3_600_000) / 10),
       );

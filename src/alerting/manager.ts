@@ -1,8 +1,10 @@
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { ActorHost } from '../actors/host.js';
+import { type Cadence, cadenceOf } from '../domain/alerting/cadence.js';
 import {
   type AlertTransition,
+  cadenceCandidates,
   type Decision,
   decideAcknowledge,
   decideObservations,
@@ -44,6 +46,13 @@ export interface AlertManagerOptions {
   readonly webhookUrl?: string;
   /** How often the clock is applied (for-durations, absence, escalation). */
   readonly tickMs?: number;
+  /**
+   * The times of the last samples of these series (for absence rules with `missedIntervals`: their
+   * cadence); without it such rules watch nothing.
+   */
+  readonly recentTimes?: (seriesIds: readonly string[]) => Promise<Map<string, number[]>>;
+  /** Idle series are evicted after this much silence (an absence must fire well before it). */
+  readonly evictAfterMs?: number;
   readonly now?: () => number;
   /** Called with every notification after it is decided (the live subscription's feed). */
   readonly onNotification?: (notification: Notification) => void;
@@ -340,6 +349,33 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
     );
   }
 
+  /**
+   * Cadences of the series silent long enough to be asked about, from their stored samples; each kept
+   * a minute (a silent series' cadence does not change while it is silent).
+   */
+  const cadenceCache = new Map<string, { cadence: Cadence | null; at: number }>();
+  async function cadencesOf(seriesIds: readonly string[], at: number): Promise<Map<string, Cadence | null>> {
+    const out = new Map<string, Cadence | null>();
+    if (!options.recentTimes || !seriesIds.length) return out;
+    const stale = seriesIds.filter((id) => {
+      const cached = cadenceCache.get(id);
+      if (cached && at - cached.at < 60_000) {
+        out.set(id, cached.cadence);
+        return false;
+      }
+      return true;
+    });
+    if (stale.length) {
+      const times = await options.recentTimes(stale);
+      for (const id of stale) {
+        const cadence = cadenceOf(times.get(id) ?? []);
+        cadenceCache.set(id, { cadence, at });
+        out.set(id, cadence);
+      }
+    }
+    return out;
+  }
+
   /** The fold of the stream; an actor with no stream yet starts empty. A store failure is a failure. */
   async function fold(): Promise<AlertManagerState> {
     try {
@@ -428,7 +464,16 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
         const rules = currentRules();
         if (!rules.length) return;
         const at = now();
-        dispatch(await apply(decideTick(state, rules, at), null));
+        const cadences = await cadencesOf(cadenceCandidates(state, rules, at), at);
+        dispatch(
+          await apply(
+            decideTick(state, rules, at, {
+              cadence: (seriesId) => cadences.get(seriesId),
+              ...(options.evictAfterMs === undefined ? {} : { evictAfterMs: options.evictAfterMs }),
+            }),
+            null,
+          ),
+        );
       });
       await deliveries;
     },

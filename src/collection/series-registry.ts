@@ -105,19 +105,19 @@ export class SeriesRegistry {
     }
   }
 
-  /** Frees the series not seen for `idleMs`; returns how many. */
-  sweep(): number {
+  /** Frees the series not seen for `idleMs`; returns their ids. */
+  sweep(): string[] {
     const before = this.now() - this.limits.idleMs;
-    let freed = 0;
+    const freed: string[] = [];
     for (const [id, entry] of this.seen) {
       if (entry.at >= before) continue;
       this.seen.delete(id);
       const left = (this.perFamily.get(entry.family) ?? 1) - 1;
       if (left > 0) this.perFamily.set(entry.family, left);
       else this.perFamily.delete(entry.family);
-      freed++;
+      freed.push(id);
     }
-    if (freed) this.compact();
+    if (freed.length) this.compact();
     return freed;
   }
 

@@ -11,6 +11,7 @@ import { FORECAST_FACTS } from './forecasting/forecasts.js';
 import { ForecastRulesEvent } from './forecasting/rules.js';
 import { LearningPipelineEvent } from './learning-pipeline/events.js';
 import { BatchPayload } from './metrics/batch.js';
+import { INGEST_FACTS } from './metrics/eviction.js';
 import { ModelEvent } from './model/events.js';
 import { PREDICTION_FACTS, SCORER_FACTS } from './model/predictions.js';
 import { PipelineEvent } from './pipeline/events.js';
@@ -44,6 +45,7 @@ const byCategory = <C extends string, S extends Record<string, z.ZodType>>(categ
 
 export const FACTS = {
   ...byCategory('samples', { batchFlushed: BatchPayload }),
+  ...byCategory('ingest', INGEST_FACTS),
   ...byCategory('agent', membersOf(AgentEvent)),
   ...byCategory('pipeline', membersOf(PipelineEvent)),
   ...byCategory('findings', FINDING_FACTS),

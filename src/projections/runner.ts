@@ -127,8 +127,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const runner: ProjectionRunner = {
     name: projection.name,
 
+    /** Starts reading; resolves once the projection reads the log (or has halted or is retrying). */
     async start() {
       consumer.start();
+      await consumer.reading();
     },
 
     stop: () => consumer.stop(),

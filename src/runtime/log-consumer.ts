@@ -100,6 +100,15 @@ export function createLogConsumer(options: LogConsumerOptions) {
   const { sleep, wakeAll } = wakeableSleep();
   let position: Position | null = null;
   let state: ConsumerState = 'stopped';
+  /** Waiting for the consumer to begin reading (or to halt, fail trying, or end): `reading()`. */
+  let readingWaiters: (() => void)[] = [];
+  function enter(next: ConsumerState): void {
+    state = next;
+    if (!readingWaiters.length) return;
+    const waiters = readingWaiters;
+    readingWaiters = [];
+    for (const wake of waiters) wake();
+  }
   let lastError: string | null = null;
   let failingSince: number | null = null;
   let busySince: number | null = null;
@@ -121,7 +130,7 @@ export function createLogConsumer(options: LogConsumerOptions) {
     lastProgressAt = now();
     failingSince = null;
     lastError = null;
-    if (state === 'retrying') state = 'live';
+    if (state === 'retrying') enter('live');
     progress.advanced();
   }
 
@@ -141,7 +150,7 @@ export function createLogConsumer(options: LogConsumerOptions) {
       abort = reject;
     });
     aborted.catch(() => undefined);
-    state = state === 'retrying' ? 'retrying' : 'catchingUp';
+    enter(state === 'retrying' ? 'retrying' : 'catchingUp');
     const dispatch = async () => {
       if (!batch.length) return;
       const full = batch;
@@ -180,7 +189,7 @@ export function createLogConsumer(options: LogConsumerOptions) {
           await dispatch();
           // Caught up after a failure: recovered, even if no new event has come to prove it.
           await handling;
-          state = 'live';
+          enter('live');
           failingSince = null;
           lastError = null;
           continue;
@@ -210,11 +219,11 @@ export function createLogConsumer(options: LogConsumerOptions) {
         lastError = error instanceof Error ? error.message : String(error);
         failingSince ??= now();
         if (isHalting(error)) {
-          state = 'halted';
+          enter('halted');
           log.error({ err: error }, `${options.name} halted: ${lastError}`);
           return;
         }
-        state = 'retrying';
+        enter('retrying');
         log.error({ err: error, attempt }, `${options.name} failed; resuming from its checkpoint`);
         await sleep(Math.min(30_000, 250 * 2 ** Math.min(attempt, 7)));
       }
@@ -230,7 +239,7 @@ export function createLogConsumer(options: LogConsumerOptions) {
       // Unknown until the handler has loaded its checkpoint: waits from now on wait for that.
       position = null;
       running = supervised().finally(() => {
-        if (state !== 'halted') state = 'stopped';
+        if (state !== 'halted') enter('stopped');
         running = null;
       });
     },
@@ -244,6 +253,15 @@ export function createLogConsumer(options: LogConsumerOptions) {
       await running;
       if (wasHealthy && handler.close)
         await handler.close().catch((error: unknown) => log.warn({ err: error }, 'final checkpoint failed'));
+    },
+
+    /**
+     * Resolves once a started consumer has begun reading the log (its checkpoint loaded and the log
+     * subscribed), or has halted or is retrying: a service answers requests only after that.
+     */
+    reading(): Promise<void> {
+      if (state !== 'stopped' || !running) return Promise.resolve();
+      return new Promise((resolve) => readingWaiters.push(resolve));
     },
 
     /** Resolves once every event up to `position` (default: the head now) that it takes is handled. */
@@ -284,11 +302,14 @@ export function createLogConsumer(options: LogConsumerOptions) {
 export type LogConsumer = ReturnType<typeof createLogConsumer>;
 
 /**
- * Is this consumer making progress? Not when it halted, or has been failing or holding one batch for
- * longer than `stallMs`. The reason says which, for readiness and `/metrics`.
+ * Is this consumer making progress? Not before it reads the log, nor when it halted, or has been
+ * failing or holding one batch for longer than `stallMs`. The reason says which, for readiness and
+ * `/metrics`.
  */
 export function consumerProblem(status: ConsumerStatus, at: number, stallMs: number): string | null {
   if (status.state === 'halted') return `halted: ${status.lastError ?? 'unknown error'}`;
+  // Started but not yet reading (its checkpoint still loading), or stopped: not ready either way.
+  if (status.state === 'stopped') return 'not reading the log yet';
   if (status.failingSince !== null && at - status.failingSince > stallMs)
     return `failing for ${Math.round((at - status.failingSince) / 1000)} s: ${status.lastError ?? 'unknown error'}`;
   if (status.busySince !== null && at - status.busySince > stallMs)

@@ -39,6 +39,8 @@ interface TransitionShape {
   readonly at: number;
   readonly by: string | null;
   readonly position: Position | null;
+  /** What a clock decision was made on (absence: cadence and silence); from the log only. */
+  readonly evidence?: Record<string, number> | null;
 }
 
 const AlertTransition = builder.objectRef<TransitionShape>('AlertTransition').implement({
@@ -60,6 +62,13 @@ const AlertTransition = builder.objectRef<TransitionShape>('AlertTransition').im
     at: t.field({ type: 'DateTime', resolve: (a) => a.at }),
     by: t.exposeString('by', { nullable: true, description: 'Who acknowledged it.' }),
     position: t.field({ type: 'Position', nullable: true, resolve: (a) => a.position }),
+    evidence: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'What a clock decision was made on — an absence after missed intervals: intervalMs, spread, intervals, missedIntervals, silentMs (live transitions; null from the table).',
+      resolve: (a) => a.evidence ?? null,
+    }),
   }),
 });
 
@@ -288,6 +297,7 @@ builder.subscriptionFields((t) => ({
               value: fact.value,
               at: fact.at,
               by: fact.type === 'alertAcknowledged' ? fact.by : null,
+              evidence: fact.evidence ?? null,
               position: event.position,
             },
           ];

@@ -47,6 +47,8 @@ describe('npm start on a fresh data directory', () => {
         { name: 'projection:forecasts' },
         { name: 'projection:predictions' },
         { name: 'projection:models' },
+        // Every series analysed out of the box (DEFAULT_ANALYTICS=on).
+        { name: 'pipeline:default_analytics' },
         { name: 'alertmanager:main' },
       ],
       agents: [
@@ -62,7 +64,16 @@ describe('npm start on a fresh data directory', () => {
       ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     }
     expect([ready.status, await ready.json()]).toEqual([200, { ready: true, status: 'ready', problems: [] }]);
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // The facts the start itself records (the default analytics' seeds) are indexed a moment later.
+    let metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (
+      let i = 0;
+      i < 100 && !metrics.includes('aul_projection_lag_milliseconds{projection="audit_index"} 0');
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    }
     expect(metrics).toContain('aul_projection_lag_milliseconds{projection="audit_index"} 0');
     expect(metrics).toMatch(
       /aul_consumer_up\{consumer="projection:metric_series",state="(live|catchingUp)"\} 1/,

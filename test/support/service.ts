@@ -7,7 +7,11 @@ import { tempDir } from './fixtures.js';
 
 export type { Service };
 
-/** The real service, composed as `npm start` composes it, on a fresh data directory and a free port. */
+/**
+ * The real service, composed as `npm start` composes it, on a fresh data directory and a free port.
+ * The default analytics (`DEFAULT_ANALYTICS`) are off unless a test asks for them, so each test sees
+ * only the pipelines and rules it defines.
+ */
 export async function startService(env: Record<string, string> = {}): Promise<Service & { url: string }> {
   const config = loadConfig({
     DATA_DIR: tempDir('svc-'),
@@ -16,6 +20,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
     SELF_MONITOR_INTERVAL_MS: '0',
     AGENT_BATCH_MAX_DELAY_MS: '50',
     AUTH_BOOTSTRAP_ADMIN_KEY: TEST_ADMIN_KEY,
+    DEFAULT_ANALYTICS: 'off',
     ...env,
   });
   const service = await createService(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));

@@ -66,6 +66,19 @@ describe('loadConfig', () => {
 });
 
 describe('the settings page', () => {
+  it('analyses every series by default; a matcher narrows it, a bad one is named', () => {
+    expect(loadConfig({})).toMatchObject({ DEFAULT_ANALYTICS: 'on', DEFAULT_ANALYTICS_MATCH: { name: '*' } });
+    expect(
+      loadConfig({ DEFAULT_ANALYTICS_MATCH: '{"name":"http_*","labels":{"env":"prod"}}' })
+        .DEFAULT_ANALYTICS_MATCH,
+    ).toEqual({ name: 'http_*', labels: { env: 'prod' } });
+    expect(() => loadConfig({ DEFAULT_ANALYTICS_MATCH: '{name:' })).toThrow(
+      /DEFAULT_ANALYTICS_MATCH.*not JSON/,
+    );
+    expect(() => loadConfig({ DEFAULT_ANALYTICS_MATCH: '{"nmae":"x"}' })).toThrow(/DEFAULT_ANALYTICS_MATCH/);
+    expect(() => loadConfig({ DEFAULT_ANALYTICS: 'maybe' })).toThrow(/DEFAULT_ANALYTICS/);
+  });
+
   it('documents every setting', () => {
     const readme = readFileSync(new URL('../../docs/settings.md', import.meta.url), 'utf8');
     const missing = Object.keys(ConfigSchema.shape).filter((key) => !readme.includes(`| \`${key}\` |`));

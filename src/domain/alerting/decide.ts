@@ -1,5 +1,6 @@
 import type { Labels, SeriesDef } from '../metrics/kinds.js';
 import { matches, patternToRegExp } from '../pipeline/match.js';
+import { type Cadence, isRegular } from './cadence.js';
 import type { AlertEvent } from './events.js';
 import { type AlertRule, type Severity, type Silence, severityRank } from './rules.js';
 import { type AlertManagerState, type AlertRecord, evolveAlerts } from './state.js';
@@ -118,7 +119,7 @@ class Working {
     type: AlertTransition['type'],
     alert: Pick<AlertRecord, 'key' | 'rule' | 'seriesId' | 'labels' | 'severity' | 'value' | 'since'>,
     at: number,
-    extra: { from?: Severity; by?: string } = {},
+    extra: { from?: Severity; by?: string; evidence?: Record<string, number> } = {},
   ): void {
     const fact = {
       type,
@@ -293,23 +294,83 @@ export function decideObservations(
   };
 }
 
+/** What the clock needs besides the state: the cadences of the series silent long enough to ask about. */
+export interface TickInputs {
+  /** The cadence of a series (from its stored samples); undefined when not looked up. */
+  readonly cadence?: (seriesId: string) => Cadence | null | undefined;
+  /** Idle series are evicted after this much silence: an absence must fire well before it. */
+  readonly evictAfterMs?: number;
+}
+
+/** The series an absence rule with `missedIntervals` needs the cadence of now (silent at least `forMs`). */
+export function cadenceCandidates(
+  state: AlertManagerState,
+  rules: readonly AlertRule[],
+  now: number,
+): string[] {
+  const out = new Set<string>();
+  for (const rule of rules) {
+    if (rule.condition.type !== 'absence' || rule.condition.missedIntervals === undefined) continue;
+    for (const [seriesId, seen] of Object.entries(state.series)) {
+      const alert = state.alerts[`${rule.id}|${seriesId}`];
+      if (alert && alert.status !== 'resolved') continue;
+      if (
+        matches(rule.match, seen.name, seen.labels) &&
+        now - seen.seenAt - rule.forMs / ABSENCE_STEPS >= rule.forMs
+      )
+        out.add(seriesId);
+    }
+  }
+  return [...out];
+}
+
 /** Advances the manager's clock: absence, `for` durations, quiet finding alerts, escalations. */
-export function decideTick(state: AlertManagerState, rules: readonly AlertRule[], now: number): Decision {
+export function decideTick(
+  state: AlertManagerState,
+  rules: readonly AlertRule[],
+  now: number,
+  inputs: TickInputs = {},
+): Decision {
   const work = new Working(state, null);
   for (const rule of rules) {
     if (rule.condition.type !== 'absence') continue;
+    const missed = rule.condition.missedIntervals;
     for (const [seriesId, seen] of Object.entries(work.state.series)) {
       if (!matches(rule.match, seen.name, seen.labels)) continue;
       const alert = work.state.alerts[`${rule.id}|${seriesId}`];
+      if (alert && alert.status !== 'resolved') continue;
       // The sighting may lag the last sample by a step: the silence counts from it plus that step, so
       // an absence alert never fires early (it fires between forMs and forMs + forMs / ABSENCE_STEPS).
       const silentFor = now - seen.seenAt - rule.forMs / ABSENCE_STEPS;
-      if (silentFor >= rule.forMs && (!alert || alert.status === 'resolved'))
+      if (silentFor < rule.forMs) continue;
+      if (missed === undefined) {
         work.record(
           'alertFired',
           alertOf(rule, seriesId, seen.name, seen.labels, seen.value, seen.seenAt),
           now,
         );
+        continue;
+      }
+      // Only a regular series is absent, after `missed` of its intervals, and never as late as its eviction.
+      const cadence = inputs.cadence?.(seriesId);
+      if (!isRegular(cadence)) continue;
+      const threshold = Math.max(rule.forMs, missed * cadence.intervalMs);
+      if (silentFor < threshold) continue;
+      if (inputs.evictAfterMs !== undefined && threshold >= inputs.evictAfterMs) continue;
+      work.record(
+        'alertFired',
+        alertOf(rule, seriesId, seen.name, seen.labels, seen.value, seen.seenAt),
+        now,
+        {
+          evidence: {
+            intervalMs: cadence.intervalMs,
+            spread: cadence.spread,
+            intervals: cadence.intervals,
+            missedIntervals: missed,
+            silentMs: Math.round(now - seen.seenAt),
+          },
+        },
+      );
     }
   }
   for (const alert of Object.values(work.state.alerts)) {

@@ -20,6 +20,8 @@ const AlertFact = z.object({
   at: TimeMs,
   /** The log position of the sample or finding that caused it (null for clock ticks). */
   sourcePosition: UInt64Text.nullable(),
+  /** What a clock decision was made on (an absence: the series' cadence and how long it was silent). */
+  evidence: z.record(z.string(), z.number()).optional(),
 });
 
 /** What a grouped notification says, as it is raised and as it is delivered. */

@@ -15,8 +15,12 @@ export const AlertCondition = z.discriminatedUnion('type', [
   z.object({ type: z.literal('threshold'), op: z.enum(['>', '>=', '<', '<=']), value: z.number() }),
   /** Fires on anomaly findings whose calibrated score reaches `min`. */
   z.object({ type: z.literal('anomalyScore'), min: z.number().min(0).max(1) }),
-  /** Fires when a matching series has sent nothing for `forMs` (evaluated on ticks). */
-  z.object({ type: z.literal('absence') }),
+  /**
+   * Fires when a matching series has sent nothing for `forMs` (evaluated on ticks). With
+   * `missedIntervals`, only series with a regular cadence are watched, and the silence must also
+   * last that many of their intervals (`forMs` is then the least silence that counts).
+   */
+  z.object({ type: z.literal('absence'), missedIntervals: z.number().int().min(2).max(1000).optional() }),
   /** Fires when the value changes faster than `perSecond` (either way). */
   z.object({ type: z.literal('rateOfChange'), perSecond: z.number().positive() }),
   /** Fires on pattern matches (template-matching findings) named `pattern`. */

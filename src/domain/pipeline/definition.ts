@@ -113,8 +113,18 @@ export const PipelineDefinition = z
       }),
     quality: z
       .object({
-        /** How late (behind the newest timestamp seen) a sample may arrive and still be reordered into place. */
+        /**
+         * How late a sample may arrive (behind the newest sample of its own series) and still be
+         * reordered into place; the pipeline's clock (its newest sample − this) also releases it.
+         */
         allowedLatenessMs: z.number().int().nonnegative().default(5000),
+        /** Another allowed lateness for the series a matcher admits (the first that matches). */
+        latenessBySeries: z
+          .array(
+            z.object({ match: SeriesMatcher, allowedLatenessMs: z.number().int().nonnegative() }).strict(),
+          )
+          .max(50)
+          .default([]),
         /** When set, a series silent for more than twice this is reported as a gap. */
         expectedIntervalMs: duration.optional(),
         /** Samples outside [min, max], or missing a required label, fail the schema check. */
@@ -122,8 +132,14 @@ export const PipelineDefinition = z
         min: z.number().optional(),
         max: z.number().optional(),
       })
-      .default({ allowedLatenessMs: 5000, requiredLabels: [] }),
+      .default({ allowedLatenessMs: 5000, latenessBySeries: [], requiredLabels: [] }),
     stages: z.array(Stage).default([]),
+    /**
+     * `samples`: what the stages make (or, without stages, every routed sample) is written back as the
+     * pipeline's own series; `none`: the pipeline only analyses (findings, no samples), as the default
+     * analytics pipeline does, so watching every series does not store every sample twice.
+     */
+    output: z.enum(['samples', 'none']).default('samples'),
     /** Anomaly detection and trends on every routed series (after the quality checks). */
     analytics: z
       .object({

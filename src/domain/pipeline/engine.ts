@@ -376,11 +376,14 @@ export interface EngineSnapshot {
  * the same outputs, and `snapshot()` captures everything needed to continue exactly where it stood.
  *
  * Per sample: routing, the schema check, duplicate detection, then the reorder buffer: a sample waits
- * until the watermark (newest timestamp seen − allowed lateness) passes it, so samples up to that much
- * out of order are put back in order; one older than the watermark, or than what its series already
- * released, is late and routed out. Released samples, in (time, series id) order, go through the
- * analytics as columns (`analyseBatch`) and then through the stages in order; windows close when the
- * watermark passes their end.
+ * until its series' watermark passes it — the later of the pipeline's (newest timestamp seen − allowed
+ * lateness) and the series' own (its newest sample − its allowed lateness) — so samples up to that
+ * much out of order are put back in order. Lateness is judged per series: a sample more than its
+ * allowed lateness behind its own series' newest, or older than what its series already released, is
+ * late and routed out. Released samples, in (time, series id) order, go through the analytics as
+ * columns (`analyseBatch`) and then through the stages in order; windows close when the pipeline's
+ * watermark passes their end, and a released sample behind a window already closed is analysed but
+ * routed out as late rather than folded into it.
  *
  * Series are numbered in dense slots on first sight (`slotOf`); the hot path (`acceptAt`,
  * `analyseBatch`) works on slot numbers and typed arrays, never on string-keyed maps.
@@ -391,6 +394,10 @@ export class PipelineEngine {
   /** Per slot: whether the series has every required label (the schema check that depends on the series only). */
   private labelsOk = new Uint8Array(0);
   private labelsChecked = 0;
+  /** Per slot: its allowed lateness (the pipeline's, or the first `latenessBySeries` entry that matches). */
+  private lateness = new Float64Array(0);
+  /** The watermark the stages' windows were last closed at: a sample behind it is late for windows. */
+  private stageClock = Number.NEGATIVE_INFINITY;
   private readonly runners: StageRunner[];
   private readonly derive: ReturnType<typeof deriver>;
   /** Source series passed through unchanged → their pipeline-labelled counterparts. */
@@ -476,6 +483,8 @@ export class PipelineEngine {
         this.findings = { ...snapshot.pendingFindings, gaps: [...snapshot.pendingFindings.gaps] };
       // JSON turns -Infinity ("nothing yet") into null.
       this.maxTs = snapshot.maxTs === null ? Number.NEGATIVE_INFINITY : snapshot.maxTs;
+      // The stages were last ticked at most at this watermark (a tick follows every batch).
+      this.stageClock = this.watermark;
     }
   }
 
@@ -511,7 +520,7 @@ export class PipelineEngine {
       this.findings.schemaViolations++;
       return;
     }
-    const outcome = this.slots.accept(slot, ts, value, this.watermark);
+    const outcome = this.slots.accept(slot, ts, value, this.lateness[slot]!);
     if (outcome === 'duplicate') {
       this.findings.duplicates++;
       return;
@@ -525,12 +534,19 @@ export class PipelineEngine {
     if (ts > this.maxTs) this.maxTs = ts;
   }
 
+  /** What depends on the series only (required labels, allowed lateness), for the slots new since the last call. */
   private checkLabels(): void {
     const defs = this.slots.defs;
-    const required = this.definition.quality.requiredLabels;
+    const { requiredLabels, allowedLatenessMs, latenessBySeries } = this.definition.quality;
     this.labelsOk = grown(this.labelsOk, defs.length, Uint8Array);
-    for (let slot = this.labelsChecked; slot < defs.length; slot++)
-      this.labelsOk[slot] = required.every((l) => defs[slot]!.labels[l] !== undefined) ? 1 : 0;
+    this.lateness = grown(this.lateness, defs.length, Float64Array);
+    for (let slot = this.labelsChecked; slot < defs.length; slot++) {
+      const def = defs[slot]!;
+      this.labelsOk[slot] = requiredLabels.every((l) => def.labels[l] !== undefined) ? 1 : 0;
+      this.lateness[slot] =
+        latenessBySeries.find((o) => matches(o.match, def.name, def.labels))?.allowedLatenessMs ??
+        allowedLatenessMs;
+    }
     this.labelsChecked = defs.length;
   }
 
@@ -547,14 +563,19 @@ export class PipelineEngine {
   tick(): TickResult {
     const watermark = this.watermark;
     const defs = this.slots.defs;
+    if (this.slots.size > this.labelsChecked) this.checkLabels();
+    const lateness = this.lateness;
     const released = this.slots.release(
       watermark,
+      (slot) => lateness[slot]!,
       this.definition.quality.expectedIntervalMs,
       (slot, from, to) => this.findings.gaps.push([defs[slot]!.id, from, to]),
     );
     const n = released.length;
     this.analyseBatch(released.slots, released.ts, released.values, n);
-    if (this.runners.length === 0) {
+    // `output: none` only analyses: nothing goes through the stages, nothing is written back.
+    const writes = this.definition.output !== 'none';
+    if (writes && this.runners.length === 0) {
       // Without stages every released sample passes through unchanged, as the pipeline's own series.
       for (let i = 0; i < n; i++) {
         const slot = released.slots[i]!;
@@ -566,11 +587,19 @@ export class PipelineEngine {
         }
         this.derived.push({ def, ts: released.ts[i]!, value: released.values[i]! });
       }
-    } else {
-      for (let i = 0; i < n; i++)
-        this.run(0, [{ def: defs[released.slots[i]!]!, ts: released.ts[i]!, value: released.values[i]! }]);
+    } else if (writes) {
+      for (let i = 0; i < n; i++) {
+        const sample = { def: defs[released.slots[i]!]!, ts: released.ts[i]!, value: released.values[i]! };
+        // Analysed already; behind the windows the stages have closed, it is late for them: routed
+        // out and counted, never folded into a window that was already emitted.
+        if (sample.ts <= this.stageClock) {
+          this.findings.late++;
+          this.late.push(sample);
+        } else this.run(0, [sample]);
+      }
     }
-    for (const [i, runner] of this.runners.entries()) this.run(i + 1, runner.tick(watermark));
+    if (writes) for (const [i, runner] of this.runners.entries()) this.run(i + 1, runner.tick(watermark));
+    if (watermark > this.stageClock) this.stageClock = watermark;
     const result = {
       anomalies: this.anomalies,
       patterns: this.patterns,

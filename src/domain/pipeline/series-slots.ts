@@ -131,14 +131,19 @@ export class SeriesSlots {
     return slot;
   }
 
-  /** Puts a sample in its slot's reorder buffer unless it is a duplicate or late (older than `watermark`). */
-  accept(slot: number, ts: number, value: number, watermark: number): AcceptOutcome {
+  /**
+   * Puts a sample in its slot's reorder buffer unless it is a duplicate or late: older than what its
+   * series already released, or more than `lateness` behind its series' newest sample. Lateness is
+   * judged against the series' own clock, so a slow series interleaved with a fast one is never late
+   * for being behind the fast one.
+   */
+  accept(slot: number, ts: number, value: number, lateness: number): AcceptOutcome {
     const p = this.pending[slot]!;
     const newest = this.newest[slot]!;
     const released = this.released[slot]!;
     // Every waiting sample is at or before `newest`, so a newer one cannot duplicate any of them.
     if (ts === released || (ts <= newest && p.includes(ts))) return 'duplicate';
-    if (ts < released || ts < watermark) return 'late';
+    if (ts < released || ts < newest - lateness) return 'late';
     this.markDirty(slot);
     if (ts < newest) {
       p.insert(ts, value);
@@ -172,12 +177,14 @@ export class SeriesSlots {
   }
 
   /**
-   * Releases every waiting sample at or before `watermark`, in (time, series id) order; calls `gap`
-   * (in slot order) for each series silent for more than twice `expectedIntervalMs`. The columns it
-   * returns are reused by the next call.
+   * Releases every waiting sample at or before its series' watermark — the later of the pipeline's
+   * (`watermark`) and the series' own (its newest sample − `lateness(slot)`) — in (time, series id)
+   * order; calls `gap` (in slot order) for each series silent for more than twice `expectedIntervalMs`.
+   * The columns it returns are reused by the next call.
    */
   release(
     watermark: number,
+    lateness: (slot: number) => number,
     expectedIntervalMs: number | undefined,
     gap: (slot: number, from: number, to: number) => void,
   ): Released {
@@ -187,11 +194,15 @@ export class SeriesSlots {
     // Gather slot by slot in id order: with one sample a slot (the usual case) that is already the
     // release order, which the sort below then only confirms.
     const slots = this.dirtySlotsByRank();
+    const until = new Float64Array(slots.length);
     let total = 0;
-    for (const slot of slots) {
+    for (const [k, slot] of slots.entries()) {
       const p = this.pending[slot]!;
+      const own = this.newest[slot]! - lateness(slot);
+      const limit = own > watermark ? own : watermark;
+      until[k] = limit;
       let end = p.head;
-      while (end < p.end && p.ts[end]! <= watermark) end++;
+      while (end < p.end && p.ts[end]! <= limit) end++;
       total += end - p.head;
     }
     const s = this.scratch;
@@ -200,11 +211,12 @@ export class SeriesSlots {
     s.values = grown(s.values, total, Float64Array);
     let n = 0;
     let remaining = 0;
-    for (const slot of slots) {
+    for (const [k, slot] of slots.entries()) {
       const p = this.pending[slot]!;
+      const limit = until[k]!;
       let prev = this.released[slot]!;
       let i = p.head;
-      for (; i < p.end && p.ts[i]! <= watermark; i++) {
+      for (; i < p.end && p.ts[i]! <= limit; i++) {
         const t = p.ts[i]!;
         if (expectedIntervalMs !== undefined && Number.isFinite(prev) && t - prev > 2 * expectedIntervalMs)
           gaps.push([slot, prev, t]);

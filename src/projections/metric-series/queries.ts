@@ -7,7 +7,8 @@
  * - `range.ts`: raw samples or buckets of one or many series;
  * - `aggregate.ts`: one value per group of series, with top-k / bottom-k;
  * - `correlation.ts`: correlation between series, with lags;
- * - `scan.ts`: every sample of a range, page by page (for exports).
+ * - `scan.ts`: every sample of a range, page by page (for exports);
+ * - `recent-times.ts`: the times of each series' last samples (cadences).
  */
 export { type AggregateGroup, type AggregateQuery, aggregate } from './aggregate.js';
 export { findSeries, labelNames, labelValues, type SeriesPage, searchSeries } from './catalogue.js';
@@ -28,6 +29,7 @@ export {
   type SeriesRange,
   seriesRange,
 } from './range.js';
+export { recentTimes } from './recent-times.js';
 export { type ScannedSample, scanSamples } from './scan.js';
 export {
   type LabelMatcher,

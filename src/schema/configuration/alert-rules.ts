@@ -27,13 +27,14 @@ const AlertConditionType = builder.enumType('AlertConditionType', {
 
 const AlertConditionInput = builder.inputType('AlertConditionInput', {
   description:
-    'The condition: `type` and the fields it takes: threshold (op: > >= < <=, value), anomalyScore (min), absence (none), rateOfChange (perSecond), pattern (pattern), complexEvent (rule).',
+    'The condition: `type` and the fields it takes: threshold (op: > >= < <=, value), anomalyScore (min), absence (missedIntervals: only series with a regular cadence, after that many of their intervals), rateOfChange (perSecond), pattern (pattern), complexEvent (rule).',
   fields: (t) => ({
     type: t.field({ type: AlertConditionType, required: true }),
     op: t.string(),
     value: t.float(),
     min: t.float(),
     perSecond: t.float(),
+    missedIntervals: t.int(),
     pattern: t.string(),
     rule: t.string(),
   }),

@@ -37,7 +37,7 @@ describe('the series registry', () => {
     clock = 30_000;
     expect(two.admit('m', '1').ok).toBe(true);
     clock = 70_000;
-    expect(two.sweep()).toBe(3);
+    expect(two.sweep()).toHaveLength(3);
     expect([two.size, two.seriesOf('m')]).toEqual([1, 1]);
     expect(two.admit('m', '3').ok).toBe(true);
     expect(readFileSync(path, 'utf8').trim().split('\n').sort()).toEqual(['m\t1', 'm\t3']);
