@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
-import type { Metrics } from '../domain/model/events.js';
+import type { Metrics, TrainingSpec } from '../domain/model/events.js';
 import type { TrainInput, TrainOutput } from '../domain/model/training.js';
 import type { ModelSpec } from '../learning/algorithm.js';
 import {
@@ -41,6 +41,17 @@ export function hashRows(dataset: Pick<Dataset, 'features' | 'target' | 'times'>
   return hash.digest('hex');
 }
 
+/** What the learning core fits, from a training recipe (its algorithm, implementation, params, seed). */
+export const modelSpecOf = (
+  spec: Pick<TrainingSpec, 'algorithm' | 'task' | 'implementation' | 'params' | 'seed'>,
+): ModelSpec => ({
+  algorithm: spec.algorithm,
+  task: spec.task,
+  ...(spec.implementation ? { implementation: spec.implementation } : {}),
+  params: spec.params,
+  seed: spec.seed,
+});
+
 /** Scores predictions against the truth with the task's metrics (as the evaluation core does). */
 export function scoreTask(
   task: ModelSpec['task'],
@@ -78,13 +89,7 @@ export function createTrainer(deps: TrainerDeps): Trainer {
           version,
           `too few rows to train and hold out (${n} rows; ${JSON.stringify(dataset.dropped)} dropped)`,
         );
-      const modelSpec: ModelSpec = {
-        algorithm: spec.algorithm,
-        task: spec.task,
-        ...(spec.implementation ? { implementation: spec.implementation } : {}),
-        params: spec.params,
-        seed: spec.seed,
-      };
+      const modelSpec = modelSpecOf(spec);
       const train = {
         features: dataset.features.slice(0, trainRows),
         target: spec.task === 'clustering' ? [] : dataset.target.slice(0, trainRows),

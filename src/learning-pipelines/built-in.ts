@@ -77,15 +77,24 @@ export const BaselineOptions = z
 export const BUILT_IN_KINDS = ['failurePrediction', 'operationalState', 'baseline'] as const;
 export type BuiltInKind = (typeof BUILT_IN_KINDS)[number];
 
+/** What every built-in definition takes from the common options. */
+const scheduling = (
+  o: { modelId?: string | undefined; scheduleMs: number; priority: number; windowMs: number },
+  builtIn: BuiltInKind,
+  modelId: string,
+) => ({
+  modelId: o.modelId ?? modelId,
+  builtIn,
+  scheduleMs: o.scheduleMs,
+  priority: o.priority,
+  windowMs: o.windowMs,
+});
+
 /** Failure prediction: a classifier of "an alert within `horizonMs`" from the component's recent metrics. */
 function failurePrediction(id: string, o: z.output<typeof FailurePredictionOptions>): LearningPipelineInput {
   return {
-    modelId: o.modelId ?? `failure-${id}`,
-    builtIn: 'failurePrediction',
+    ...scheduling(o, 'failurePrediction', `failure-${id}`),
     description: `Predicts an alert within ${o.horizonMs} ms from the component's metrics`,
-    scheduleMs: o.scheduleMs,
-    priority: o.priority,
-    windowMs: o.windowMs,
     dataset: {
       series: [o.component],
       stepMs: o.stepMs,
@@ -112,12 +121,8 @@ function failurePrediction(id: string, o: z.output<typeof FailurePredictionOptio
 /** Operational states: k-means clusters of the component's (standardised) metrics, named by their centres. */
 function operationalState(id: string, o: z.output<typeof OperationalStateOptions>): LearningPipelineInput {
   return {
-    modelId: o.modelId ?? `states-${id}`,
-    builtIn: 'operationalState',
+    ...scheduling(o, 'operationalState', `states-${id}`),
     description: `${o.k} operational states of the component, named by their centres`,
-    scheduleMs: o.scheduleMs,
-    priority: o.priority,
-    windowMs: o.windowMs,
     dataset: {
       series: [o.component],
       stepMs: o.stepMs,
@@ -137,12 +142,8 @@ function operationalState(id: string, o: z.output<typeof OperationalStateOptions
 /** A baseline per component: the target metric's next step, as the component's recent past says it. */
 function baseline(id: string, o: z.output<typeof BaselineOptions>): LearningPipelineInput {
   const common = {
-    modelId: o.modelId ?? `baseline-${id}`,
-    builtIn: 'baseline',
+    ...scheduling(o, 'baseline', `baseline-${id}`),
     mode: o.mode,
-    scheduleMs: o.scheduleMs,
-    priority: o.priority,
-    windowMs: o.windowMs,
     minNewSteps: o.minNewSteps,
     promote: { metric: 'rmse' },
   };

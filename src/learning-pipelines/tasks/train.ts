@@ -1,6 +1,6 @@
+import { modelSpecOf } from '../../actors/model.training.js';
 import type { Artifact } from '../../domain/model/events.js';
 import type { ModelVersion } from '../../domain/model/state.js';
-import type { ModelSpec } from '../../learning/algorithm.js';
 import { FeaturePipelineSpec } from '../../learning/features/pipeline-spec.js';
 import type { FitResult } from '../../learning/pool/jobs.js';
 import { buffersOf, packData } from '../../learning/pool/wire.js';
@@ -62,13 +62,7 @@ export const trainTask: TaskFn = async (input, deps) => {
     );
     updatedFrom = base.version;
   } else {
-    const spec: ModelSpec = {
-      algorithm: training.algorithm,
-      task: training.task,
-      ...(training.implementation ? { implementation: training.implementation } : {}),
-      params: training.params,
-      seed: training.seed,
-    };
+    const spec = modelSpecOf(training);
     fit = await deps.pool.run<'fit'>(
       { kind: 'fit', data, spec, features: FeaturePipelineSpec.parse(training.features) },
       buffersOf(data.x.values, data.target),
