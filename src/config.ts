@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ValueRule } from './domain/metrics/privacy.js';
 import { SeriesMatcher } from './domain/pipeline/definition.js';
 
 const port = z.coerce
@@ -132,7 +133,38 @@ export const ConfigSchema = z.object({
   LEARNING_PIPELINES_MAX_RUNNING: int(1, 64).default(1),
   PRIVACY_DROP_LABELS: labelList,
   PRIVACY_HASH_LABELS: labelList,
-  PRIVACY_HASH_SALT: z.string().default(''),
+  /** The key of hashed label values (HMAC-SHA-256); required when any label or value is hashed. */
+  PRIVACY_HASH_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
+  /** Secrets hashed under before the last rotation, comma-separated: still resolvable (`labelHashes`). */
+  PRIVACY_HASH_PREVIOUS_SECRETS: z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  /** Patterns hashed or dropped in every label value, as JSON: `[{"pattern":"email","action":"hash"}]`. */
+  PRIVACY_VALUE_RULES: z
+    .string()
+    .default('[]')
+    .transform((text, ctx) => {
+      try {
+        const parsed = z.array(ValueRule).safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    }),
+  /** Replaced by PRIVACY_HASH_SECRET (an unkeyed salt let values be guessed back). */
+  PRIVACY_HASH_SALT: z.string().optional(),
   SAMPLES_STREAM_MAX_AGE_HOURS: int(0, 87_600).default(168),
   SCAVENGE_INTERVAL_MS: int(1000, 86_400_000).default(60_000),
   READINESS_STALL_MS: int(1000, 3_600_000).default(30_000),
@@ -208,7 +240,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** Settings whose values are never printed (in errors or logs). */
-const SECRETS = new Set(['AUTH_BOOTSTRAP_ADMIN_KEY', 'AUTH_JWT_SECRET', 'CLICKHOUSE_PASSWORD']);
+const SECRETS = new Set([
+  'AUTH_BOOTSTRAP_ADMIN_KEY',
+  'AUTH_JWT_SECRET',
+  'CLICKHOUSE_PASSWORD',
+  'PRIVACY_HASH_SECRET',
+  'PRIVACY_HASH_PREVIOUS_SECRETS',
+  'PRIVACY_HASH_SALT',
+]);
 
 /** Settings that are valid one by one but not together. */
 function crossChecks(config: Config): string[] {
@@ -218,6 +257,16 @@ function crossChecks(config: Config): string[] {
   const jwt = Boolean(config.AUTH_JWT_JWKS_URL || config.AUTH_JWT_SECRET);
   if (jwt && !config.AUTH_JWT_ISSUER) problems.push('AUTH_JWT_ISSUER: required when JWTs are accepted');
   if (jwt && !config.AUTH_JWT_AUDIENCE) problems.push('AUTH_JWT_AUDIENCE: required when JWTs are accepted');
+  if (config.PRIVACY_HASH_SALT !== undefined)
+    problems.push(
+      'PRIVACY_HASH_SALT: no longer used — hashes are keyed now; set PRIVACY_HASH_SECRET (at least 16 characters) instead',
+    );
+  const hashing =
+    config.PRIVACY_HASH_LABELS.length > 0 || config.PRIVACY_VALUE_RULES.some((r) => r.action === 'hash');
+  if (hashing && !config.PRIVACY_HASH_SECRET)
+    problems.push(
+      'PRIVACY_HASH_SECRET: required when labels or values are hashed (PRIVACY_HASH_LABELS, PRIVACY_VALUE_RULES): without a secret a hash can be guessed back',
+    );
   if (Boolean(config.TLS_CERT_FILE) !== Boolean(config.TLS_KEY_FILE))
     problems.push('TLS_KEY_FILE: TLS_CERT_FILE and TLS_KEY_FILE are set together or not at all');
   return problems;

@@ -235,7 +235,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       privacy: {
         dropLabels: config.PRIVACY_DROP_LABELS,
         hashLabels: config.PRIVACY_HASH_LABELS,
-        salt: config.PRIVACY_HASH_SALT,
+        valueRules: config.PRIVACY_VALUE_RULES,
+        secret: config.PRIVACY_HASH_SECRET ?? '',
       },
       samplesMaxAgeMs:
         config.SAMPLES_STREAM_MAX_AGE_HOURS === 0 ? null : config.SAMPLES_STREAM_MAX_AGE_HOURS * 3_600_000,
@@ -356,6 +357,10 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         forecaster,
         coordinator,
         learningPipelines,
+        privacyKeys: {
+          current: config.PRIVACY_HASH_SECRET ?? null,
+          previous: config.PRIVACY_HASH_PREVIOUS_SECRETS,
+        },
         models,
         scorers,
         recommender,

@@ -13,7 +13,7 @@ import {
   type SeriesDef,
   type SeriesRole,
 } from '../domain/metrics/kinds.js';
-import { anonymise, NO_PRIVACY_RULES, type PrivacyRules } from '../domain/metrics/privacy.js';
+import { compilePrivacy, NO_PRIVACY_RULES, type PrivacyRules } from '../domain/metrics/privacy.js';
 import {
   checkLabels,
   checkMetricName,
@@ -239,6 +239,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    * more than everything else the sample goes through.
    */
   const resolved = new Map<string, SeriesDef>();
+  const anonymise = compilePrivacy(options.privacy ?? NO_PRIVACY_RULES);
   const inputKey = (input: SeriesInput): string => {
     let key = `${input.name}\u0000${input.kind}\u0000${input.unit ?? ''}\u0000${input.role ?? ''}\u0000${input.family ?? ''}`;
     const labels = input.labels;
@@ -278,7 +279,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       }
       def = defineSeries({
         ...input,
-        labels: anonymise(input.labels ?? {}, options.privacy ?? NO_PRIVACY_RULES),
+        labels: anonymise(input.labels ?? {}),
       });
     }
     const admission = registry.admit(def.family, def.id);

@@ -42,6 +42,8 @@ export interface GraphQLContext {
   readonly coordinator: Coordinator;
   /** Learning pipelines: definitions, runs and their progress. */
   readonly learningPipelines: LearningPipelines;
+  /** The keys label values are hashed under: the current one and those before the last rotations. */
+  readonly privacyKeys: { readonly current: string | null; readonly previous: readonly string[] };
   /** Models attached to live series, scoring their samples. */
   readonly scorers: Scorers;
   /** Recommended parameter settings, recorded and scored. */

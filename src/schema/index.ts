@@ -12,6 +12,7 @@ import './models.js';
 import './complex-events.js';
 import './coordinator.js';
 import './learning-pipelines.js';
+import './privacy.js';
 import './configuration/alert-rules.js';
 import './configuration/complex-rules.js';
 import './configuration/pipelines.js';

@@ -148,7 +148,14 @@ describe('collection agent on the embedded store', () => {
   });
 
   it('anonymises labels at ingest: dropped ones never reach the log, hashed ones arrive hashed', async () => {
-    const agent = make({ privacy: { dropLabels: ['email'], hashLabels: ['client_ip'], salt: 'pepper' } });
+    const agent = make({
+      privacy: {
+        dropLabels: ['email'],
+        hashLabels: ['client_ip'],
+        valueRules: [],
+        secret: 'a-secret-of-16+chars',
+      },
+    });
     await agent.start();
     agent.recordSamples([
       {

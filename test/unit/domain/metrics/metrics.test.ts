@@ -176,14 +176,51 @@ describe('sample buffer and batch codec', () => {
 });
 
 describe('privacy rules', () => {
-  it('drops and hashes configured labels, the same value always to the same hash', async () => {
-    const { anonymise } = await import('../../../../src/domain/metrics/privacy.js');
-    const rules = { dropLabels: ['email'], hashLabels: ['user_id'], salt: 's1' };
-    const a = anonymise({ user_id: '42', email: 'x@y', route: '/pay' }, rules);
+  const base = {
+    dropLabels: ['email'],
+    hashLabels: ['user_id'],
+    valueRules: [],
+    secret: 'first-secret-0123456789',
+  };
+
+  it('drops and hashes configured labels by a keyed hash: the same value the same under one secret, another under another', async () => {
+    const { anonymise, keyedHash } = await import('../../../../src/domain/metrics/privacy.js');
+    const a = anonymise({ user_id: '42', email: 'x@y', route: '/pay' }, base);
     expect(Object.keys(a).sort()).toEqual(['route', 'user_id']);
     expect(a.user_id).toMatch(/^[0-9a-f]{16}$/);
-    expect(a.user_id).not.toBe('42');
-    expect(anonymise({ user_id: '42' }, rules).user_id).toBe(a.user_id);
-    expect(anonymise({ user_id: '42' }, { ...rules, salt: 's2' }).user_id).not.toBe(a.user_id);
+    expect(a.user_id).toBe(keyedHash(base.secret, '42'));
+    expect(anonymise({ user_id: '42' }, base).user_id).toBe(a.user_id);
+    expect(anonymise({ user_id: '42' }, { ...base, secret: 'another-secret-0123456' }).user_id).not.toBe(
+      a.user_id,
+    );
+    // Not a plain digest a dictionary of guesses could reverse: sha256('42') is not it.
+    const { createHash } = await import('node:crypto');
+    expect(createHash('sha256').update('42').digest('hex').slice(0, 16)).not.toBe(a.user_id);
+  });
+
+  it('hashes or drops values that look like personal data wherever they appear', async () => {
+    const { anonymise, keyedHash } = await import('../../../../src/domain/metrics/privacy.js');
+    const rules = {
+      ...base,
+      hashLabels: [],
+      dropLabels: [],
+      valueRules: [
+        { pattern: 'email', action: 'hash' as const },
+        { pattern: 'ipv4', action: 'drop' as const },
+        { pattern: '/card-\\d{4}/', action: 'hash' as const },
+      ],
+    };
+    const out = anonymise(
+      { who: 'login by alice@example.com ok', peer: 'from 10.1.2.3', route: '/pay/card-1234', app: 'web' },
+      rules,
+    );
+    expect(out).toEqual({
+      who: `login by ${keyedHash(base.secret, 'alice@example.com')} ok`,
+      route: `/pay/${keyedHash(base.secret, 'card-1234')}`,
+      app: 'web',
+    });
+    expect(() => anonymise({ a: 'alice@example.com' }, { ...rules, secret: '' })).toThrow(
+      /PRIVACY_HASH_SECRET/,
+    );
   });
 });
