@@ -63,6 +63,14 @@ export const ConfigSchema = z.object({
   SAMPLES_RETENTION_DAYS: int(1, 36_500).default(30),
   ROLLUP_1M_RETENTION_DAYS: int(1, 36_500).default(180),
   ROLLUP_1H_RETENTION_DAYS: int(1, 36_500).default(730),
+  /** Days findings (anomalies, trends, patterns, periodicity, quality findings, late samples) are kept; 0: forever. */
+  FINDINGS_RETENTION_DAYS: int(0, 36_500).default(90),
+  ALERTS_RETENTION_DAYS: int(0, 36_500).default(365),
+  PREDICTIONS_RETENTION_DAYS: int(0, 36_500).default(90),
+  FORECASTS_RETENTION_DAYS: int(0, 36_500).default(90),
+  AUDIT_INDEX_RETENTION_DAYS: int(0, 36_500).default(730),
+  /** How often records past their retention are expired (each run recorded as `recordsExpired`). */
+  RETENTION_INTERVAL_MS: int(1000, 86_400_000).default(3_600_000),
   INGEST_MAX_PAST_SECONDS: int(1, 10 * 365 * 86_400).default(86_400),
   INGEST_MAX_FUTURE_SECONDS: int(0, 86_400).default(300),
   INGEST_MAX_SERIES_PER_METRIC: int(1, 10_000_000).default(10_000),

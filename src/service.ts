@@ -33,6 +33,7 @@ import { allProjections } from './projections/index.js';
 import { recentTimes } from './projections/metric-series/recent-times.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { createRecommender, type Recommender } from './recommendations/recommender.js';
+import { createExpiry, type Expiry } from './retention/expiry.js';
 import { eventLoopLag } from './runtime/event-loop-lag.js';
 import { createLogHub } from './runtime/log-hub.js';
 import { createScorers, type Scorers } from './scoring/scorers.js';
@@ -73,6 +74,7 @@ export interface Service {
   /** Watches deployed models, retrains them and decides promotions (the learning coordinator). */
   readonly coordinator: Coordinator;
   readonly learningPipelines: LearningPipelines;
+  readonly expiry: Expiry;
   /** Models attached to live series and their scorers. */
   readonly scorers: Scorers;
   /** Recommended parameter settings and their scores. */
@@ -294,6 +296,24 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     tickMs: config.LEARNING_PIPELINES_TICK_MS,
     maxRunning: config.LEARNING_PIPELINES_MAX_RUNNING,
   });
+  // Findings, alerts, predictions, forecasts and the audit index expire too, each run a fact.
+  const expiry = createExpiry({
+    analytics,
+    events,
+    logger,
+    days: {
+      findings: config.FINDINGS_RETENTION_DAYS,
+      alerts: config.ALERTS_RETENTION_DAYS,
+      predictions: config.PREDICTIONS_RETENTION_DAYS,
+      forecasts: config.FORECASTS_RETENTION_DAYS,
+      auditIndex: config.AUDIT_INDEX_RETENTION_DAYS,
+    },
+    holds: (kind, at) =>
+      kind === 'alerts' || kind === 'findings'
+        ? learningPipelines.labelsNeededFrom(kind, at)
+        : Promise.resolve(null),
+    intervalMs: config.RETENTION_INTERVAL_MS,
+  });
   const self = config.SELF_MONITOR_INTERVAL_MS > 0 ? newAgent('self') : null;
   const access = createAccess(config, events, logger);
   const refusalCounters = () =>
@@ -432,6 +452,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     forecaster,
     coordinator,
     learningPipelines,
+    expiry,
     scorers,
     recommender,
     async start() {
@@ -442,6 +463,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       await forecaster.start();
       await coordinator.start();
       await learningPipelines.start();
+      expiry.start();
       await scorers.start();
       await recommender.start();
       await otlp.start(['event']);
@@ -472,6 +494,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       if (sweeper) clearInterval(sweeper);
       await coordinator.stop();
       await learningPipelines.stop();
+      await expiry.stop();
       lag.close();
       await app.stop();
       await learningPool.close();

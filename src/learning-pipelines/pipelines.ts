@@ -46,6 +46,11 @@ export interface LearningPipelines {
   list(): Promise<LearningPipelineView[]>;
   /** One scheduling round now: starts the runs that are due, highest priority first. */
   tick(): Promise<void>;
+  /**
+   * The earliest time a pipeline's next run reads alert (`alerts`) or anomaly (`findings`) labels
+   * from, and which pipeline: what retention must keep.
+   */
+  labelsNeededFrom(kind: 'alerts' | 'findings', now: number): Promise<{ from: number; by: string } | null>;
 }
 
 export interface LearningPipelinesOptions {
@@ -267,5 +272,18 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
       return views.filter((v): v is LearningPipelineView => v !== null);
     },
     tick: () => ticker.tick(),
+    async labelsNeededFrom(kind, at) {
+      let needed: { from: number; by: string } | null = null;
+      for (const view of await Promise.all((await known()).map(get))) {
+        const d = view?.context.definition;
+        if (!view || !d || view.state === 'removed') continue;
+        const label = (d.dataset as { label?: { kind?: string; horizonMs?: number } }).label;
+        if (!label || (kind === 'alerts') !== (label.kind === 'alert')) continue;
+        // The window (and its lags' warm-up, generously a day) and the labels' horizon after it.
+        const from = at - d.windowMs - 86_400_000;
+        if (!needed || from < needed.from) needed = { from, by: `learningpipeline-${view.id}` };
+      }
+      return needed;
+    },
   };
 }
