@@ -33,6 +33,7 @@ import { allProjections } from './projections/index.js';
 import { recentTimes } from './projections/metric-series/recent-times.js';
 import { createProjectionRunner, type ProjectionRunner } from './projections/runner.js';
 import { createRecommender, type Recommender } from './recommendations/recommender.js';
+import { deleteSeries } from './retention/delete-series.js';
 import { createExpiry, type Expiry } from './retention/expiry.js';
 import { eventLoopLag } from './runtime/event-loop-lag.js';
 import { createLogHub } from './runtime/log-hub.js';
@@ -377,6 +378,19 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         forecaster,
         coordinator,
         learningPipelines,
+        deleteSeries: (ids, principal, reason) =>
+          deleteSeries(
+            {
+              events,
+              analytics,
+              projected: async (position) => {
+                for (const projection of projections) await projection.waitFor(position);
+              },
+            },
+            ids,
+            principal,
+            reason,
+          ),
         privacyKeys: {
           current: config.PRIVACY_HASH_SECRET ?? null,
           previous: config.PRIVACY_HASH_PREVIOUS_SECRETS,

@@ -17,7 +17,7 @@ import { PREDICTION_FACTS, SCORER_FACTS } from './model/predictions.js';
 import { PipelineEvent } from './pipeline/events.js';
 import { FINDING_FACTS, PIPELINE_STATE_FACTS } from './pipeline/findings.js';
 import { RECOMMENDATION_FACTS } from './recommendations/facts.js';
-import { RETENTION_FACTS } from './retention/facts.js';
+import { DELETION_FACTS, RETENTION_FACTS } from './retention/facts.js';
 
 /**
  * The catalogue of facts: for every event type in the log, the one zod schema of its payload, the
@@ -48,6 +48,7 @@ export const FACTS = {
   ...byCategory('samples', { batchFlushed: BatchPayload }),
   ...byCategory('ingest', INGEST_FACTS),
   ...byCategory('retention', RETENTION_FACTS),
+  ...byCategory('deletion', DELETION_FACTS),
   ...byCategory('agent', membersOf(AgentEvent)),
   ...byCategory('pipeline', membersOf(PipelineEvent)),
   ...byCategory('findings', FINDING_FACTS),

@@ -9,6 +9,7 @@ import type { Forecaster } from '../forecasting/forecaster.js';
 import type { LearningPool } from '../learning/pool/pool.js';
 import type { LearningPipelines } from '../learning-pipelines/pipelines.js';
 import type { Recommender } from '../recommendations/recommender.js';
+import type { SeriesDeletion } from '../retention/delete-series.js';
 import type { LogHub } from '../runtime/log-hub.js';
 import type { Scorers } from '../scoring/scorers.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
@@ -42,6 +43,12 @@ export interface GraphQLContext {
   readonly coordinator: Coordinator;
   /** Learning pipelines: definitions, runs and their progress. */
   readonly learningPipelines: LearningPipelines;
+  /** Secure disposal of series (see src/retention/delete-series.ts). */
+  readonly deleteSeries: (
+    seriesIds: readonly string[],
+    principal: string,
+    reason: string | null,
+  ) => Promise<SeriesDeletion>;
   /** The keys label values are hashed under: the current one and those before the last rotations. */
   readonly privacyKeys: { readonly current: string | null; readonly previous: readonly string[] };
   /** Models attached to live series, scoring their samples. */

@@ -13,6 +13,7 @@ import './complex-events.js';
 import './coordinator.js';
 import './learning-pipelines.js';
 import './privacy.js';
+import './deletion.js';
 import './configuration/alert-rules.js';
 import './configuration/complex-rules.js';
 import './configuration/pipelines.js';

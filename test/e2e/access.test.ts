@@ -34,6 +34,7 @@ const ADMIN_MUTATIONS = new Set([
   'resumeLearningPipeline',
   'cancelLearningPipelineRun',
   'removeLearningPipeline',
+  'deleteSeries',
 ]);
 const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 

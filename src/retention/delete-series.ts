@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { factVersion } from '../domain/facts.js';
+import type { SeriesDeleted, SeriesDeletionRequested } from '../domain/retention/facts.js';
+import { envelope } from '../runtime/envelope.js';
+import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
+import type { EventStore, Position } from '../stores/event-store/port.js';
+
+export const DELETION_STREAM = 'deletion-main';
+
+/** Tables whose rows belong to a series (each row with the log position it came from). */
+const SERIES_TABLES = [
+  'samples',
+  'anomalies',
+  'trends',
+  'patterns',
+  'periodicity',
+  'late_samples',
+  'alerts',
+  'predictions',
+  'forecasts',
+  'forecast_errors',
+] as const;
+const ROLLUPS = [
+  { table: 'samples_1m', bucket: 'toStartOfMinute' },
+  { table: 'samples_1h', bucket: 'toStartOfHour' },
+] as const;
+
+export interface SeriesDeletion {
+  readonly seriesIds: readonly string[];
+  /** The request's log position: every record of the series from before it is gone. */
+  readonly position: Position;
+  readonly tables: SeriesDeleted['tables'];
+}
+
+export interface DeleteSeriesDeps {
+  readonly events: EventStore;
+  readonly analytics: AnalyticsStore;
+  /** Resolves once every projection has written the log up to a position. */
+  readonly projected: (position: Position) => Promise<void>;
+}
+
+/**
+ * Secure disposal of series: records who asked (`seriesDeletionRequested` in `deletion-main`, the
+ * caller as principal), waits until every projection has written what came before it, then removes
+ * the series' samples, rollups, findings, alerts, predictions and forecasts written from events before
+ * the request (samples sent after it start the series again), drops it from the catalogue when
+ * nothing of it remains, and records what went (`seriesDeleted`, caused by the request).
+ */
+export async function deleteSeries(
+  deps: DeleteSeriesDeps,
+  seriesIds: readonly string[],
+  principal: string,
+  reason: string | null,
+): Promise<SeriesDeletion> {
+  const { events, analytics } = deps;
+  const requestId = randomUUID();
+  const request: SeriesDeletionRequested = { seriesIds: [...seriesIds], reason, at: Date.now() };
+  const appended = await events.append(DELETION_STREAM, [
+    {
+      id: requestId,
+      type: 'seriesDeletionRequested',
+      data: request,
+      metadata: envelope({ principal, schemaVersion: factVersion('seriesDeletionRequested') }, requestId),
+    },
+  ]);
+  const position = appended.position;
+  await deps.projected(position);
+  const params = { ids: seriesIds.map((id) => BigInt(id)), before: position.toString() };
+  const tables: SeriesDeleted['tables'] = [];
+  const removeWhere = async (table: string, where: string) => {
+    const [row] = await queryRows<{ n: string }>(
+      analytics,
+      `SELECT count() AS n FROM ${analytics.table(table)} WHERE ${where}`,
+      params,
+    );
+    const removed = Number(row?.n ?? 0);
+    if (removed > 0)
+      await analytics.client.command({
+        query: `ALTER TABLE ${analytics.table(table)} DELETE WHERE ${where}`,
+        query_params: params,
+        clickhouse_settings: { mutations_sync: '2' },
+      });
+    tables.push({ table, removed });
+  };
+  const ofSeries = 'series_id IN {ids:Array(UInt64)}';
+  for (const table of SERIES_TABLES) await removeWhere(table, `${ofSeries} AND position < {before:UInt64}`);
+  // Rollups carry no position: the series' buckets go, and are made again from what samples remain.
+  for (const rollup of ROLLUPS) {
+    await removeWhere(rollup.table, ofSeries);
+    await analytics.client.command({
+      query: `INSERT INTO ${analytics.table(rollup.table)}
+              SELECT series_id, ${rollup.bucket}(ts) AS bucket, count(), sum(value), min(value), max(value),
+                     quantileTDigestState(value)
+                FROM ${analytics.table('samples')} WHERE ${ofSeries}
+               GROUP BY series_id, bucket`,
+      query_params: params,
+    });
+  }
+  await removeWhere(
+    'series',
+    `${ofSeries} AND series_id NOT IN (SELECT DISTINCT series_id FROM ${analytics.table('samples')} WHERE ${ofSeries})`,
+  );
+  const doneId = randomUUID();
+  const done: SeriesDeleted = {
+    seriesIds: seriesIds.length,
+    before: position.toString(),
+    tables,
+    at: Date.now(),
+  };
+  await events.append(DELETION_STREAM, [
+    {
+      id: doneId,
+      type: 'seriesDeleted',
+      data: done,
+      metadata: envelope(
+        {
+          principal: 'system:retention',
+          schemaVersion: factVersion('seriesDeleted'),
+          source: { id: requestId, position },
+        },
+        doneId,
+      ),
+    },
+  ]);
+  return { seriesIds, position, tables };
+}
