@@ -6,11 +6,14 @@
  * overall (`acceptAt` + `tick`: quality checks, reorder buffer, release order, analysis, and the
  * pass-through samples a pipeline without stages emits). 1,000 series × 1,000 steps, each part the
  * median of 3 runs after a warm-up run. (2) Latency from a sample's ingest (the agent's `record`) to its `anomalyDetected`
- * event in the log, through agent → log → pipeline, for planted spikes. Prints a table; the last line
- * is JSON with `samplesPerSecondPerCore` (the headline), `latencyP50Ms`, `latencyP99Ms` and the parts.
+ * event in the log, through agent → log → pipeline, for planted spikes. (3) At 100,000 series
+ * (`analytics-scale.ts`): state bytes a series, throughput, and the time to write a per-series
+ * checkpoint of them all. Prints a table; the last line is JSON with `samplesPerSecondPerCore` (the
+ * headline), `engineSamplesPerSecond`, `latencyP50Ms`, `latencyP99Ms`, the parts, `stateBytesPerSeries`,
+ * `checkpointMs`, `rssMB` and the machine's load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { quantile } from 'simple-statistics';
@@ -21,6 +24,7 @@ import { createCollectionAgent } from '../src/collection/agent.js';
 import { PipelineDefinition } from '../src/domain/pipeline/definition.js';
 import { createPipelineRuntime } from '../src/pipelines/runtime.js';
 import { createSqliteEventStore } from '../src/stores/event-store/sqlite.js';
+import { scale } from './analytics-scale.js';
 import { SERIES, STEPS, throughput } from './analytics-throughput.js';
 import { fmt, report } from './report.js';
 
@@ -44,6 +48,8 @@ const definition = PipelineDefinition.parse({
 
 // (1) Throughput, one core.
 const parts = throughput(definition);
+// (1b) 100,000 series: state per series, throughput and checkpoints at scale.
+const large = await scale(definition);
 
 // (2) Ingest → anomaly event latency, end to end on the embedded store.
 const dir = mkdtempSync(join(tmpdir(), 'bench-analytics-'));
@@ -111,11 +117,20 @@ report(
     ['ingest → anomalyDetected in the log, p50 ms', fmt(p50, 1)],
     ['ingest → anomalyDetected in the log, p99 ms', fmt(p99, 1)],
     ['spikes detected', `${latencies.length} of 100`],
+    ...large.rows.map(([label, v]): [string, string] => [label, fmt(v)]),
+    [
+      'machine load (1, 5, 15 min)',
+      loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', '),
+    ],
   ],
   {
     samplesPerSecondPerCore: Math.round(parts.headline),
     latencyP50Ms: Math.round(p50 * 10) / 10,
     latencyP99Ms: Math.round(p99 * 10) / 10,
     ...parts.figures,
+    ...large.figures,
+    loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
   },
 );

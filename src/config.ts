@@ -110,6 +110,8 @@ export const ConfigSchema = z.object({
   SCRAPE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   SCRAPE_MAX_BODY_BYTES: int(1024, 1 << 30).default(10 * 1024 * 1024),
   PIPELINES_FILE: z.string().optional(),
+  /** A pipeline's series silent this long (in sample time) has its detector state written out and freed. */
+  PIPELINE_SERIES_IDLE_HOURS: int(1, 87_600).default(24),
   /** `on`: every incoming series (or those `DEFAULT_ANALYTICS_MATCH` matches) is analysed, with default alert rules. */
   DEFAULT_ANALYTICS: z.enum(['on', 'off']).default('on'),
   /** A series matcher as JSON, e.g. `{"name":"http_*","labels":{"env":"prod"}}`: narrows the default analytics. */

@@ -261,7 +261,14 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     projections,
     seeds,
     pipelineRuntime: (definition, startAfter) =>
-      createPipelineRuntime({ definition, events, host, logger, startAfter }),
+      createPipelineRuntime({
+        definition,
+        events,
+        host,
+        logger,
+        startAfter,
+        idleMs: config.PIPELINE_SERIES_IDLE_HOURS * 3_600_000,
+      }),
     scrape: {
       agent: newAgent,
       forget: (agent) => {

@@ -13,10 +13,16 @@ import {
   type Sample,
 } from '../domain/pipeline/engine.js';
 import { seriesFindingEvents } from '../domain/pipeline/findings.js';
+import type { SeriesAnalytics, SeriesRecord } from '../domain/pipeline/series-analytics.js';
 import { envelope, type Source, sourcePositionOf } from '../runtime/envelope.js';
 import { type ConsumerStatus, createLogConsumer } from '../runtime/log-consumer.js';
 import type { EventStore, JsonValue, Position, RecordedEvent } from '../stores/event-store/port.js';
-import { type Counters, createCheckpointStore, type PipelineCheckpoint } from './checkpoints.js';
+import {
+  type Counters,
+  createCheckpointStore,
+  type PipelineCheckpoint,
+  type SeriesRecords,
+} from './checkpoints.js';
 
 export { CHECKPOINT_PART_CHARS } from './checkpoints.js';
 
@@ -29,6 +35,14 @@ export interface PipelineRuntimeOptions {
   readonly checkpointEvery?: number;
   /** Checkpoints larger than this many characters of JSON are written in parts (tests make it small). */
   readonly checkpointPartChars?: number;
+  /** Per-series analytics records are written in chunks of about this many characters (tests make it small). */
+  readonly checkpointSeriesChunkChars?: number;
+  /**
+   * A series with no sample for this long (sample time, against the pipeline's watermark) has its
+   * analytics state written out at the next checkpoint and dropped from memory; it is read back when
+   * the series returns. Default 24 h.
+   */
+  readonly idleMs?: number;
   /**
    * Nothing at or before this log position is analysed (the position of the fact that defined the
    * pipeline: one defined after the log began takes what comes after its definition). Default: none,
@@ -48,6 +62,16 @@ export interface PipelineStatus {
   readonly emissions: number;
   readonly lastError: string | null;
   readonly consumer: ConsumerStatus;
+  /**
+   * The per-series analytics state (absent without analytics): series with state in memory, series
+   * evicted (idle: state only in the checkpoint store), evictions and on-demand restores since start.
+   */
+  readonly series?: {
+    readonly inMemory: number;
+    readonly evicted: number;
+    readonly evictions: number;
+    readonly restoredOnDemand: number;
+  };
 }
 
 export interface PipelineRuntime {
@@ -67,6 +91,7 @@ export interface PipelineRuntime {
 const NAMESPACE = '2d7c6f0b-8a4e-4c1d-9b3f-5e6a7d8c9b01';
 const RATE_SMOOTHING = 0.3;
 const CHECKPOINT_EVERY_SOURCE_BATCHES = 1000;
+const DEFAULT_IDLE_MS = 24 * 3_600_000;
 
 /**
  * Runs one streaming pipeline as a consumer of the log. It reads `batchFlushed` events from every
@@ -101,9 +126,11 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     events,
     logger: log,
     ...(options.checkpointPartChars ? { partChars: options.checkpointPartChars } : {}),
+    ...(options.checkpointSeriesChunkChars ? { seriesChunkChars: options.checkpointSeriesChunkChars } : {}),
   });
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
 
-  let engine = new PipelineEngine(definition);
+  let engine = trackingSeries(new PipelineEngine(definition));
   let counters: Counters = { out: 0, quality: 0 };
   /** The next revision of `pipelinestate-<id>`. */
   let stateRevision = 0;
@@ -204,7 +231,31 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     if (emissions % checkpointEvery === 0) await checkpoint(trigger);
   }
 
+  /**
+   * The per-series records of a checkpoint: the series whose analytics changed since the last one
+   * (all of them, those evicted read back from the store, when a new chain starts). Idle series are
+   * marked evicted first: their state goes with this checkpoint, and leaves memory once it is written.
+   */
+  async function seriesRecords(): Promise<SeriesRecords | undefined> {
+    const analytics = engine.seriesAnalytics;
+    if (!analytics) return undefined;
+    const watermark = engine.watermark;
+    if (Number.isFinite(watermark) && Number.isFinite(idleMs))
+      for (const slot of analytics.idleSlots(watermark - idleMs)) analytics.markEvicted(slot);
+    const full = store.needsFull();
+    if (!full) return { full, slots: analytics.dirtySlots(), state: (slot) => analytics.seriesState(slot) };
+    const live = analytics.liveSlots();
+    const stored = analytics.evictedSlots().filter((slot) => !analytics.hasEnsemble(slot));
+    const states = stored.length ? await store.readSlots(stored) : new Map<number, unknown>();
+    return {
+      full,
+      slots: [...live, ...stored.filter((slot) => states.has(slot))].sort((a, b) => a - b),
+      state: (slot) => analytics.seriesState(slot) ?? states.get(slot) ?? null,
+    };
+  }
+
   async function checkpoint(source: Source): Promise<void> {
+    const series = await seriesRecords();
     const data: PipelineCheckpoint = {
       sourcePosition: source.position.toString(),
       definitionHash,
@@ -216,7 +267,10 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       emissions,
       engine: engine.snapshot(),
     };
-    stateRevision = await store.write(data, source, stateRevision);
+    stateRevision = await store.write(data, source, stateRevision, series);
+    const analytics = engine.seriesAnalytics;
+    analytics?.clearDirty();
+    analytics?.dropEvicted();
     checkpointed = source.position;
     sinceCheckpoint = 0;
   }
@@ -226,7 +280,8 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     const latest = await store.latest();
     const saved = latest?.checkpoint ?? null;
     routed.clear();
-    engine = new PipelineEngine(definition);
+    engine = trackingSeries(new PipelineEngine(definition));
+    store.reset();
     counters = { out: 0, quality: 0 };
     stateRevision = 0;
     mode = definition.mode === 'microbatch' ? 'microbatch' : 'realtime';
@@ -261,7 +316,15 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     // Defined again (after a deletion) since its checkpoint: what came before that definition is skipped.
     const skips = startAfter !== null && resume < startAfter;
     if (!skips && saved.definitionHash === definitionHash && saved.engine.format === ENGINE_SNAPSHOT_FORMAT) {
-      engine = new PipelineEngine(definition, saved.engine);
+      engine = trackingSeries(new PipelineEngine(definition, saved.engine));
+      const analytics = engine.seriesAnalytics;
+      if (analytics && latest.series) {
+        // Each series from its records, oldest first (a later one overrides an earlier one); an
+        // evicted series gets its banks back, its ensemble stays in the store until it returns.
+        await store.readSeries(latest.series, (slot, record) =>
+          analytics.restoreSeries(slot, record as SeriesRecord, analytics.isEvicted(slot) ? 'banks' : 'all'),
+        );
+      } else analytics?.markAllDirty(); // a checkpoint holding every ensemble (older layout): all written next
       mode = saved.mode;
       rate = saved.rate;
       lastCreatedAt = saved.lastCreatedAt;
@@ -331,6 +394,17 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       .catch((error: unknown) => log.warn({ err: error }, 'mode switch not recorded'));
   }
 
+  /** Series of a batch evicted earlier get their analytics state back from the checkpoint store first. */
+  async function restoreEvicted(analytics: SeriesAnalytics, slots: Int32Array): Promise<void> {
+    const evicted: number[] = [];
+    for (const slot of slots) if (slot >= 0 && analytics.isEvicted(slot)) evicted.push(slot);
+    if (!evicted.length) return;
+    const states = await store.readSlots(evicted);
+    for (const slot of evicted)
+      analytics.restoreSeries(slot, (states.get(slot) ?? null) as SeriesRecord | null, 'ensemble');
+    log.debug({ series: evicted.length }, 'evicted series restored from the checkpoint store');
+  }
+
   async function handle(event: RecordedEvent): Promise<void> {
     const batch = decodePayload(readFactOf(event, 'batchFlushed').data);
     // Routing and slots once per series of the batch; then per sample only numbers.
@@ -343,11 +417,14 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       }
       slots[k] = admit ? engine.slotOf(def) : -1;
     }
+    const analytics = engine.seriesAnalytics;
+    if (analytics) await restoreEvicted(analytics, slots);
     let count = 0;
     for (let i = 0; i < batch.values.length; i++) {
       const slot = slots[batch.seriesIndex[i]!]!;
       if (slot < 0) continue;
       engine.acceptAt(slot, batch.timestamps[i]!, batch.values[i]!);
+      analytics?.touch(slot, batch.timestamps[i]!);
       count++;
     }
     if (count === 0) return;
@@ -399,6 +476,19 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     },
   });
 
+  function seriesStatus(): Pick<PipelineStatus, 'series'> {
+    const analytics = engine.seriesAnalytics;
+    if (!analytics) return {};
+    return {
+      series: {
+        inMemory: analytics.liveSlots().length,
+        evicted: analytics.evictedSlots().length,
+        evictions: analytics.counters.evictions,
+        restoredOnDemand: analytics.counters.restores,
+      },
+    };
+  }
+
   return {
     id,
     async start() {
@@ -440,9 +530,17 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         emissions,
         lastError: own.lastError,
         consumer: own,
+        ...seriesStatus(),
       };
     },
 
     waitFor: (position) => consumer.waitFor(position),
   };
+}
+
+/** The engine with its analytics checkpointed per series (see `SeriesAnalytics.trackSeries`). */
+function trackingSeries(engine: PipelineEngine): PipelineEngine {
+  const analytics = engine.seriesAnalytics;
+  if (analytics) analytics.trackSeries = true;
+  return engine;
 }

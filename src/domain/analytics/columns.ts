@@ -4,7 +4,7 @@
  * order: little-endian wherever Node runs here), which is compact JSON and restores bit for bit.
  */
 
-type Typed = Float64Array | Int32Array | Uint8Array;
+type Typed = Float64Array | Float32Array | Int32Array | Uint16Array | Uint8Array;
 type TypedCtor<T extends Typed> = { new (length: number): T; BYTES_PER_ELEMENT: number };
 
 /** A copy of `array` with room for at least `length` values (the old values kept, the rest zero). */

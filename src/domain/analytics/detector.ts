@@ -18,6 +18,13 @@ export interface Detector {
   readonly name: string;
   /** Null while warming up (no baseline yet). */
   update(value: number): Detection | null;
+  /**
+   * `update` without building a `Detection` (the batch path): writes score, sigmas (NaN when the
+   * detector scores no standardised deviation), expected low and high into `out[0..3]` and returns the
+   * detecting detector's name, or null while warming up (`out` is then left as it was). Optional:
+   * `updateInto` (below) falls back on `update`.
+   */
+  updateInto?(value: number, out: Float64Array): string | null;
   /** Everything needed to continue exactly where it stands (JSON). */
   snapshot(): unknown;
   restore(state: unknown): void;
@@ -43,3 +50,21 @@ export const SURPRISE_SCALE = 8;
 export const zToScore = (z: number) => Math.min(1, (z * z) / 2 / Math.LN10 / SURPRISE_SCALE);
 /** The deviation at which `zToScore` reaches 1 (≈ 6.07). */
 export const FULL_SCALE_SIGMAS = Math.sqrt(2 * Math.LN10 * SURPRISE_SCALE);
+
+/** Slots of a detection written by `Detector.updateInto`. */
+export const OUT_SCORE = 0;
+export const OUT_SIGMAS = 1;
+export const OUT_LOW = 2;
+export const OUT_HIGH = 3;
+
+/** A detection into `out` (see `Detector.updateInto`), through `update` when the detector has no batch path. */
+export function updateInto(detector: Detector, value: number, out: Float64Array): string | null {
+  if (detector.updateInto) return detector.updateInto(value, out);
+  const d = detector.update(value);
+  if (!d) return null;
+  out[OUT_SCORE] = d.score;
+  out[OUT_SIGMAS] = d.sigmas ?? Number.NaN;
+  out[OUT_LOW] = d.expectedLow;
+  out[OUT_HIGH] = d.expectedHigh;
+  return d.detector;
+}

@@ -170,6 +170,16 @@ export class DriftDetector implements Detector {
     return score;
   }
 
+  /** The expected range of the last drift `check` reported, into `out[2..3]` (as `detection`). */
+  rangeInto(out: Float64Array): void {
+    const s = this.s;
+    const std = this.lastStd;
+    const centre = this.lastMean + s[RECENT_MEAN]! * std;
+    const half = this.p.sigmas * Math.max(Math.sqrt(s[RECENT_VARIANCE]!), this.p.floor) * std;
+    out[2] = centre - half;
+    out[3] = centre + half;
+  }
+
   /** The detection of the last drift `check` reported, with its score. */
   detection(score: number): Detection {
     return this.build(score, this.lastMean, this.lastStd);

@@ -284,20 +284,24 @@ export function createTemplateBank(templates: readonly TemplateSpec[]) {
       }
       return matches;
     },
-    snapshot(): TemplateBankSnapshot {
-      const ring = new Float64Array(slots * L);
-      const count = new Float64Array(slots);
-      const resting = new Int32Array(slots * k);
-      for (let s = 0; s < slots; s++) {
-        const b = s * stride;
-        ring.set(block.subarray(b + RING, b + RING + L), s * L);
-        count[s] = block[b + COUNT]!;
-        for (let t = 0; t < k; t++) resting[s * k + t] = block[b + REST + t]!;
+    /** The slots in [from, to) (default: all). */
+    snapshot(from = 0, to = slots): TemplateBankSnapshot {
+      ensure(to);
+      const n = to - from;
+      const ring = new Float64Array(n * L);
+      const count = new Float64Array(n);
+      const resting = new Int32Array(n * k);
+      for (let i = 0; i < n; i++) {
+        const b = (from + i) * stride;
+        ring.set(block.subarray(b + RING, b + RING + L), i * L);
+        count[i] = block[b + COUNT]!;
+        for (let t = 0; t < k; t++) resting[i * k + t] = block[b + REST + t]!;
       }
-      return { slots, ring: toB64(ring), count: toB64(count), resting: toB64(resting) };
+      return { slots: n, ring: toB64(ring), count: toB64(count), resting: toB64(resting) };
     },
-    restore(state: TemplateBankSnapshot): void {
-      ensure(state.slots);
+    /** Restores a snapshot into the slots from `at` on. */
+    restore(state: TemplateBankSnapshot, at = 0): void {
+      ensure(at + state.slots);
       const ring = new Float64Array(state.slots * L);
       const count = new Float64Array(state.slots);
       const resting = new Int32Array(state.slots * k);
@@ -305,7 +309,7 @@ export function createTemplateBank(templates: readonly TemplateSpec[]) {
       fromB64(state.count, count);
       fromB64(state.resting, resting);
       for (let s = 0; s < state.slots; s++) {
-        const b = s * stride;
+        const b = (at + s) * stride;
         const values = ring.subarray(s * L, (s + 1) * L);
         block.set(values, b + RING);
         block.set(values, b + RING + L);

@@ -321,31 +321,34 @@ export function createPeriodicityBank(options: PeriodicityOptions = DEFAULT_PERI
       }
     },
 
-    snapshot(): PeriodicityBankSnapshot {
+    /** The slots in [from, to) (default: all). */
+    snapshot(from = 0, to = slots): PeriodicityBankSnapshot {
+      ensure(to);
       return {
-        slots,
-        phase: toB64(phase, slots),
-        period: toB64(period, slots),
-        interval: toB64(interval, slots),
-        frequencies: toB64(frequencies, slots * k),
-        candidate: toB64(candidate, slots),
-        pendingFrequencies: toB64(pendingFrequencies, slots * k),
-        pendingCount: toB64(pendingCount, slots),
-        anomalies: toB64(anomalies, slots * keep),
-        anomalyCount: toB64(anomalyCount, slots),
+        slots: to - from,
+        phase: toB64(phase.subarray(from, to)),
+        period: toB64(period.subarray(from, to)),
+        interval: toB64(interval.subarray(from, to)),
+        frequencies: toB64(frequencies.subarray(from * k, to * k)),
+        candidate: toB64(candidate.subarray(from, to)),
+        pendingFrequencies: toB64(pendingFrequencies.subarray(from * k, to * k)),
+        pendingCount: toB64(pendingCount.subarray(from, to)),
+        anomalies: toB64(anomalies.subarray(from * keep, to * keep)),
+        anomalyCount: toB64(anomalyCount.subarray(from, to)),
       };
     },
-    restore(state: PeriodicityBankSnapshot): void {
-      ensure(state.slots);
-      fromB64(state.phase, phase);
-      fromB64(state.period, period);
-      fromB64(state.interval, interval);
-      fromB64(state.frequencies, frequencies);
-      fromB64(state.candidate, candidate);
-      fromB64(state.pendingFrequencies, pendingFrequencies);
-      fromB64(state.pendingCount, pendingCount);
-      fromB64(state.anomalies, anomalies);
-      fromB64(state.anomalyCount, anomalyCount);
+    /** Restores a snapshot into the slots from `at` on. */
+    restore(state: PeriodicityBankSnapshot, at = 0): void {
+      ensure(at + state.slots);
+      fromB64(state.phase, phase.subarray(at));
+      fromB64(state.period, period.subarray(at));
+      fromB64(state.interval, interval.subarray(at));
+      fromB64(state.frequencies, frequencies.subarray(at * k));
+      fromB64(state.candidate, candidate.subarray(at));
+      fromB64(state.pendingFrequencies, pendingFrequencies.subarray(at * k));
+      fromB64(state.pendingCount, pendingCount.subarray(at));
+      fromB64(state.anomalies, anomalies.subarray(at * keep));
+      fromB64(state.anomalyCount, anomalyCount.subarray(at));
     },
   };
 }

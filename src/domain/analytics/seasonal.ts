@@ -1,6 +1,6 @@
 import { fromB64, toB64 } from './columns.js';
 import { type Detection, type Detector, zToScore } from './detector.js';
-import { RollingStats } from './detectors.js';
+import { BlockStats, type BlockStatsState, type RollingStats } from './detectors.js';
 import { detectSeasonality } from './patterns.js';
 
 export interface SeasonalOptions {
@@ -23,8 +23,10 @@ export interface SeasonalOptions {
   readonly minStrength: number;
   /** Previous periods the value is compared with (the expected value is their median). */
   readonly cycles: number;
-  /** Window of the residuals' mean and spread. */
+  /** Window of the residuals' mean and spread… */
   readonly window: number;
+  /** …kept as this many block sums (`BlockStats`: bounded state, exact for `window` blocks). */
+  readonly windowBlocks: number;
   /** Residuals needed before scoring. */
   readonly warmup: number;
 }
@@ -39,14 +41,20 @@ export const DEFAULT_SEASONAL: SeasonalOptions = {
   minStrength: 0.3,
   cycles: 3,
   window: 1000,
+  windowBlocks: 20,
   warmup: 60,
 };
 
 export interface SeasonalState {
-  ring: string;
+  /** The kept history, oldest slot first in ring order: base64 Float64 (older checkpoints)… */
+  ring?: string;
+  /** …or base64 Float32 of the values less `origin` (bounded state: 4 bytes a value). */
+  ring32?: string;
+  origin?: number | null;
   count: number;
   period: number;
-  residuals: ReturnType<RollingStats['snapshot']>;
+  /** `BlockStats` (a `RollingStats` ring in older checkpoints). */
+  residuals: BlockStatsState | ReturnType<RollingStats['snapshot']>;
 }
 
 /**
@@ -60,20 +68,26 @@ export interface SeasonalState {
 export class SeasonalDetector implements Detector {
   readonly name = 'seasonal';
   private readonly o: SeasonalOptions;
-  private readonly ring: Float64Array;
+  /**
+   * The history, as Float32 offsets from the first value seen (`origin`): half the memory of doubles.
+   * The value in hand is rounded the same way before it is compared, so an exact repeat still leaves a
+   * residual of exactly 0; the rounding (2⁻²⁴ of the offset) is far below any spread that matters.
+   */
+  private readonly ring: Float32Array;
+  private origin = Number.NaN;
   private count = 0;
   /** The sample count at which the period is next looked for. */
   private nextEstimate: number;
   private period = 0;
-  private residuals: RollingStats;
+  private residuals: BlockStats;
   private readonly samePhase: Float64Array;
 
   constructor(options: Partial<SeasonalOptions> = {}) {
     this.o = { ...DEFAULT_SEASONAL, ...options };
     if (this.o.maxPeriod * this.o.cycles >= this.o.history)
       throw new Error('seasonal: history must hold `cycles` periods of the longest period');
-    this.ring = new Float64Array(this.o.history);
-    this.residuals = new RollingStats(this.o.window);
+    this.ring = new Float32Array(this.o.history);
+    this.residuals = new BlockStats(this.o.window, this.o.windowBlocks);
     this.samePhase = new Float64Array(this.o.cycles);
     this.nextEstimate = this.o.firstEstimate;
   }
@@ -83,9 +97,27 @@ export class SeasonalDetector implements Detector {
     return this.period;
   }
 
-  update(value: number): Detection | null {
+  /** The detection of the last `updateInto` (reused by `update`, which copies it out). */
+  private readonly last = new Float64Array(4);
+
+  update(raw: number): Detection | null {
+    const out = this.last;
+    if (this.updateInto(raw, out) === null) return null;
+    return {
+      score: out[0]!,
+      sigmas: out[1]!,
+      detector: this.name,
+      expectedLow: out[2]!,
+      expectedHigh: out[3]!,
+    };
+  }
+
+  updateInto(raw: number, into: Float64Array): string | null {
     const { history, cycles } = this.o;
-    let out: Detection | null = null;
+    if (Number.isNaN(this.origin)) this.origin = raw;
+    const origin = this.origin;
+    const value = Math.fround(raw - origin);
+    let out: string | null = null;
     const p = this.period;
     const at = this.count % history;
     if (p > 0 && this.count >= cycles * p) {
@@ -104,13 +136,11 @@ export class SeasonalDetector implements Detector {
         const mean = this.residuals.mean;
         const std = this.residuals.std || 1e-9;
         const z = (residual - mean) / std;
-        out = {
-          score: zToScore(z),
-          sigmas: Math.abs(z),
-          detector: this.name,
-          expectedLow: expected + mean - 3 * std,
-          expectedHigh: expected + mean + 3 * std,
-        };
+        into[0] = zToScore(z);
+        into[1] = Math.abs(z);
+        into[2] = origin + expected + mean - 3 * std;
+        into[3] = origin + expected + mean + 3 * std;
+        out = this.name;
       }
       this.residuals.push(residual);
     }
@@ -166,14 +196,15 @@ export class SeasonalDetector implements Detector {
     }
     if (period !== this.period) {
       this.period = period;
-      this.residuals = new RollingStats(this.o.window);
+      this.residuals = new BlockStats(this.o.window, this.o.windowBlocks);
     }
   }
 
   snapshot(): SeasonalState {
     const kept = this.ring.subarray(0, Math.min(this.count, this.o.history));
     return {
-      ring: toB64(kept),
+      ring32: toB64(kept),
+      origin: Number.isNaN(this.origin) ? null : this.origin,
       count: this.count,
       period: this.period,
       residuals: this.residuals.snapshot(),
@@ -182,7 +213,18 @@ export class SeasonalDetector implements Detector {
 
   restore(raw: unknown): void {
     const state = raw as SeasonalState;
-    fromB64(state.ring, this.ring);
+    this.ring.fill(0);
+    if (state.ring32 !== undefined) {
+      fromB64(state.ring32, this.ring);
+      this.origin = state.origin ?? Number.NaN;
+    } else {
+      // An older checkpoint: doubles, re-based on the oldest kept value.
+      const kept = Math.min(state.count, this.o.history);
+      const doubles = new Float64Array(kept);
+      fromB64(state.ring ?? '', doubles);
+      this.origin = kept ? doubles[0]! : Number.NaN;
+      for (let i = 0; i < kept; i++) this.ring[i] = Math.fround(doubles[i]! - (this.origin || 0));
+    }
     this.count = state.count;
     const { firstEstimate, every } = this.o;
     this.nextEstimate =
@@ -190,7 +232,7 @@ export class SeasonalDetector implements Detector {
         ? firstEstimate
         : firstEstimate + (Math.floor((state.count - firstEstimate) / every) + 1) * every;
     this.period = state.period;
-    this.residuals = new RollingStats(this.o.window);
+    this.residuals = new BlockStats(this.o.window, this.o.windowBlocks);
     this.residuals.restore(state.residuals);
   }
 }

@@ -1,6 +1,5 @@
 import { fromB64, toB64 } from './columns.js';
 import type { Detection, Detector } from './detector.js';
-import { RecentValues } from './recent-values.js';
 
 export interface TransitionOptions {
   /** Levels are `2^bits` equal bins over the running range. */
@@ -26,8 +25,10 @@ export interface TransitionState {
   count: number;
   previous: number;
   sinceHigh: number;
-  /** The last `relearn` samples, oldest first (base64 Float64). */
-  recent: string;
+  /** The last `relearn` samples, oldest first: base64 Float64 (older checkpoints)… */
+  recent?: string;
+  /** …or base64 Uint16, each its place in [min, max] in 65,535ths (bounded state: 2 bytes a sample). */
+  recent16?: string;
   /** Transition counts (levels × levels) and per-level totals (base64 Float64). */
   counts: string;
 }
@@ -49,7 +50,12 @@ export class TransitionDetector implements Detector {
   private count = 0;
   private previous = -1;
   private sinceHigh = 0;
-  private readonly recent: RecentValues;
+  /**
+   * The last `relearn` samples (by count modulo `relearn`), each its place in the running range in
+   * 65,535ths: all a sample is kept for is its level when the range grows, which this resolves to a
+   * 65,535th of the range (re-encoded in the new range as the counts are re-learnt).
+   */
+  private readonly recent: Uint16Array;
   /** counts[from · levels + to], then totals[from] at levels² + from. */
   private readonly counts: Float64Array;
   /** Lowest and highest level reached from each level (derived from `counts`; -1 when none). */
@@ -58,7 +64,7 @@ export class TransitionDetector implements Detector {
   constructor(options: Partial<TransitionOptions> = {}) {
     this.o = { ...DEFAULT_TRANSITIONS, ...options };
     this.levels = 2 ** this.o.bits;
-    this.recent = new RecentValues(this.o.relearn);
+    this.recent = new Uint16Array(Math.max(1, this.o.relearn));
     this.counts = new Float64Array(this.levels * this.levels + this.levels);
     this.reached = new Int32Array(2 * this.levels).fill(-1);
   }
@@ -77,16 +83,36 @@ export class TransitionDetector implements Detector {
     return Math.min(top, Math.max(0, Math.trunc((value - this.min!) / this.step)));
   }
 
-  /** Rebuilds the transition counts from the kept samples, binned over the current range. */
-  private relearnCounts(): void {
+  /** The kept sample `at` (an index into `recent`), in value units over the range [min, min + span]. */
+  private static decode(q: number, min: number, span: number): number {
+    return q === QMAX ? min + span : min + (q * span) / QMAX;
+  }
+
+  private encode(value: number): number {
+    const span = this.max! - this.min!;
+    if (!(span > 0)) return 0;
+    return Math.min(QMAX, Math.max(0, Math.round(((value - this.min!) / span) * QMAX)));
+  }
+
+  /**
+   * Rebuilds the transition counts from the kept samples (encoded over the range [oldMin, oldMax]),
+   * binned over the current range, and re-encodes them over it.
+   */
+  private relearnCounts(oldMin: number | null, oldMax: number | null): void {
     this.counts.fill(0);
     this.reached.fill(-1);
     let previous = -1;
-    this.recent.forEach(this.count, (value) => {
+    const size = this.recent.length;
+    const kept = Math.min(this.count, this.o.relearn);
+    const span = oldMin === null || oldMax === null ? 0 : oldMax - oldMin;
+    for (let i = this.count - kept; i < this.count; i++) {
+      const at = i % size;
+      const value = TransitionDetector.decode(this.recent[at]!, oldMin ?? 0, span);
       const level = this.level(value);
       if (previous !== -1) this.learn(previous, level);
       previous = level;
-    });
+      this.recent[at] = this.encode(value);
+    }
     this.previous = previous;
   }
 
@@ -101,13 +127,23 @@ export class TransitionDetector implements Detector {
     this.counts[square + from] = this.counts[square + from]! + 1;
   }
 
+  private readonly last = new Float64Array(4);
+
   update(value: number): Detection | null {
+    const out = this.last;
+    if (this.updateInto(value, out) === null) return null;
+    return { score: out[0]!, detector: this.name, expectedLow: out[2]!, expectedHigh: out[3]! };
+  }
+
+  updateInto(value: number, out: Float64Array): string | null {
     if (this.min === null || this.max === null || value < this.min || value > this.max) {
+      const oldMin = this.min;
+      const oldMax = this.max;
       this.setRange(
         this.min === null ? value : Math.min(this.min, value),
         this.max === null ? value : Math.max(this.max, value),
       );
-      this.relearnCounts();
+      this.relearnCounts(oldMin, oldMax);
     }
     const level = this.level(value);
     const from = this.previous;
@@ -128,17 +164,16 @@ export class TransitionDetector implements Detector {
     this.previous = level;
     const score = this.sinceHigh < this.o.restPeriod ? 0 : raw;
     this.sinceHigh = raw >= this.o.restLevel ? 0 : this.sinceHigh + 1;
-    this.recent.push(this.count, value);
+    if (this.o.relearn > 0) this.recent[this.count % this.recent.length] = this.encode(value);
     this.count++;
     if (this.count <= this.o.restPeriod) return null; // an initial rest, as CAD OSE's
     const min = this.min!;
     const max = this.max!;
-    return {
-      score,
-      detector: this.name,
-      expectedLow: low === -1 ? min : min + low * this.step,
-      expectedHigh: high === -1 ? max : Math.min(max, min + (high + 1) * this.step),
-    };
+    out[0] = score;
+    out[1] = Number.NaN;
+    out[2] = low === -1 ? min : min + low * this.step;
+    out[3] = high === -1 ? max : Math.min(max, min + (high + 1) * this.step);
+    return this.name;
   }
 
   snapshot(): TransitionState {
@@ -148,9 +183,18 @@ export class TransitionDetector implements Detector {
       count: this.count,
       previous: this.previous,
       sinceHigh: this.sinceHigh,
-      recent: this.recent.snapshot(this.count),
+      recent16: toB64(this.oldestFirst()),
       counts: toB64(this.counts),
     };
+  }
+
+  /** The kept samples, oldest first. */
+  private oldestFirst(): Uint16Array {
+    const kept = Math.min(this.count, this.o.relearn);
+    const out = new Uint16Array(kept);
+    const size = this.recent.length;
+    for (let i = 0; i < kept; i++) out[i] = this.recent[(this.count - kept + i) % size]!;
+    return out;
   }
 
   restore(raw: unknown): void {
@@ -159,7 +203,19 @@ export class TransitionDetector implements Detector {
     this.count = state.count;
     this.previous = state.previous;
     this.sinceHigh = state.sinceHigh;
-    this.recent.restore(this.count, state.recent);
+    const kept = Math.min(this.count, this.o.relearn);
+    const size = this.recent.length;
+    this.recent.fill(0);
+    if (state.recent16 !== undefined) {
+      const ordered = new Uint16Array(kept);
+      const n = fromB64(state.recent16, ordered);
+      for (let i = 0; i < n; i++) this.recent[(this.count - n + i) % size] = ordered[i]!;
+    } else if (state.recent !== undefined) {
+      // An older checkpoint: the samples themselves, encoded over the range.
+      const ordered = new Float64Array(kept);
+      const n = fromB64(state.recent, ordered);
+      for (let i = 0; i < n; i++) this.recent[(this.count - n + i) % size] = this.encode(ordered[i]!);
+    }
     fromB64(state.counts, this.counts);
     this.reached.fill(-1);
     for (let from = 0; from < this.levels; from++)
@@ -170,6 +226,8 @@ export class TransitionDetector implements Detector {
         }
   }
 }
+
+const QMAX = 65535;
 
 export const transitionDetector = (options: Partial<TransitionOptions> = {}): Detector =>
   new TransitionDetector(options);

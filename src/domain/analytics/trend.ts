@@ -249,17 +249,24 @@ export function createTrendBank(options: TrendTrackerOptions = { window: 60, eve
       return fitSlot(slot) ? stateOf(slot) : null;
     },
     state: stateOf,
-    snapshot(): TrendBankSnapshot {
-      for (let s = 0; s < slots; s++) {
+    /** The slots in [from, to) (default: all). */
+    snapshot(from = 0, to = slots): TrendBankSnapshot {
+      ensure(to);
+      for (let s = from; s < to; s++) {
         const f = s * FIELDS;
         if (st[f + HAS] && Number.isNaN(st[f + P_VALUE]!)) st[f + P_VALUE] = pOf(st[f + T_STAT]!);
       }
-      return { slots, xy: toB64(xy, slots * w * 2), state: toB64(st, slots * FIELDS) };
+      return {
+        slots: to - from,
+        xy: toB64(xy.subarray(from * w * 2, to * w * 2)),
+        state: toB64(st.subarray(from * FIELDS, to * FIELDS)),
+      };
     },
-    restore(state: TrendBankSnapshot): void {
-      ensure(state.slots);
-      fromB64(state.xy, xy);
-      fromB64(state.state, st);
+    /** Restores a snapshot into the slots from `at` on. */
+    restore(state: TrendBankSnapshot, at = 0): void {
+      ensure(at + state.slots);
+      fromB64(state.xy, xy.subarray(at * w * 2));
+      fromB64(state.state, st.subarray(at * FIELDS));
     },
   };
 }

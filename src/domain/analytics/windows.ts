@@ -245,13 +245,17 @@ class WindowColumns {
     return n;
   }
 
-  snapshot(): WindowColumnsSnapshot {
-    const counts = new Int32Array(this.slots);
-    const sums = new Float64Array(3 * this.slots);
-    const hasOrigin = new Uint8Array(this.slots);
-    const until = new Int32Array(this.slots);
-    for (let s = 0; s < this.slots; s++) {
-      const f = s * FIELDS;
+  /** The slots in [from, to) (default: all). */
+  snapshot(from = 0, to = this.slots): WindowColumnsSnapshot {
+    this.ensure(to);
+    const n = to - from;
+    const counts = new Int32Array(n);
+    const sums = new Float64Array(3 * n);
+    const hasOrigin = new Uint8Array(n);
+    const until = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = i;
+      const f = (from + i) * FIELDS;
       counts[s] = this.state[f + COUNT]!;
       const origin = this.state[f + ORIGIN]!;
       hasOrigin[s] = Number.isNaN(origin) ? 0 : 1;
@@ -268,8 +272,8 @@ class WindowColumns {
    * (minima and maxima are functions of the values alone, so rebuilding them gives the same answers),
    * and the sums as they were.
    */
-  restore(slots: number, state: WindowColumnsSnapshot, recent: Recent): void {
-    this.ensure(slots);
+  restore(slots: number, state: WindowColumnsSnapshot, recent: Recent, at = 0): void {
+    this.ensure(at + slots);
     const counts = new Int32Array(slots);
     fromB64(state.counts, counts);
     const sums = new Float64Array(3 * slots);
@@ -279,9 +283,10 @@ class WindowColumns {
     const until = new Int32Array(slots);
     fromB64(state.until, until);
     for (let s = 0; s < slots; s++) {
-      const f = s * FIELDS;
+      const slot = at + s;
+      const f = slot * FIELDS;
       const n = counts[s]!;
-      this.clear(s);
+      this.clear(slot);
       this.state[f + ORIGIN] = sums[3 * s]!;
       const { values, times } = recent(s);
       const v0 = values.length - n;
@@ -291,7 +296,7 @@ class WindowColumns {
       // Re-pushing rebuilds the ring (never reaching a recompute); the sums are then set back.
       for (let i = 0; i < n; i++) {
         this.state[f + UNTIL] = 2;
-        this.push(s, this.timed ? times[t0 + i]! : 0, values[v0 + i]!);
+        this.push(slot, this.timed ? times[t0 + i]! : 0, values[v0 + i]!);
       }
       if (!hasOrigin[s]) this.state[f + ORIGIN] = Number.NaN;
       this.state[f + SUM] = sums[3 * s + 1]!;
@@ -385,12 +390,19 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
         max: window.max(slot),
       };
     },
-    snapshot(): WindowBankSnapshot {
-      const valueCounts = new Int32Array(slots);
-      const timeCounts = new Int32Array(slots);
+    /** The slots in [from, to) (default: all). */
+    snapshot(from = 0, to = slots): WindowBankSnapshot {
+      if (to > slots) {
+        slots = to;
+        for (const w of windows) w.ensure(slots);
+      }
+      const n = to - from;
+      const valueCounts = new Int32Array(n);
+      const timeCounts = new Int32Array(n);
       const longest: number[] = [];
       const longestTimed: number[] = [];
-      for (let s = 0; s < slots; s++) {
+      for (let i = 0; i < n; i++) {
+        const s = from + i;
         let best = 0;
         let bestTimed = -1;
         for (const [w, window] of windows.entries()) {
@@ -400,26 +412,28 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
         }
         longest.push(best);
         longestTimed.push(bestTimed);
-        valueCounts[s] = windows[best]!.size(s);
-        timeCounts[s] = bestTimed < 0 ? 0 : windows[bestTimed]!.size(s);
+        valueCounts[i] = windows[best]!.size(s);
+        timeCounts[i] = bestTimed < 0 ? 0 : windows[bestTimed]!.size(s);
       }
       const values = new Float64Array(valueCounts.reduce((a, b) => a + b, 0));
       const times = new Float64Array(timeCounts.reduce((a, b) => a + b, 0));
-      for (let s = 0, v = 0, t = 0; s < slots; s++) {
-        v += windows[longest[s]!]!.copyValues(s, values.subarray(v));
-        if (longestTimed[s]! >= 0) t += windows[longestTimed[s]!]!.copyValues(s, times.subarray(t), true);
+      for (let i = 0, v = 0, t = 0; i < n; i++) {
+        const s = from + i;
+        v += windows[longest[i]!]!.copyValues(s, values.subarray(v));
+        if (longestTimed[i]! >= 0) t += windows[longestTimed[i]!]!.copyValues(s, times.subarray(t), true);
       }
       return {
-        slots,
-        windows: windows.map((w) => w.snapshot()),
+        slots: n,
+        windows: windows.map((w) => w.snapshot(from, to)),
         valueCounts: toB64(valueCounts),
         timeCounts: toB64(timeCounts),
         values: toB64(values),
         ...encodeTimes(times, timeCounts),
       };
     },
-    restore(state: WindowBankSnapshot): void {
-      slots = Math.max(slots, state.slots);
+    /** Restores a snapshot into the slots from `at` on. */
+    restore(state: WindowBankSnapshot, at = 0): void {
+      slots = Math.max(slots, at + state.slots);
       const valueCounts = new Int32Array(state.slots);
       const timeCounts = new Int32Array(state.slots);
       fromB64(state.valueCounts, valueCounts);
@@ -440,7 +454,7 @@ export function createWindowBank(specs: readonly WindowSpec[]) {
       });
       for (const [i, w] of windows.entries()) {
         w.ensure(slots);
-        w.restore(state.slots, state.windows[i]!, recent);
+        w.restore(state.slots, state.windows[i]!, recent, at);
       }
     },
   };

@@ -488,6 +488,11 @@ export class PipelineEngine {
     }
   }
 
+  /** The per-series analytics (null without an `analytics` section): checkpoints and eviction reach it. */
+  get seriesAnalytics(): SeriesAnalytics | null {
+    return this.analytics;
+  }
+
   get watermark(): number {
     return this.maxTs - this.definition.quality.allowedLatenessMs;
   }

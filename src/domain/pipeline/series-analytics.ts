@@ -1,3 +1,4 @@
+import { fromB64, grown, toB64 } from '../analytics/columns.js';
 import { createEnsemble } from '../analytics/ensemble.js';
 import { createTemplateBank, type TemplateBankSnapshot, type TemplateSpec } from '../analytics/patterns.js';
 import {
@@ -54,9 +55,31 @@ export interface AnalyticsSink extends PeriodicitySink {
   pattern(slot: number, ts: number, pattern: string, distance: number): void;
 }
 
+/**
+ * One series' analytics state, for per-series checkpoints: its ensemble (null when it has none in
+ * memory) and its slot of each bank (trends, shapes, windows, periodicity).
+ */
+export interface SeriesRecord {
+  readonly e: EnsembleSnapshot | null;
+  readonly t: TrendBankSnapshot;
+  readonly p: TemplateBankSnapshot;
+  readonly w: WindowBankSnapshot;
+  readonly q?: PeriodicityBankSnapshot;
+}
+
 export interface SeriesAnalyticsSnapshot {
-  /** The ensemble of each slot, null for a slot never analysed. */
+  /**
+   * The ensemble of each slot, null for a slot never analysed; empty when the ensembles are kept
+   * per series outside the snapshot (`external`).
+   */
   readonly ensembles: (EnsembleSnapshot | null)[];
+  /**
+   * Present when the series are checkpointed one by one (`SeriesAnalytics.trackSeries`): which
+   * slots were evicted (base64 Uint8, 1 a slot) and when each was last seen (base64 Float64, sample
+   * time). The ensembles and banks are then empty here: each series is restored on its own from its
+   * `SeriesRecord` (`restoreSeries`).
+   */
+  readonly external?: { readonly evicted: string; readonly lastSeen: string };
   readonly trends: TrendBankSnapshot;
   readonly patterns: TemplateBankSnapshot;
   readonly windows: WindowBankSnapshot;
@@ -71,12 +94,30 @@ export interface SeriesAnalyticsSnapshot {
  */
 export class SeriesAnalytics {
   private readonly ensembles: (Ensemble | null)[] = [];
+  /**
+   * Per-series checkpoints (set by the pipeline runtime): `snapshot` leaves the ensembles out (the
+   * runtime writes the changed ones per series, `dirtySlots` / `seriesState`), and idle series can be
+   * evicted (`markEvicted`, `dropEvicted`) and restored on demand (`restoreSeries`).
+   */
+  trackSeries = false;
+  /** Per slot: the ensemble changed since the last per-series checkpoint. */
+  private dirty = new Uint8Array(0);
+  /** Per slot: evicted (its state is in the checkpoint store, not in memory). */
+  private evicted = new Uint8Array(0);
+  /** Per slot: the newest sample time seen (analysed, or announced by `touch`). */
+  private lastSeen = new Float64Array(0);
+  /** Series evicted so far, restored on demand, and analysed while evicted (fresh: a bug if ever > 0). */
+  readonly counters = { evictions: 0, restores: 0, lostOnEviction: 0 };
   private readonly trends;
   private readonly patterns;
   private readonly windows;
   private readonly periodicity;
   /** The window periodicity is analysed over (an index into the windows). */
   private readonly periodicWindow: number;
+  /** The ensemble's output for the sample in hand (score, sigmas, expected low, high). */
+  private readonly detection = new Float64Array(4);
+  /** The ensemble's scores of the batch in hand (reused, grown). */
+  private scores = new Float64Array(1024);
   /** Anomalies of the batch in hand, by sample index (reused). */
   private readonly found: {
     index: number;
@@ -99,6 +140,15 @@ export class SeriesAnalytics {
       config.windows.findIndex((w) => w.name === config.periodicity?.window),
     );
     if (!snapshot) return;
+    if (snapshot.external) {
+      this.trackSeries = true;
+      const evicted = Buffer.from(snapshot.external.evicted, 'base64');
+      const seen = Buffer.from(snapshot.external.lastSeen, 'base64');
+      this.ensureSlots(Math.max(evicted.length, seen.length / 8));
+      this.evicted.set(evicted);
+      fromB64(snapshot.external.lastSeen, this.lastSeen);
+      for (let slot = 0; slot < evicted.length; slot++) if (evicted[slot]) this.ensembles[slot] = null;
+    }
     for (const [slot, saved] of snapshot.ensembles.entries()) {
       if (!saved) continue;
       const ensemble = createEnsemble();
@@ -109,6 +159,138 @@ export class SeriesAnalytics {
     this.patterns.restore(snapshot.patterns);
     this.windows.restore(snapshot.windows);
     if (snapshot.periodicity) this.periodicity?.restore(snapshot.periodicity);
+  }
+
+  /** The ensemble of a slot, created on first use. */
+  private ensembleOf(slot: number): Ensemble {
+    while (this.ensembles.length < slot) this.ensembles.push(null);
+    this.ensureSlots(slot + 1);
+    if (this.evicted[slot]) {
+      // The runtime restores an evicted series before its samples come: this is not expected.
+      this.evicted[slot] = 0;
+      this.counters.lostOnEviction++;
+    }
+    const ensemble = createEnsemble();
+    this.ensembles[slot] = ensemble;
+    return ensemble;
+  }
+
+  private ensureSlots(n: number): void {
+    if (this.dirty.length >= n) return;
+    this.dirty = grown(this.dirty, n, Uint8Array);
+    this.evicted = grown(this.evicted, n, Uint8Array);
+    const before = this.lastSeen.length;
+    this.lastSeen = grown(this.lastSeen, n, Float64Array);
+    this.lastSeen.fill(Number.NEGATIVE_INFINITY, before);
+  }
+
+  /** The series in `slot` has a sample at `ts` on its way (it is not idle). */
+  touch(slot: number, ts: number): void {
+    this.ensureSlots(slot + 1);
+    if (ts > this.lastSeen[slot]!) this.lastSeen[slot] = ts;
+  }
+
+  isEvicted(slot: number): boolean {
+    return slot < this.evicted.length && this.evicted[slot] === 1;
+  }
+
+  /** Slots whose ensemble changed since `clearDirty` (and is in memory). */
+  dirtySlots(): number[] {
+    const out: number[] = [];
+    const n = Math.min(this.dirty.length, this.ensembles.length);
+    for (let slot = 0; slot < n; slot++) if (this.dirty[slot] && this.ensembles[slot]) out.push(slot);
+    return out;
+  }
+
+  /** Slots with an ensemble in memory. */
+  liveSlots(): number[] {
+    const out: number[] = [];
+    for (let slot = 0; slot < this.ensembles.length; slot++) if (this.ensembles[slot]) out.push(slot);
+    return out;
+  }
+
+  /** Slots evicted (state in the checkpoint store). */
+  evictedSlots(): number[] {
+    const out: number[] = [];
+    for (let slot = 0; slot < this.evicted.length; slot++) if (this.evicted[slot]) out.push(slot);
+    return out;
+  }
+
+  clearDirty(): void {
+    this.dirty.fill(0);
+  }
+
+  /** Every series with an ensemble counts as changed (the next per-series checkpoint writes them all). */
+  markAllDirty(): void {
+    this.ensureSlots(this.ensembles.length);
+    for (let slot = 0; slot < this.ensembles.length; slot++) if (this.ensembles[slot]) this.dirty[slot] = 1;
+  }
+
+  /** Whether the series' ensemble is in memory. */
+  hasEnsemble(slot: number): boolean {
+    return !!this.ensembles[slot];
+  }
+
+  /** The analytics state of one series (null: its ensemble is not in memory). */
+  seriesState(slot: number): SeriesRecord | null {
+    const ensemble = this.ensembles[slot];
+    if (!ensemble) return null;
+    return {
+      e: ensemble.snapshot(),
+      t: this.trends.snapshot(slot, slot + 1),
+      p: this.patterns.snapshot(slot, slot + 1),
+      w: this.windows.snapshot(slot, slot + 1),
+      ...(this.periodicity ? { q: this.periodicity.snapshot(slot, slot + 1) } : {}),
+    };
+  }
+
+  /** Series with an ensemble in memory not seen since before `cutoff` (sample time). */
+  idleSlots(cutoff: number): number[] {
+    const out: number[] = [];
+    const n = Math.min(this.lastSeen.length, this.ensembles.length);
+    for (let slot = 0; slot < n; slot++)
+      if (this.ensembles[slot] && this.lastSeen[slot]! < cutoff) out.push(slot);
+    return out;
+  }
+
+  /**
+   * Marks a series evicted (its state is being written to the checkpoint store); its ensemble stays
+   * until `dropEvicted`, once the checkpoint holding its state is written.
+   */
+  markEvicted(slot: number): void {
+    this.ensureSlots(slot + 1);
+    if (!this.evicted[slot]) this.counters.evictions++;
+    this.evicted[slot] = 1;
+  }
+
+  /** Drops the ensembles of the series marked evicted. */
+  dropEvicted(): void {
+    for (let slot = 0; slot < this.evicted.length && slot < this.ensembles.length; slot++)
+      if (this.evicted[slot]) this.ensembles[slot] = null;
+  }
+
+  /**
+   * Restores one series from its record, as it stood at its last per-series checkpoint: `all` (at
+   * restart), `banks` only (at restart, a series evicted: its ensemble stays in the store), or the
+   * `ensemble` only (a series evicted earlier that came back: its banks never left memory). Without a
+   * record the ensemble starts fresh.
+   */
+  restoreSeries(slot: number, record: SeriesRecord | null, part: 'all' | 'banks' | 'ensemble'): void {
+    while (this.ensembles.length < slot) this.ensembles.push(null);
+    this.ensureSlots(slot + 1);
+    if (record && part !== 'ensemble') {
+      this.trends.restore(record.t, slot);
+      this.patterns.restore(record.p, slot);
+      this.windows.restore(record.w, slot);
+      if (record.q) this.periodicity?.restore(record.q, slot);
+    }
+    if (part === 'banks') return;
+    const ensemble = createEnsemble();
+    if (record?.e) ensemble.restore(record.e);
+    this.ensembles[slot] = ensemble;
+    this.evicted[slot] = 0;
+    this.dirty[slot] = record?.e ? 0 : 1;
+    if (part === 'ensemble') this.counters.restores++;
   }
 
   /**
@@ -150,26 +332,30 @@ export class SeriesAnalytics {
     const values = heldForAnalysis(observed, length);
     const minScore = this.config.minAnomalyScore;
     // Pass 1: the ensembles; anomalies are held (by sample index) for the windows pass.
+    // The batch path: each ensemble writes its score into `scores` (no object per member or sample);
+    // an object is made only for an anomaly.
     const found = this.found;
     found.length = 0;
+    if (this.scores.length < length) this.scores = new Float64Array(Math.max(length, 2 * this.scores.length));
+    const scores = this.scores;
+    const out = this.detection;
+    const ensembles = this.ensembles;
     for (let i = 0; i < length; i++) {
       const slot = slots[i]!;
-      let ensemble = this.ensembles[slot];
-      if (!ensemble) {
-        while (this.ensembles.length < slot) this.ensembles.push(null);
-        ensemble = createEnsemble();
-        this.ensembles[slot] = ensemble;
-      }
-      const detection = ensemble.update(values[i]!);
-      const strongest = detection.strongest;
-      // (Copied out: a detector may reuse its result object on the next update.)
-      if (strongest && detection.score >= minScore)
+      let ensemble = ensembles[slot];
+      if (!ensemble) ensemble = this.ensembleOf(slot);
+      this.dirty[slot] = 1;
+      if (ts[i]! > this.lastSeen[slot]!) this.lastSeen[slot] = ts[i]!;
+      const detector = ensemble.updateInto(values[i]!, out);
+      const score = out[0]!;
+      scores[i] = score;
+      if (detector !== null && score >= minScore)
         found.push({
           index: i,
-          score: detection.score,
-          detector: strongest.detector,
-          expectedLow: strongest.expectedLow,
-          expectedHigh: strongest.expectedHigh,
+          score,
+          detector,
+          expectedLow: out[2]!,
+          expectedHigh: out[3]!,
         });
     }
     // Pass 2: trends.
@@ -223,9 +409,39 @@ export class SeriesAnalytics {
     }
   }
 
+  /** Slots up to the last evicted one. */
+  private evictedLength(): number {
+    let n = this.evicted.length;
+    while (n > 0 && !this.evicted[n - 1]) n--;
+    return n;
+  }
+
   snapshot(): SeriesAnalyticsSnapshot {
+    const n = this.ensembles.length;
+    this.ensureSlots(n);
+    if (this.trackSeries)
+      // Every series is in its own record: only which were evicted, and when each was last seen.
+      return {
+        ensembles: [],
+        trends: this.trends.snapshot(0, 0),
+        patterns: this.patterns.snapshot(0, 0),
+        windows: this.windows.snapshot(0, 0),
+        ...(this.periodicity ? { periodicity: this.periodicity.snapshot(0, 0) } : {}),
+        external: {
+          evicted: toB64(this.evicted, Math.max(n, this.evictedLength())),
+          lastSeen: toB64(this.lastSeen, Math.max(n, this.evictedLength())),
+        },
+      };
     return {
       ensembles: Array.from(this.ensembles, (e) => e?.snapshot() ?? null),
+      ...(this.trackSeries
+        ? {
+            external: {
+              evicted: toB64(this.evicted, Math.max(n, this.evictedLength())),
+              lastSeen: toB64(this.lastSeen, Math.max(n, this.evictedLength())),
+            },
+          }
+        : {}),
       trends: this.trends.snapshot(),
       patterns: this.patterns.snapshot(),
       windows: this.windows.snapshot(),
