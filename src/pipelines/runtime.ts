@@ -509,6 +509,8 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       finalCheckpoint = true;
       recordStop = true;
       consumer.start();
+      // Started means reading: its checkpoint (and series records) loaded, or halted trying.
+      await consumer.reading();
     },
 
     async stop({ checkpoint: final = true, record = true } = {}) {
