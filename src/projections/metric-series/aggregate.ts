@@ -30,6 +30,12 @@ export interface AggregateGroup {
   readonly fromRollups: boolean;
 }
 
+/** Label values in order, compared one by one. */
+function compareValues(x: readonly string[], y: readonly string[]): number {
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+  return 0;
+}
+
 function invalid(path: string, message: string): never {
   throw new ValidationError(`${path}: ${message}`, [{ path, message }]);
 }
@@ -67,25 +73,30 @@ export async function aggregate(store: AnalyticsStore, query: AggregateQuery): P
     text: query.text,
   };
   const series = await resolveSeries(store, selector, 'selector');
-  const groupIndex = new Map<string, number>();
-  const groupLabels: Labels[] = [];
-  const members: number[] = [];
-  const groups = series.map((s) => {
-    const values = groupBy.map((key) => s.labels[key] ?? '');
-    const id = JSON.stringify(values);
-    let index = groupIndex.get(id);
-    if (index === undefined) {
-      index = groupLabels.length;
-      groupIndex.set(id, index);
-      groupLabels.push(Object.fromEntries(groupBy.map((key, i) => [key, values[i]!])));
-      members.push(0);
-    }
+  // Groups numbered in label order (their values compared as the sort below compares them), so that
+  // ClickHouse breaks ties between values by that order too.
+  const valuesOf = series.map((s) => groupBy.map((key) => s.labels[key] ?? ''));
+  const distinct = new Map<string, string[]>();
+  for (const values of valuesOf) distinct.set(JSON.stringify(values), values);
+  const ordered = [...distinct.values()].sort(compareValues);
+  const groupIndex = new Map(ordered.map((values, i) => [JSON.stringify(values), i]));
+  const groupLabels: Labels[] = ordered.map((values) =>
+    Object.fromEntries(groupBy.map((key, i) => [key, values[i]!])),
+  );
+  const members = ordered.map(() => 0);
+  const groups = valuesOf.map((values) => {
+    const index = groupIndex.get(JSON.stringify(values))!;
     members[index]!++;
     return index;
   });
   const ids = series.map((s) => s.seriesId);
   const base = { ids, groups, from, to, stepMs: null };
-  const stats = await bucketStats(store, { ...base, quantiles: isQuantile(fn) ? [fn] : [] });
+  const k = query.topK ?? query.bottomK;
+  const stats = await bucketStats(store, {
+    ...base,
+    quantiles: isQuantile(fn) ? [fn] : [],
+    ...(fn !== 'rate' && k !== undefined ? { top: { fn, desc: query.topK !== undefined, k } } : {}),
+  });
   const rates = fn === 'rate' ? await bucketRates(store, base) : null;
   const out = stats.map((row) => {
     const value =
@@ -104,12 +115,8 @@ export async function aggregate(store: AnalyticsStore, query: AggregateQuery): P
       fromRollups: fn === 'rate' ? false : row.fromRollups,
     };
   });
-  const byLabels = (a: AggregateGroup, b: AggregateGroup) => {
-    const x = Object.values(a.labels);
-    const y = Object.values(b.labels);
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
-    return 0;
-  };
+  const byLabels = (a: AggregateGroup, b: AggregateGroup) =>
+    compareValues(Object.values(a.labels), Object.values(b.labels));
   out.sort(byLabels);
   if (query.topK !== undefined)
     return out.sort((a, b) => b.value - a.value || byLabels(a, b)).slice(0, query.topK);

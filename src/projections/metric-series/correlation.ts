@@ -2,7 +2,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { AnalyticsStore } from '../../stores/clickhouse/client.js';
 import { bucketCount, bucketStart } from './plan.js';
 import { checkRange, DEFAULT_POINT_LIMIT, idsOf } from './range.js';
-import { resolveSeries, type SeriesSelector } from './selector.js';
+import { resolveKnown, type SeriesSelector } from './selector.js';
 import { bucketStats, overLimit } from './stats.js';
 import type { SeriesInfo, TimeRange } from './types.js';
 
@@ -117,9 +117,10 @@ export async function correlate(
       invalid(path, `must be an integer from -${MAX_LAG} to ${MAX_LAG}, got ${lag}`);
   if (maxLag < minLag) invalid('maxLag', 'must not be below minLag');
   if (maxLag - minLag > MAX_LAG_SPAN) invalid('maxLag', `at most ${MAX_LAG_SPAN + 1} lags per query`);
-  const [a, ...more] = await resolveSeries(store, q.a, 'a', 1);
+  // Series named by id that this process has read before are not asked of the catalogue again.
+  const [a, ...more] = await resolveKnown(store, q.a, 'a', 1);
   if (!a || more.length) invalid('a', 'must select exactly one series');
-  const others = (await resolveSeries(store, q.b, 'b')).filter((s) => s.seriesId !== a.seriesId);
+  const others = (await resolveKnown(store, q.b, 'b')).filter((s) => s.seriesId !== a.seriesId);
   const limit = q.limit ?? DEFAULT_POINT_LIMIT;
   const n = bucketCount(q.from, q.to, q.stepMs);
   if (n * (others.length + 1) > limit) overLimit(limit, `buckets (${n} per series × ${others.length + 1})`);

@@ -1,12 +1,13 @@
 import { ValidationError } from '../../domain/errors.js';
 import { type AnalyticsStore, queryRows } from '../../stores/clickhouse/client.js';
 import { bucketRates, rateKey } from './rate.js';
-import { checkSelector, resolveSeries, type SeriesSelector } from './selector.js';
-import { bucketStats, overLimit } from './stats.js';
+import { checkSelector, resolveKnown, resolveSeries, type SeriesSelector, seriesFilter } from './selector.js';
+import { bucketStats, overLimit, type StatsRow } from './stats.js';
 import {
   type Bucket,
   isQuantile,
   type Point,
+  type QuantileFunction,
   type SeriesBucket,
   type SeriesFunction,
   type SeriesInfo,
@@ -88,10 +89,34 @@ async function rawPoints(
 export async function seriesRange(store: AnalyticsStore, q: RangeQuery): Promise<SeriesRange[]> {
   checkRange(q.from, q.to, q.stepMs);
   const limit = q.limit ?? DEFAULT_POINT_LIMIT;
-  const series = await resolveSeries(store, q.selector, 'selector');
-  const ids = series.map((s) => s.seriesId);
   const stepMs = q.stepMs ?? null;
   if (stepMs === null && q.functions?.length) invalid('functions', 'apply to buckets: give stepMs too');
+  const functions = new Set(q.functions ?? []);
+  if (stepMs !== null && !functions.has('rate')) {
+    // The buckets by a condition on the series (given ids, or the catalogue as a subquery), so that
+    // they need not wait for the catalogue's answer (a server runs both at once; chDB one after the
+    // other), and series named by ids already read are not asked of the catalogue at all.
+    await checkSelector(store, q.selector, 'selector');
+    const quantiles = [...functions].filter(isQuantile);
+    const [series, stats] = await Promise.allSettled([
+      resolveKnown(store, q.selector, 'selector'),
+      bucketStats(store, {
+        ids: [],
+        filter: seriesFilter(store, q.selector),
+        from: q.from,
+        to: q.to,
+        stepMs,
+        quantiles,
+        limit,
+      }),
+    ]);
+    // The selector's error first (too many series), as when the catalogue is asked first.
+    if (series.status === 'rejected') throw series.reason;
+    if (stats.status === 'rejected') throw stats.reason;
+    return bucketsOf(series.value, stats.value, quantiles, null);
+  }
+  const series = await resolveSeries(store, q.selector, 'selector');
+  const ids = series.map((s) => s.seriesId);
   if (stepMs === null) {
     const points = await rawPoints(store, ids, q.from, q.to, limit);
     return series.flatMap((s) => {
@@ -99,12 +124,19 @@ export async function seriesRange(store: AnalyticsStore, q: RangeQuery): Promise
       return mine ? [{ series: s, points: mine, buckets: null }] : [];
     });
   }
-  const functions = new Set(q.functions ?? []);
   const quantiles = [...functions].filter(isQuantile);
   const stats = await bucketStats(store, { ids, from: q.from, to: q.to, stepMs, quantiles, limit });
-  const rates = functions.has('rate')
-    ? await bucketRates(store, { ids, from: q.from, to: q.to, stepMs })
-    : null;
+  const rates = await bucketRates(store, { ids, from: q.from, to: q.to, stepMs });
+  return bucketsOf(series, stats, quantiles, rates);
+}
+
+/** The buckets of each series that has some (in the catalogue's order), from the statistics rows. */
+function bucketsOf(
+  series: readonly SeriesInfo[],
+  stats: readonly StatsRow[],
+  quantiles: readonly QuantileFunction[],
+  rates: Map<string, number> | null,
+): SeriesRange[] {
   const buckets = new Map<string, SeriesBucket[]>();
   for (const row of stats) {
     const list = buckets.get(row.key) ?? [];

@@ -88,41 +88,114 @@ export async function checkSelector(store: AnalyticsStore, selector: SeriesSelec
   if (issues.length) throw new ValidationError(`${issues[0]!.path}: ${issues[0]!.message}`, issues);
 }
 
-/** The selector as conditions on the `series` catalogue (its columns unqualified). */
-export function catalogueWhere(selector: SeriesSelector): Sql {
+/**
+ * The selector as conditions on the `series` catalogue (its columns unqualified). Parameter names
+ * start with `prefix`, so that several selectors (or a selector and other parameters) share a query.
+ */
+export function catalogueWhere(selector: SeriesSelector, prefix = ''): Sql {
   const conditions: string[] = [];
   const params: Record<string, unknown> = {};
+  const p = (name: string) => `${prefix}${name}`;
   const ids = idsOf(selector);
   if (ids) {
-    conditions.push('series_id IN {ids:Array(UInt64)}');
-    params.ids = ids.map((id) => BigInt(id));
+    conditions.push(`series_id IN {${p('ids')}:Array(UInt64)}`);
+    params[p('ids')] = ids.map((id) => BigInt(id));
   }
   if (selector.name !== undefined) {
-    conditions.push('name = {name:String}');
-    params.name = selector.name;
+    conditions.push(`name = {${p('name')}:String}`);
+    params[p('name')] = selector.name;
   }
   matchersOf(selector).forEach((m, i) => {
-    params[`k${i}`] = m.label;
-    params[`v${i}`] = m.op === 'regex' || m.op === 'notRegex' ? anchored(m.value) : m.value;
-    const label = `labels[{k${i}:String}]`;
+    params[p(`k${i}`)] = m.label;
+    params[p(`v${i}`)] = m.op === 'regex' || m.op === 'notRegex' ? anchored(m.value) : m.value;
+    const label = `labels[{${p(`k${i}`)}:String}]`;
+    const value = `{${p(`v${i}`)}:String}`;
     conditions.push(
       m.op === 'eq'
-        ? `${label} = {v${i}:String}`
+        ? `${label} = ${value}`
         : m.op === 'neq'
-          ? `${label} != {v${i}:String}`
-          : `${m.op === 'notRegex' ? 'NOT ' : ''}match(${label}, {v${i}:String})`,
+          ? `${label} != ${value}`
+          : `${m.op === 'notRegex' ? 'NOT ' : ''}match(${label}, ${value})`,
     );
   });
   if (selector.text !== undefined && selector.text !== '') {
+    const text = `{${p('text')}:String}`;
     conditions.push(
-      '(positionCaseInsensitiveUTF8(name, {text:String}) > 0 OR arrayExists((x) -> positionCaseInsensitiveUTF8(x, {text:String}) > 0, mapValues(labels)))',
+      `(positionCaseInsensitiveUTF8(name, ${text}) > 0 OR arrayExists((x) -> positionCaseInsensitiveUTF8(x, ${text}) > 0, mapValues(labels)))`,
     );
-    params.text = selector.text;
+    params[p('text')] = selector.text;
   }
   return { where: conditions.length ? conditions.join(' AND ') : '1', params };
 }
 
+/** The ids a selector gives when it names series by id only (then no catalogue is needed to find them). */
+export function givenIds(selector: SeriesSelector): string[] | null {
+  const other = Object.entries(selector).some(
+    ([key, value]) => value !== undefined && key !== 'seriesId' && key !== 'seriesIds',
+  );
+  return other ? null : idsOf(selector);
+}
+
+/**
+ * A condition on `series_id` that picks the series a (checked) selector names, for a samples or rollup
+ * query run beside `resolveSeries` rather than after it: the given ids as they are, or the catalogue as a
+ * subquery (one set, built once: never a join onto sample rows), at most `max + 1` of them.
+ */
+export function seriesFilter(store: AnalyticsStore, selector: SeriesSelector, max = MAX_SERIES): Sql {
+  const ids = givenIds(selector);
+  if (ids)
+    return {
+      where: 'series_id IN {sel_given:Array(UInt64)}',
+      params: { sel_given: ids.map((id) => BigInt(id)) },
+    };
+  const sql = catalogueWhere(selector, 'sel_');
+  return {
+    where: `series_id IN (SELECT series_id FROM ${store.table('series')} FINAL WHERE ${sql.where} ORDER BY series_id LIMIT {sel_max:UInt32})`,
+    params: { ...sql.params, sel_max: max + 1 },
+  };
+}
+
 export const SERIES_COLUMNS = 'toString(series_id) AS seriesId, name, family, kind, role, unit, labels';
+
+/**
+ * Series definitions by id, per store, as the catalogue gave them. A definition never changes (the id
+ * is a hash of name and labels; see the projection), so a definition once read stays true; what the
+ * cache cannot tell is whether a series exists — an id not in it is asked of the catalogue.
+ */
+const known = new WeakMap<AnalyticsStore, Map<string, SeriesInfo>>();
+const MAX_KNOWN = 100_000;
+
+function remember(store: AnalyticsStore, rows: readonly SeriesInfo[]): void {
+  let map = known.get(store);
+  if (!map || map.size + rows.length > MAX_KNOWN) {
+    map = new Map();
+    known.set(store, map);
+  }
+  for (const row of rows) map.set(row.seriesId, row);
+}
+
+/**
+ * Like `resolveSeries`, but a selector of ids only whose every series this process has read from the
+ * catalogue before is answered without asking it again (in id order, as the catalogue answers). Meant
+ * for queries over samples: a series gone from the catalogue (a rebuild, before its batches are
+ * replayed) has no samples either, and series without samples are left out of every answer.
+ */
+export async function resolveKnown(
+  store: AnalyticsStore,
+  selector: SeriesSelector,
+  path: string,
+  max = MAX_SERIES,
+): Promise<SeriesInfo[]> {
+  const ids = givenIds(selector);
+  const map = known.get(store);
+  if (ids && map && ids.length <= max && ids.every((id) => map.has(id))) {
+    await checkSelector(store, selector, path);
+    return [...new Set(ids)]
+      .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0))
+      .map((id) => map.get(id)!);
+  }
+  return resolveSeries(store, selector, path, max);
+}
 
 /**
  * The series a selector names, by id, checked first (see `checkSelector`). More than `max` is an
@@ -133,8 +206,9 @@ export async function resolveSeries(
   selector: SeriesSelector,
   path: string,
   max = MAX_SERIES,
+  checked = false,
 ): Promise<SeriesInfo[]> {
-  await checkSelector(store, selector, path);
+  if (!checked) await checkSelector(store, selector, path);
   const sql = catalogueWhere(selector);
   const rows = await queryRows<SeriesInfo>(
     store,
@@ -146,5 +220,6 @@ export async function resolveSeries(
     const message = `matches more than ${max} series; narrow it with a name or label matchers`;
     throw new ValidationError(`${path}: ${message}`, [{ path, message }]);
   }
+  remember(store, rows);
   return rows;
 }
