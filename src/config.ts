@@ -8,6 +8,23 @@ const port = z.coerce
   .min(0, 'must be from 0 to 65535')
   .max(65535, 'must be from 0 to 65535');
 
+/** A setting given as JSON text, checked by `schema`; every issue named by its path in the JSON. */
+const jsonSetting = <S extends z.ZodType>(schema: S, fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx): z.output<S> => {
+      try {
+        const parsed = schema.safeParse(JSON.parse(text));
+        if (parsed.success) return parsed.data;
+        for (const issue of parsed.error.issues)
+          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
+      }
+      return z.NEVER;
+    });
+
 const optionalUrl = (protocols: readonly string[]) =>
   z
     .string()
@@ -115,20 +132,7 @@ export const ConfigSchema = z.object({
   /** `on`: every incoming series (or those `DEFAULT_ANALYTICS_MATCH` matches) is analysed, with default alert rules. */
   DEFAULT_ANALYTICS: z.enum(['on', 'off']).default('on'),
   /** A series matcher as JSON, e.g. `{"name":"http_*","labels":{"env":"prod"}}`: narrows the default analytics. */
-  DEFAULT_ANALYTICS_MATCH: z
-    .string()
-    .default('{"name":"*"}')
-    .transform((text, ctx) => {
-      try {
-        const parsed = SeriesMatcher.strict().safeParse(JSON.parse(text));
-        if (parsed.success) return parsed.data;
-        for (const issue of parsed.error.issues)
-          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
-      }
-      return z.NEVER;
-    }),
+  DEFAULT_ANALYTICS_MATCH: jsonSetting(SeriesMatcher.strict(), '{"name":"*"}'),
   ALERT_RULES_FILE: z.string().optional(),
   COMPLEX_EVENT_RULES_FILE: z.string().optional(),
   ALERT_WEBHOOK_URL: optionalUrl(['http://', 'https://']),
@@ -159,20 +163,7 @@ export const ConfigSchema = z.object({
         .filter(Boolean),
     ),
   /** Patterns hashed or dropped in every label value, as JSON: `[{"pattern":"email","action":"hash"}]`. */
-  PRIVACY_VALUE_RULES: z
-    .string()
-    .default('[]')
-    .transform((text, ctx) => {
-      try {
-        const parsed = z.array(ValueRule).safeParse(JSON.parse(text));
-        if (parsed.success) return parsed.data;
-        for (const issue of parsed.error.issues)
-          ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || '(root)'}: ${issue.message}` });
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
-      }
-      return z.NEVER;
-    }),
+  PRIVACY_VALUE_RULES: jsonSetting(z.array(ValueRule), '[]'),
   /** Replaced by PRIVACY_HASH_SECRET (an unkeyed salt let values be guessed back). */
   PRIVACY_HASH_SALT: z.string().optional(),
   SAMPLES_STREAM_MAX_AGE_HOURS: int(0, 87_600).default(168),

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { factVersion } from '../domain/facts.js';
 import type { SeriesDeleted, SeriesDeletionRequested } from '../domain/retention/facts.js';
 import { envelope } from '../runtime/envelope.js';
-import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
+import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore, Position } from '../stores/event-store/port.js';
+import { removeRows } from './remove-rows.js';
 
 export const DELETION_STREAM = 'deletion-main';
 
@@ -68,19 +69,7 @@ export async function deleteSeries(
   const params = { ids: seriesIds.map((id) => BigInt(id)), before: position.toString() };
   const tables: SeriesDeleted['tables'] = [];
   const removeWhere = async (table: string, where: string) => {
-    const [row] = await queryRows<{ n: string }>(
-      analytics,
-      `SELECT count() AS n FROM ${analytics.table(table)} WHERE ${where}`,
-      params,
-    );
-    const removed = Number(row?.n ?? 0);
-    if (removed > 0)
-      await analytics.client.command({
-        query: `ALTER TABLE ${analytics.table(table)} DELETE WHERE ${where}`,
-        query_params: params,
-        clickhouse_settings: { mutations_sync: '2' },
-      });
-    tables.push({ table, removed });
+    tables.push({ table, removed: await removeRows(analytics, table, where, params) });
   };
   const ofSeries = 'series_id IN {ids:Array(UInt64)}';
   for (const table of SERIES_TABLES) await removeWhere(table, `${ofSeries} AND position < {before:UInt64}`);

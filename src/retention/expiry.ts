@@ -4,8 +4,9 @@ import { factVersion } from '../domain/facts.js';
 import type { RecordKind, RecordsExpired } from '../domain/retention/facts.js';
 import { envelope } from '../runtime/envelope.js';
 import { createTicker } from '../runtime/ticker.js';
-import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
+import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
+import { removeRows } from './remove-rows.js';
 
 export const RETENTION_STREAM = 'retention-main';
 
@@ -74,20 +75,8 @@ export function createExpiry(options: ExpiryOptions): Expiry {
     }
     const tables: RecordsExpired['tables'] = [];
     for (const { table, column } of RECORD_TABLES[kind]) {
-      const params = { before };
       const where = `${column} < fromUnixTimestamp64Milli(toInt64({before:Int64}), 'UTC')`;
-      const [row] = await queryRows<{ n: string }>(
-        analytics,
-        `SELECT count() AS n FROM ${analytics.table(table)} WHERE ${where}`,
-        params,
-      );
-      const removed = Number(row?.n ?? 0);
-      if (removed > 0)
-        await analytics.client.command({
-          query: `ALTER TABLE ${analytics.table(table)} DELETE WHERE ${where}`,
-          query_params: params,
-          clickhouse_settings: { mutations_sync: '2' },
-        });
+      const removed = await removeRows(analytics, table, where, { before });
       tables.push({ table, removed });
     }
     const fact: RecordsExpired = { kind, at, days, before, heldBy, tables };

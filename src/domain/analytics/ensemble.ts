@@ -213,6 +213,25 @@ export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detect
   const calibration = config.calibration ? new ScoreCalibrator(config.calibration) : null;
   let sinceAlarm = Number.POSITIVE_INFINITY;
   let sinceExcursion = Number.POSITIVE_INFINITY;
+  /** The members' combined score, calibrated to the series, then raised by the excursion rule. */
+  const calibrated = (combined: number, farthest: number): number => {
+    let score = calibration ? calibration.calibrate(combined) : combined;
+    if (excursions) {
+      if (farthest >= excursions.sigmas) {
+        if (sinceExcursion >= excursions.calmSamples)
+          score = Math.max(score, (1 + Math.min(1, Math.log10(farthest / excursions.sigmas))) / 2);
+        sinceExcursion = 0;
+      } else sinceExcursion++;
+    }
+    return score;
+  };
+  /** The final score after the quiet period of an alarm, which it starts again when it is one. */
+  const quieted = (score: number): number => {
+    const out = sinceAlarm < config.quietSamples ? score * config.quietFactor : score;
+    sinceAlarm++;
+    if (out >= config.alarmLevel) sinceAlarm = 0;
+    return out;
+  };
   return {
     update(value: number): EnsembleDetection {
       const detections: Detection[] = [];
@@ -228,14 +247,7 @@ export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detect
         if (out.sigmas !== undefined && out.sigmas > farthest) farthest = out.sigmas;
       }
       let score = mean ? sum / members.length : (strongest?.score ?? 0);
-      if (calibration) score = calibration.calibrate(score);
-      if (excursions) {
-        if (farthest >= excursions.sigmas) {
-          if (sinceExcursion >= excursions.calmSamples)
-            score = Math.max(score, (1 + Math.min(1, Math.log10(farthest / excursions.sigmas))) / 2);
-          sinceExcursion = 0;
-        } else sinceExcursion++;
-      }
+      score = calibrated(score, farthest);
       if (drift) {
         const shift = drift.check(value);
         if (shift > score) {
@@ -244,9 +256,7 @@ export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detect
           detections.push(strongest);
         }
       }
-      if (sinceAlarm < config.quietSamples) score *= config.quietFactor;
-      sinceAlarm++;
-      if (score >= config.alarmLevel) sinceAlarm = 0;
+      score = quieted(score);
       return { score, strongest, detections };
     },
     /**
@@ -277,14 +287,7 @@ export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detect
         if (sigmas > farthest) farthest = sigmas;
       }
       let score = mean ? sum / members.length : strongest === null ? 0 : best;
-      if (calibration) score = calibration.calibrate(score);
-      if (excursions) {
-        if (farthest >= excursions.sigmas) {
-          if (sinceExcursion >= excursions.calmSamples)
-            score = Math.max(score, (1 + Math.min(1, Math.log10(farthest / excursions.sigmas))) / 2);
-          sinceExcursion = 0;
-        } else sinceExcursion++;
-      }
+      score = calibrated(score, farthest);
       if (drift) {
         const shift = drift.check(value);
         if (shift > score) {
@@ -294,9 +297,7 @@ export function createEnsemble(config: EnsembleConfig = DEFAULT_ENSEMBLE, detect
           drift.rangeInto(out);
         }
       }
-      if (sinceAlarm < config.quietSamples) score *= config.quietFactor;
-      sinceAlarm++;
-      if (score >= config.alarmLevel) sinceAlarm = 0;
+      score = quieted(score);
       out[0] = score;
       return strongest;
     },
