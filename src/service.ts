@@ -391,6 +391,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
               events,
               analytics,
               projected: async (position) => {
+                // The pipelines first (their findings of the series' earlier samples), then the projections.
+                for (const pipeline of configuration.pipelines.runtimes()) await pipeline.waitFor(position);
                 for (const projection of projections) await projection.waitFor(position);
               },
             },

@@ -38,6 +38,8 @@ export function taskInput(context: LearningPipelineState): TaskRunInput {
     run: current.run,
     task,
     attempt: state.failures + 1,
+    // The task is `running` when its last start had no result: this start follows a crash.
+    interrupted: state.status === 'running' ? state.interrupted + 1 : state.interrupted,
     window: current.window,
     definition: current.definition,
     inputs,

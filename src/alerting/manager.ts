@@ -366,7 +366,16 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       return true;
     });
     if (stale.length) {
-      const times = await options.recentTimes(stale);
+      // The store failing leaves cadences unknown this tick (nothing is absent for it): the rest of the
+      // clock — for-durations, escalations, plain absence — goes on.
+      const times = await options.recentTimes(stale).catch((error: unknown) => {
+        log.warn(
+          { err: error, series: stale.length },
+          'could not read cadences; absence after missed intervals waits',
+        );
+        return null;
+      });
+      if (!times) return out;
       for (const id of stale) {
         const cadence = cadenceOf(times.get(id) ?? []);
         cadenceCache.set(id, { cadence, at });

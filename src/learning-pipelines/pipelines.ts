@@ -173,8 +173,8 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
   };
 
   /**
-   * Whether a realtime pipeline has rows to learn from: at least `minNewSteps` samples of its first
-   * series selector since the window it last learned from (time passing without data starts nothing).
+   * Whether a realtime pipeline has rows to learn from: at least `minNewSteps` samples per series of
+   * its first series selector since the window it last learned from (time passing without data starts nothing).
    */
   async function hasNewRows(s: LearningPipelineState, at: number): Promise<boolean> {
     const d = s.definition!;
@@ -188,7 +188,8 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
       from: new Date(from),
       to: new Date(to),
     });
-    return (counted?.value ?? 0) >= d.minNewSteps;
+    // Samples per series: one scrape of fifty series is one new step, not fifty.
+    return counted ? counted.value / Math.max(1, counted.series) >= d.minNewSteps : false;
   }
 
   async function round(): Promise<void> {
@@ -204,9 +205,10 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
       );
     for (const view of due) {
       if (running >= options.maxRunning) break;
-      if (!(await hasNewRows(view.context, at))) continue;
       const trigger: RunTrigger = view.context.definition!.mode === 'realtime' ? 'data' : 'schedule';
       try {
+        // One pipeline's trouble (a selector gone wrong, the store failing) holds up none of the others.
+        if (!(await hasNewRows(view.context, at))) continue;
         await requestRun(view, trigger, `actor:${KIND}-${view.id}`);
         running++;
       } catch (error) {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { factVersion } from '../domain/facts.js';
 import type { SeriesDeleted, SeriesDeletionRequested } from '../domain/retention/facts.js';
+import { forgetSeries } from '../projections/metric-series/selector.js';
 import { envelope } from '../runtime/envelope.js';
-import type { AnalyticsStore } from '../stores/clickhouse/client.js';
+import { type AnalyticsStore, queryRows } from '../stores/clickhouse/client.js';
 import type { EventStore, Position } from '../stores/event-store/port.js';
 import { removeRows } from './remove-rows.js';
 
@@ -36,7 +37,7 @@ export interface SeriesDeletion {
 export interface DeleteSeriesDeps {
   readonly events: EventStore;
   readonly analytics: AnalyticsStore;
-  /** Resolves once every projection has written the log up to a position. */
+  /** Resolves once every projection and pipeline has handled the log up to a position. */
   readonly projected: (position: Position) => Promise<void>;
 }
 
@@ -73,22 +74,29 @@ export async function deleteSeries(
   };
   const ofSeries = 'series_id IN {ids:Array(UInt64)}';
   for (const table of SERIES_TABLES) await removeWhere(table, `${ofSeries} AND position < {before:UInt64}`);
-  // Rollups carry no position: the series' buckets go, and are made again from what samples remain.
+  // Rollups carry no position: the series' buckets go, and are made again from the samples that
+  // remain and were written before they went (later ones reach the rollups through the views).
   for (const rollup of ROLLUPS) {
+    const [written] = await queryRows<{ p: string }>(
+      analytics,
+      `SELECT toString(max(position)) AS p FROM ${analytics.table('samples')} WHERE ${ofSeries}`,
+      params,
+    );
     await removeWhere(rollup.table, ofSeries);
     await analytics.client.command({
       query: `INSERT INTO ${analytics.table(rollup.table)}
               SELECT series_id, ${rollup.bucket}(ts) AS bucket, count(), sum(value), min(value), max(value),
                      quantileTDigestState(value)
-                FROM ${analytics.table('samples')} WHERE ${ofSeries}
+                FROM ${analytics.table('samples')} WHERE ${ofSeries} AND position <= {written:UInt64}
                GROUP BY series_id, bucket`,
-      query_params: params,
+      query_params: { ...params, written: written?.p ?? '0' },
     });
   }
   await removeWhere(
     'series',
     `${ofSeries} AND series_id NOT IN (SELECT DISTINCT series_id FROM ${analytics.table('samples')} WHERE ${ofSeries})`,
   );
+  forgetSeries(analytics, seriesIds);
   const doneId = randomUUID();
   const done: SeriesDeleted = {
     seriesIds: seriesIds.length,

@@ -26,6 +26,9 @@ const TaskRef = builder.objectRef<TaskState>('LearningPipelineTask').implement({
     status: t.exposeString('status', { description: 'pending | running | succeeded | failed' }),
     starts: t.exposeInt('starts', { description: 'Attempts started (a restart after a crash counts).' }),
     failures: t.exposeInt('failures', { description: 'Failed attempts since the run last began it.' }),
+    interrupted: t.exposeInt('interrupted', {
+      description: 'Starts in a row the process stopped during (a crash); past its retries the task fails.',
+    }),
     startedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.startedAt }),
     finishedAt: t.field({ type: 'DateTime', nullable: true, resolve: (s) => s.finishedAt }),
     ms: t.float({ nullable: true, resolve: (s) => s.ms }),

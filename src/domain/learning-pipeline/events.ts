@@ -73,6 +73,8 @@ export interface TaskState {
   readonly failures: number;
   /** Attempts started, crashes and resumptions included. */
   readonly starts: number;
+  /** Starts in a row with no result: attempts the process stopped during (a crash, a kill). */
+  readonly interrupted: number;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
   readonly ms: number | null;
@@ -125,6 +127,7 @@ const freshTask = (t: TaskSpec): TaskState => ({
   status: 'pending',
   failures: 0,
   starts: 0,
+  interrupted: 0,
   startedAt: null,
   finishedAt: null,
   ms: null,
@@ -189,6 +192,8 @@ export function evolveLearningPipeline(
         ...t,
         status: 'running',
         starts: t.starts + 1,
+        // A start while the last one is still open: that one was cut short.
+        interrupted: t.status === 'running' ? t.interrupted + 1 : t.interrupted,
         startedAt: event.at,
         error: null,
       }));
@@ -196,6 +201,7 @@ export function evolveLearningPipeline(
       const next = withTask(state, event.run, event.task, (t) => ({
         ...t,
         status: 'succeeded',
+        interrupted: 0,
         finishedAt: event.at,
         ms: event.ms,
         output: event.output,
@@ -219,6 +225,7 @@ export function evolveLearningPipeline(
           ...t,
           status: t.failures + 1 > spec.retries ? 'failed' : 'pending',
           failures: t.failures + 1,
+          interrupted: 0,
           finishedAt: event.at,
           error: event.error,
         }),

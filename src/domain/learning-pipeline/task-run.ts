@@ -7,6 +7,8 @@ export interface TaskRunInput {
   readonly run: number;
   readonly task: TaskSpec;
   readonly attempt: number;
+  /** Earlier starts of this task in a row that the process stopped during (crashes), not counted as failures. */
+  readonly interrupted: number;
   readonly window: RunWindow;
   readonly definition: LearningPipelineDefinition;
   /** The outputs of the tasks it takes its inputs from, by their kind. */

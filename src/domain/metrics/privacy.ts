@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import type { Labels } from './kinds.js';
 
@@ -14,8 +15,12 @@ import type { Labels } from './kinds.js';
 export const VALUE_PATTERNS = {
   email: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
   ipv4: /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b/g,
-  ipv6: /\b(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}\b|(?:[0-9A-Fa-f]{1,4}:){1,7}:(?:[0-9A-Fa-f]{1,4})?/g,
+  /** Candidates only (hex digits, colons and dots, standing alone): each is checked with `isIPv6`. */
+  ipv6: /(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?![\w:.])/g,
 } as const;
+
+/** What a pattern's match must also be (times like 12:30:45 and `std::` are not addresses). */
+const VALIDATORS: Partial<Record<string, (match: string) => boolean>> = { ipv6: (m) => isIPv6(m) };
 
 export const ValueRule = z
   .object({
@@ -74,7 +79,11 @@ export function compilePrivacy(rules: PrivacyRules): (labels: Labels) => Labels 
     throw new Error('privacy rules hash label values but no secret is set (PRIVACY_HASH_SECRET)');
   const drop = new Set(rules.dropLabels);
   const hash = new Set(rules.hashLabels);
-  const valueRules = rules.valueRules.map((r) => ({ regex: regexOf(r.pattern), action: r.action }));
+  const valueRules = rules.valueRules.map((r) => ({
+    regex: regexOf(r.pattern),
+    valid: VALIDATORS[r.pattern] ?? (() => true),
+    action: r.action,
+  }));
   const cache = new Map<string, string>();
   const hashed = (value: string) => {
     let h = cache.get(value);
@@ -96,10 +105,11 @@ export function compilePrivacy(rules: PrivacyRules): (labels: Labels) => Labels 
       let v = value;
       for (const rule of valueRules) {
         rule.regex.lastIndex = 0;
-        if (!rule.regex.test(v)) continue;
+        const found = v.match(rule.regex)?.some(rule.valid) ?? false;
+        if (!found) continue;
         if (rule.action === 'drop') continue next;
         rule.regex.lastIndex = 0;
-        v = v.replace(rule.regex, (match) => hashed(match));
+        v = v.replace(rule.regex, (match) => (rule.valid(match) ? hashed(match) : match));
       }
       out[key] = v;
     }

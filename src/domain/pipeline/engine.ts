@@ -573,6 +573,7 @@ export class PipelineEngine {
     const released = this.slots.release(
       watermark,
       (slot) => lateness[slot]!,
+      this.definition.quality.allowedLatenessMs,
       this.definition.quality.expectedIntervalMs,
       (slot, from, to) => this.findings.gaps.push([defs[slot]!.id, from, to]),
     );

@@ -178,13 +178,15 @@ export class SeriesSlots {
 
   /**
    * Releases every waiting sample at or before its series' watermark — the later of the pipeline's
-   * (`watermark`) and the series' own (its newest sample − `lateness(slot)`) — in (time, series id)
-   * order; calls `gap` (in slot order) for each series silent for more than twice `expectedIntervalMs`.
-   * The columns it returns are reused by the next call.
+   * (`watermark`) and the series' own (its newest sample − `lateness(slot)`); a series allowed more
+   * lateness than the pipeline (`baseLateness`) waits for its own alone — in (time, series id) order;
+   * calls `gap` (in slot order) for each series silent for more than twice `expectedIntervalMs`. The
+   * columns it returns are reused by the next call.
    */
   release(
     watermark: number,
     lateness: (slot: number) => number,
+    baseLateness: number,
     expectedIntervalMs: number | undefined,
     gap: (slot: number, from: number, to: number) => void,
   ): Released {
@@ -198,8 +200,9 @@ export class SeriesSlots {
     let total = 0;
     for (const [k, slot] of slots.entries()) {
       const p = this.pending[slot]!;
-      const own = this.newest[slot]! - lateness(slot);
-      const limit = own > watermark ? own : watermark;
+      const allowed = lateness(slot);
+      const own = this.newest[slot]! - allowed;
+      const limit = allowed > baseLateness || own > watermark ? own : watermark;
       until[k] = limit;
       let end = p.head;
       while (end < p.end && p.ts[end]! <= limit) end++;

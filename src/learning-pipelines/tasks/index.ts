@@ -37,6 +37,14 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
   return async (input: TaskRunInput, signal: AbortSignal): Promise<TaskRunOutput> => {
     const { pipelineId, run, task, attempt } = input;
     const base = { run, task: task.id, attempt };
+    // A task the process keeps dying during (out of memory, say) fails like any other, not in a loop.
+    if (input.interrupted > task.retries)
+      return {
+        type: 'taskFailed',
+        ...base,
+        at: deps.now(),
+        error: `the process stopped during this task ${input.interrupted} times in a row`,
+      };
     if (attempt > 1) await sleep(retryDelayMs(attempt), undefined, { signal });
     const startedAt = deps.now();
     try {

@@ -174,6 +174,12 @@ function remember(store: AnalyticsStore, rows: readonly SeriesInfo[]): void {
   for (const row of rows) map.set(row.seriesId, row);
 }
 
+/** Forgets series this process read (they were deleted): the next selector of them asks the catalogue. */
+export function forgetSeries(store: AnalyticsStore, seriesIds: readonly string[]): void {
+  const map = known.get(store);
+  if (map) for (const id of seriesIds) map.delete(id);
+}
+
 /**
  * Like `resolveSeries`, but a selector of ids only whose every series this process has read from the
  * catalogue before is answered without asking it again (in id order, as the catalogue answers). Meant

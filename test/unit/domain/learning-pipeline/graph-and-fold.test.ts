@@ -165,7 +165,7 @@ describe('the fold of a run', () => {
       instance,
     });
     let s = fold([...start, started('a#1'), started('a#2')]);
-    expect(s.current!.tasks[0]).toMatchObject({ status: 'running', starts: 2 });
+    expect(s.current!.tasks[0]).toMatchObject({ status: 'running', starts: 2, interrupted: 1 });
     s = evolveLearningPipeline(s, { type: 'runPaused', run: 1, at: 4 });
     expect(s.current).toMatchObject({ status: 'paused', tasks: [{ status: 'pending' }] });
     // A fact about another run changes nothing.

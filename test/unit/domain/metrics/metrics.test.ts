@@ -222,5 +222,16 @@ describe('privacy rules', () => {
     expect(() => anonymise({ a: 'alice@example.com' }, { ...rules, secret: '' })).toThrow(
       /PRIVACY_HASH_SECRET/,
     );
+    // IPv6 addresses, and only they: not times, not `std::`, not words of hex digits.
+    const v6 = { ...rules, valueRules: [{ pattern: 'ipv6', action: 'hash' as const }] };
+    const kept = { at: 'at 12:30:45', cpp: 'std::vector', hex: 'dead:beef:cafe', mac: '00:1a:2b:3c:4d:5e' };
+    expect(anonymise(kept, v6)).toEqual(kept);
+    expect(
+      anonymise({ a: 'from ::1', b: 'peer 2001:db8::8a2e:370:7334 ok', c: '::ffff:10.0.0.1' }, v6),
+    ).toEqual({
+      a: `from ${keyedHash(base.secret, '::1')}`,
+      b: `peer ${keyedHash(base.secret, '2001:db8::8a2e:370:7334')} ok`,
+      c: keyedHash(base.secret, '::ffff:10.0.0.1'),
+    });
   });
 });
