@@ -354,6 +354,8 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
    * a minute (a silent series' cadence does not change while it is silent).
    */
   const cadenceCache = new Map<string, { cadence: Cadence | null; at: number }>();
+  /** Entries kept at most (the oldest lookups go first past it). */
+  const MAX_CADENCES = 100_000;
   async function cadencesOf(seriesIds: readonly string[], at: number): Promise<Map<string, Cadence | null>> {
     const out = new Map<string, Cadence | null>();
     if (!options.recentTimes || !seriesIds.length) return out;
@@ -378,7 +380,9 @@ export function createAlertManager(options: AlertManagerOptions): AlertManager {
       if (!times) return out;
       for (const id of stale) {
         const cadence = cadenceOf(times.get(id) ?? []);
+        cadenceCache.delete(id);
         cadenceCache.set(id, { cadence, at });
+        if (cadenceCache.size > MAX_CADENCES) cadenceCache.delete(cadenceCache.keys().next().value!);
         out.set(id, cadence);
       }
     }
