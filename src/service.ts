@@ -139,6 +139,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   });
   // Fitted models too large for a fact are kept here, content-addressed (see src/actors/model.artifacts.ts).
   const modelArtifacts = createArtifactStore(join(dataDir, 'models'));
+  const learningBlobs = createBlobStore(join(dataDir, 'learning'));
   // The host and the registry are made after the kinds that take the task runner: it reaches them late.
   const host: ActorHost = createActorHost({
     store: events,
@@ -149,7 +150,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         pool: learningPool,
         artifacts: modelArtifacts,
         // What learning pipelines' tasks make, content-addressed (see src/learning-pipelines/blobs.ts).
-        blobs: createBlobStore(join(dataDir, 'learning')),
+        blobs: learningBlobs,
         get models() {
           return models;
         },
@@ -299,6 +300,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
   const learningPipelines = createLearningPipelines({
     host,
     analytics,
+    blobs: learningBlobs,
     events,
     logger,
     tickMs: config.LEARNING_PIPELINES_TICK_MS,

@@ -14,6 +14,7 @@ import { aggregate } from '../projections/metric-series/aggregate.js';
 import { createTicker } from '../runtime/ticker.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import type { EventStore } from '../stores/event-store/port.js';
+import type { BlobStore } from './blobs.js';
 import { type BuiltInKind, builtInDefinition } from './built-in.js';
 import { parseDefinition } from './spec.js';
 
@@ -62,7 +63,27 @@ export interface LearningPipelinesOptions {
   readonly tickMs: number;
   /** Runs in progress at once, across pipelines (a run waiting for a slot starts at a later tick). */
   readonly maxRunning: number;
+  /** Where tasks keep their outputs: swept of what no unfinished run names (every `SWEEP_EVERY_MS`). */
+  readonly blobs?: BlobStore;
   readonly now?: () => number;
+}
+
+/** How often task outputs no run can read again are deleted, and how old they must be. */
+export const SWEEP_EVERY_MS = 600_000;
+export const SWEEP_GRACE_MS = 3_600_000;
+
+/** The task outputs an unfinished run (running, paused or failed: it may resume) still reads. */
+export function outputsInUse(views: readonly LearningPipelineView[]): Set<string> {
+  const keep = new Set<string>();
+  for (const view of views) {
+    const run = view.context.current;
+    if (!run || run.status === 'succeeded' || run.status === 'cancelled') continue;
+    for (const task of run.tasks) {
+      const blob = (task.output as { blob?: { sha256?: unknown } } | null)?.blob;
+      if (typeof blob?.sha256 === 'string') keep.add(blob.sha256);
+    }
+  }
+  return keep;
 }
 
 const KIND = 'learningpipeline';
@@ -192,10 +213,21 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
     return counted ? counted.value / Math.max(1, counted.series) >= d.minNewSteps : false;
   }
 
+  let sweptAt = Number.NEGATIVE_INFINITY;
+
   async function round(): Promise<void> {
     const views = (await Promise.all((await known()).map(get))).filter(
       (v): v is LearningPipelineView => v !== null,
     );
+    if (options.blobs && now() - sweptAt >= SWEEP_EVERY_MS) {
+      sweptAt = now();
+      try {
+        const removed = options.blobs.sweep(outputsInUse(views), SWEEP_GRACE_MS, sweptAt);
+        if (removed) log.info({ removed }, 'deleted task outputs no run reads any more');
+      } catch (error) {
+        log.error({ err: error }, 'could not sweep task outputs; tried again later');
+      }
+    }
     let running = views.filter((v) => v.state === 'running').length;
     const at = now();
     const due = views
