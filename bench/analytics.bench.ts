@@ -8,9 +8,11 @@
  * median of 3 runs after a warm-up run. (2) Latency from a sample's ingest (the agent's `record`) to its `anomalyDetected`
  * event in the log, through agent → log → pipeline, for planted spikes. (3) At 100,000 series
  * (`analytics-scale.ts`): state bytes a series, throughput, and the time to write a per-series
- * checkpoint of them all. Prints a table; the last line is JSON with `samplesPerSecondPerCore` (the
- * headline), `engineSamplesPerSecond`, `latencyP50Ms`, `latencyP99Ms`, the parts, `stateBytesPerSeries`,
- * `checkpointMs`, `rssMB` and the machine's load.
+ * checkpoint of them all. (4) The live path through the running service (`service-latency.ts`): from an
+ * `ingestMetrics` call to the anomaly, and to the alert of a rule with no hold, on graphql-ws. Prints a
+ * table; the last line is JSON with `samplesPerSecondPerCore` (the headline), `engineSamplesPerSecond`,
+ * `latencyP50Ms`, `latencyP99Ms`, the parts, `stateBytesPerSeries`, `checkpointMs`, `rssMB`,
+ * `serviceAnomalyP99Ms`, `serviceAlertP99Ms` and the machine's load.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ import { createSqliteEventStore } from '../src/stores/event-store/sqlite.js';
 import { scale } from './analytics-scale.js';
 import { SERIES, STEPS, throughput } from './analytics-throughput.js';
 import { fmt, report } from './report.js';
+import { serviceLatency } from './service-latency.js';
 
 const definition = PipelineDefinition.parse({
   id: 'bench',
@@ -104,6 +107,9 @@ await host.stop();
 await events.close();
 rmSync(dir, { recursive: true, force: true });
 
+// (4) The live path through the running service, over HTTP and graphql-ws.
+const live = await serviceLatency();
+
 const p50 = latencies.length ? quantile(latencies, 0.5) : Number.NaN;
 const p99 = latencies.length ? quantile(latencies, 0.99) : Number.NaN;
 const rate = (r: { median: number; low: number; high: number }) =>
@@ -119,6 +125,16 @@ report(
     ['spikes detected', `${latencies.length} of 100`],
     ...large.rows.map(([label, v]): [string, string] => [label, fmt(v)]),
     [
+      'service: ingestMetrics call → anomaly on graphql-ws, p50 / p99 ms',
+      `${fmt(live.anomalyP50Ms, 1)} / ${fmt(live.anomalyP99Ms, 1)}`,
+    ],
+    [
+      'service: ingestMetrics call → alert (no hold) on graphql-ws, p50 / p99 ms',
+      `${fmt(live.alertP50Ms, 1)} / ${fmt(live.alertP99Ms, 1)}`,
+    ],
+    ['service: the ingestMetrics call itself (durable answer), p50 ms', fmt(live.answerP50Ms, 1)],
+    ['service: spikes seen as anomaly / alert', `${live.anomalies} / ${live.alerts} of ${live.spikes}`],
+    [
       'machine load (1, 5, 15 min)',
       loadavg()
         .map((l) => l.toFixed(2))
@@ -131,6 +147,8 @@ report(
     latencyP99Ms: Math.round(p99 * 10) / 10,
     ...parts.figures,
     ...large.figures,
+    serviceAnomalyP99Ms: Math.round(live.anomalyP99Ms * 10) / 10,
+    serviceAlertP99Ms: Math.round(live.alertP99Ms * 10) / 10,
     loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
   },
 );
