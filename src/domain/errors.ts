@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * Small typed errors for broken invariants. Expected negative outcomes are events, not errors.
  * Each error carries a literal `code` so that edges (HTTP, GraphQL) can map it without `instanceof`
@@ -13,6 +15,26 @@ export class ValidationError extends Error {
     super(message);
     this.name = 'ValidationError';
   }
+}
+
+/**
+ * Parses `value` with a zod schema; on failure throws a ValidationError naming every field at fault,
+ * under `path` (`input.condition.value`; the root is `(root)`), its message led by `what` if given.
+ * The one place a schema's issues become a ValidationError.
+ */
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  options: { readonly path?: string; readonly what?: string } = {},
+): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => ({
+    path: [options.path, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: i.message,
+  }));
+  const listed = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  throw new ValidationError(options.what ? `${options.what}: ${listed}` : listed, issues);
 }
 
 export class ConflictError extends Error {

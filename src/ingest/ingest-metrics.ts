@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CollectionAgent, RecordResult } from '../collection/agent.js';
 import { IDEMPOTENCY_KEY } from '../collection/idempotency.js';
-import { ValidationError } from '../domain/errors.js';
+import { parseOrThrow } from '../domain/errors.js';
 import { METRIC_KINDS } from '../domain/metrics/kinds.js';
 import type { JsonValue } from '../stores/event-store/port.js';
 
@@ -35,18 +35,7 @@ export async function ingestMetrics(
   input: unknown,
   principal?: string,
 ): Promise<RecordResult & { duplicate: boolean }> {
-  const parsed = IngestRequest.safeParse(input);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({
-      path: i.path.map(String).join('.') || '(root)',
-      message: i.message,
-    }));
-    throw new ValidationError(
-      `invalid ingest request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
-  }
-  const { id, samples } = parsed.data;
+  const { id, samples } = parseOrThrow(IngestRequest, input, { what: 'invalid ingest request' });
   const outcome = await agent.push({
     // Its own key space per edge and per caller: a key used on both edges or by two callers never
     // crosses answers.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseOrThrow } from '../domain/errors.js';
 import type { LearningPipelineInput } from '../domain/learning-pipeline/definition.js';
 import { SelectorSpec } from '../learning/features/dataset-spec.js';
 
@@ -186,23 +187,12 @@ const OPTIONS = {
   baseline: BaselineOptions,
 } as const;
 
-/** The definition of a built-in pipeline; errors name the option under `options`. */
-export function builtInDefinition(
-  kind: BuiltInKind,
-  id: string,
-  options: unknown,
-): { ok: true; definition: LearningPipelineInput } | { ok: false; issues: z.core.$ZodIssue[] } {
-  const parsed = OPTIONS[kind].safeParse(options);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+/** The definition of a built-in pipeline; a ValidationError names the option at fault under `options`. */
+export function builtInDefinition(kind: BuiltInKind, id: string, options: unknown): LearningPipelineInput {
+  const parsed = parseOrThrow(OPTIONS[kind], options, { path: 'options' });
   if (kind === 'failurePrediction')
-    return {
-      ok: true,
-      definition: failurePrediction(id, parsed.data as z.output<typeof FailurePredictionOptions>),
-    };
+    return failurePrediction(id, parsed as z.output<typeof FailurePredictionOptions>);
   if (kind === 'operationalState')
-    return {
-      ok: true,
-      definition: operationalState(id, parsed.data as z.output<typeof OperationalStateOptions>),
-    };
-  return { ok: true, definition: baseline(id, parsed.data as z.output<typeof BaselineOptions>) };
+    return operationalState(id, parsed as z.output<typeof OperationalStateOptions>);
+  return baseline(id, parsed as z.output<typeof BaselineOptions>);
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ActorHost, ActorView } from '../actors/host.js';
 import { serialQueue } from '../configuration/common.js';
-import { ConflictError, EventRejectedError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ConflictError, EventRejectedError, NotFoundError } from '../domain/errors.js';
 import type { LearningPipelineDefinition } from '../domain/learning-pipeline/definition.js';
 import type {
   LearningPipelineEvent,
@@ -263,17 +263,8 @@ export function createLearningPipelines(options: LearningPipelinesOptions): Lear
       await ticker.stop();
     },
     define: (id, input, principal) => serial(() => define(id, input, principal)),
-    defineBuiltIn(id, kind, input, principal) {
-      const made = builtInDefinition(kind, id, input);
-      if (!made.ok) {
-        const issues = made.issues.map((i) => ({
-          path: ['options', ...i.path.map(String)].join('.'),
-          message: i.message,
-        }));
-        throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-      }
-      return serial(() => define(id, made.definition, principal));
-    },
+    defineBuiltIn: (id, kind, input, principal) =>
+      serial(() => define(id, builtInDefinition(kind, id, input), principal)),
     run: (id, principal) => serial(async () => requestRun(await must(id), 'manual', principal)),
     pause: (id, principal) =>
       serial(async () => {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError } from '../domain/errors.js';
+import { parseOrThrow, ValidationError } from '../domain/errors.js';
 import {
   LearningPipelineDefinition,
   type LearningPipelineInput,
@@ -10,16 +10,8 @@ import { SeriesDatasetSpec } from '../learning/features/dataset-spec.js';
 import { FeaturePipelineSpec } from '../learning/features/pipeline-spec.js';
 import { ALGORITHMS } from '../learning/registry.js';
 
-/** Issues of a zod parse as a ValidationError naming each field under `path`. */
-function check<S extends z.ZodType>(schema: S, value: unknown, path: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({
-    path: [path, ...i.path.map(String)].filter(Boolean).join('.'),
-    message: i.message,
-  }));
-  throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
-}
+const check = <S extends z.ZodType>(schema: S, value: unknown, path: string): z.output<S> =>
+  parseOrThrow(schema, value, { path });
 
 /** The series recipe of a run: the definition's dataset over the window (from earlier by the warm-up). */
 export function datasetFor(definition: LearningPipelineDefinition, window: RunWindow): SeriesDatasetSpec {

@@ -1,7 +1,7 @@
 import type { SchemaTypes } from '@pothos/core';
 import type { z } from 'zod';
 import type { ConfigEntry } from '../../domain/configuration/entry.js';
-import { ValidationError } from '../../domain/errors.js';
+import { parseOrThrow, ValidationError } from '../../domain/errors.js';
 import { builder, LabelInput, type LabelShape } from '../builder.js';
 import { JSONObject } from '../json.js';
 
@@ -60,13 +60,7 @@ export const invalid = (path: string, message: string) =>
 
 /** Parses an input with its zod schema; a ValidationError names every field at fault (`input.condition.value`). */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, field: string): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => ({
-    path: [field, ...i.path.map(String)].join('.'),
-    message: i.message,
-  }));
-  throw new ValidationError(issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  return parseOrThrow(schema, value, { path: field });
 }
 
 /** Label pairs as a record; a name given twice is refused. */

@@ -1,20 +1,13 @@
 import LogisticRegression from 'ml-logistic-regression';
 import { Matrix } from 'ml-matrix';
 import { z } from 'zod';
-import type {
-  Implementation,
-  ModelSpec,
-  SerializedModel,
-  TrainingData,
-  UpdateOptions,
-} from '../../algorithm.js';
+import type { Implementation, ModelSpec, TrainingData } from '../../algorithm.js';
 import { encodeClasses, fitStandardiser, standardiseInPlace, toRowMajor } from '../shared/data.js';
-import { parseParams, parseState } from '../shared/params.js';
+import { parseParams } from '../shared/params.js';
 import {
   buildLinearClassifier,
   type LinearClassifierState,
-  linearClassifierState,
-  updateLinearClassifier,
+  linearClassifierImplementation,
 } from './model.js';
 
 /**
@@ -70,21 +63,5 @@ export const logisticMljs: Implementation = {
     };
     return buildLinearClassifier(state, { implementation: 'mljs', params, featureCount: p });
   },
-  load(serialized: SerializedModel) {
-    const params = parseParams(mljsLogisticParams, serialized.params, NAME);
-    const state = parseState(linearClassifierState, serialized.state, NAME);
-    return buildLinearClassifier(state, {
-      implementation: 'mljs',
-      params,
-      featureCount: serialized.featureCount,
-    });
-  },
-  /** Normalised SGD on the log-loss from the current weights (see `updateLinearClassifier`). */
-  update(serialized: SerializedModel, data: TrainingData, options: UpdateOptions) {
-    const params = parseParams(mljsLogisticParams, serialized.params, NAME);
-    const state = parseState(linearClassifierState, serialized.state, NAME);
-    const p = serialized.featureCount;
-    const moved = updateLinearClassifier(state, data, p, options);
-    return buildLinearClassifier(moved, { implementation: 'mljs', params, featureCount: p });
-  },
+  ...linearClassifierImplementation('mljs', mljsLogisticParams, NAME),
 };

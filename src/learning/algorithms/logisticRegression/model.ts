@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import type { JsonValue } from '../../../stores/event-store/port.js';
-import type { FittedModel, TrainingData, UpdateOptions } from '../../algorithm.js';
+import type {
+  FittedModel,
+  Implementation,
+  SerializedModel,
+  TrainingData,
+  UpdateOptions,
+} from '../../algorithm.js';
 import { argmax, createFittedModel, normalise } from '../shared/fitted.js';
-import { invalid } from '../shared/params.js';
+import { invalid, parseParams, parseState } from '../shared/params.js';
 import { matrix, numbers } from '../shared/schemas.js';
 import { epochsOf, gradientRate, NORMALISED_EPSILON } from '../shared/update.js';
 
@@ -204,4 +210,34 @@ export function buildLinearClassifier(
     featureImportance: () => normalise(importance),
     state: () => state,
   });
+}
+
+/**
+ * `load` and `update` of an implementation whose fitted state is a linear classifier's (both solvers):
+ * the params checked with its own schema, the state with the shared one; an update is normalised SGD
+ * on the log-loss from the current weights (see `updateLinearClassifier`).
+ */
+export function linearClassifierImplementation<S extends z.ZodType>(
+  implementation: string,
+  paramsSchema: S,
+  owner: string,
+): Pick<Implementation, 'load'> & Required<Pick<Implementation, 'update'>> {
+  const read = (serialized: SerializedModel) => ({
+    state: parseState(linearClassifierState, serialized.state, owner),
+    meta: {
+      implementation,
+      params: parseParams(paramsSchema, serialized.params, owner) as JsonValue,
+      featureCount: serialized.featureCount,
+    },
+  });
+  return {
+    load(serialized) {
+      const { state, meta } = read(serialized);
+      return buildLinearClassifier(state, meta);
+    },
+    update(serialized: SerializedModel, data: TrainingData, options: UpdateOptions) {
+      const { state, meta } = read(serialized);
+      return buildLinearClassifier(updateLinearClassifier(state, data, meta.featureCount, options), meta);
+    },
+  };
 }

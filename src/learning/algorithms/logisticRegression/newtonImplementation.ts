@@ -1,18 +1,11 @@
 import { z } from 'zod';
-import type {
-  Implementation,
-  ModelSpec,
-  SerializedModel,
-  TrainingData,
-  UpdateOptions,
-} from '../../algorithm.js';
+import type { Implementation, ModelSpec, TrainingData } from '../../algorithm.js';
 import { encodeClasses, fitStandardiser, standardiseInPlace, toRowMajor } from '../shared/data.js';
-import { parseParams, parseState } from '../shared/params.js';
+import { parseParams } from '../shared/params.js';
 import {
   buildLinearClassifier,
   type LinearClassifierState,
-  linearClassifierState,
-  updateLinearClassifier,
+  linearClassifierImplementation,
 } from './model.js';
 import { fitMultinomial } from './multinomial.js';
 import { fitBinaryNewton } from './newton.js';
@@ -72,21 +65,5 @@ export const logisticNewton: Implementation = {
     };
     return buildLinearClassifier(state, { implementation: 'newton', params, featureCount: p });
   },
-  load(serialized: SerializedModel) {
-    const params = parseParams(newtonParams, serialized.params, NAME);
-    const state = parseState(linearClassifierState, serialized.state, NAME);
-    return buildLinearClassifier(state, {
-      implementation: 'newton',
-      params,
-      featureCount: serialized.featureCount,
-    });
-  },
-  /** Normalised SGD on the log-loss from the current weights (see `updateLinearClassifier`). */
-  update(serialized: SerializedModel, data: TrainingData, options: UpdateOptions) {
-    const params = parseParams(newtonParams, serialized.params, NAME);
-    const state = parseState(linearClassifierState, serialized.state, NAME);
-    const p = serialized.featureCount;
-    const moved = updateLinearClassifier(state, data, p, options);
-    return buildLinearClassifier(moved, { implementation: 'newton', params, featureCount: p });
-  },
+  ...linearClassifierImplementation('newton', newtonParams, NAME),
 };
