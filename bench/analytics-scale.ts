@@ -57,8 +57,45 @@ function ensembleBytes(): number {
   return bytes;
 }
 
+/**
+ * Memory that evicted series give back: 10,000 series analysed, then evicted as idle (their rows
+ * freed), then 10,000 other series analysed. The second cohort takes the rows the first gave up, so
+ * the analytics grow by about an ensemble a series, against the whole per-series memory the first
+ * cohort took.
+ */
+function churn(definition: PipelineDefinition): { firstBytes: number; afterEvictionBytes: number } {
+  const n = 10_000;
+  const engine = new PipelineEngine(definition);
+  const analytics = engine.seriesAnalytics!;
+  analytics.trackSeries = true;
+  const cohort = (from: number) => {
+    const slots = Int32Array.from({ length: n }, (_, s) =>
+      engine.slotOf(defineSeries({ name: 'bench_churn', labels: { s: String(from + s) }, kind: 'gauge' })),
+    );
+    const values = new Float64Array(n);
+    const ts = new Float64Array(n);
+    for (let step = 0; step < 300; step++) {
+      for (let s = 0; s < n; s++) values[s] = value(from + s, step);
+      ts.fill(T0 + (from + step) * 1000);
+      engine.analyseBatch(slots, ts, values);
+    }
+    return slots;
+  };
+  let before = used();
+  const first = cohort(0);
+  const firstBytes = (used() - before) / n;
+  for (const slot of first) analytics.markEvicted(slot);
+  analytics.dropEvicted();
+  before = used();
+  cohort(n);
+  const afterEvictionBytes = (used() - before) / n;
+  if (analytics.rowStats().total !== n) throw new Error(`rows not reused: ${analytics.rowStats().total}`);
+  return { firstBytes, afterEvictionBytes };
+}
+
 export async function scale(definition: PipelineDefinition) {
   const stateBytesPerSeries = ensembleBytes();
+  const churned = churn(definition);
   const defs = Array.from({ length: SCALE_SERIES }, (_, i) =>
     defineSeries({ name: 'bench_scale', labels: { s: String(i) }, kind: 'gauge' }),
   );
@@ -114,7 +151,7 @@ export async function scale(definition: PipelineDefinition) {
   const record = one.seriesAnalytics!.seriesState(0)! as SeriesRecord;
   const analytics = engine.seriesAnalytics!;
   analytics.trackSeries = true;
-  for (let s = 0; s < SCALE_SERIES; s++) analytics.restoreSeries(s, record, 'all');
+  for (let s = 0; s < SCALE_SERIES; s++) analytics.restoreSeries(s, record, false);
   const recordChars = JSON.stringify(record).length;
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   const events = createSqliteEventStore({ path: join(dir, 'events.db') });
@@ -180,6 +217,11 @@ export async function scale(definition: PipelineDefinition) {
         'analytics memory (ensemble, windows, trends, shapes, periodicity), bytes a series',
         analyticsBytesPerSeries,
       ],
+      ['analytics memory of 10,000 new series, bytes a series', churned.firstBytes],
+      [
+        'analytics memory of 10,000 new series after 10,000 idle ones were evicted, bytes a series',
+        churned.afterEvictionBytes,
+      ],
       [`first step of ${SCALE_SERIES} new series (their state created), ms`, firstStepMs],
       [
         `analyseBatch, ${SCALE_SERIES} series × ${SCALE_STEPS - 1} steps after the first, samples/s`,
@@ -195,6 +237,8 @@ export async function scale(definition: PipelineDefinition) {
     figures: {
       stateBytesPerSeries: Math.round(stateBytesPerSeries),
       analyticsBytesPerSeries: Math.round(analyticsBytesPerSeries),
+      newSeriesBytes: Math.round(churned.firstBytes),
+      newSeriesAfterEvictionBytes: Math.round(churned.afterEvictionBytes),
       scaleSeries: SCALE_SERIES,
       scaleSamplesPerSecond: Math.round(analyseRate),
       scaleFirstStepMs: Math.round(firstStepMs),

@@ -71,6 +71,8 @@ export interface PipelineStatus {
     readonly evicted: number;
     readonly evictions: number;
     readonly restoredOnDemand: number;
+    /** Rows of the sliding windows, trends and shapes in memory (held by series in memory, or free for the next). */
+    readonly bankRows: number;
   };
 }
 
@@ -320,10 +322,10 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
       const analytics = engine.seriesAnalytics;
       if (analytics && latest.series) {
         // Each series from its records, oldest first (a later one overrides an earlier one); an
-        // evicted series gets its banks back, its ensemble stays in the store until it returns.
-        await store.readSeries(latest.series, (slot, record) =>
-          analytics.restoreSeries(slot, record as SeriesRecord, analytics.isEvicted(slot) ? 'banks' : 'all'),
-        );
+        // evicted series stays in the store until it returns.
+        await store.readSeries(latest.series, (slot, record) => {
+          if (!analytics.isEvicted(slot)) analytics.restoreSeries(slot, record as SeriesRecord, false);
+        });
       } else analytics?.markAllDirty(); // a checkpoint holding every ensemble (older layout): all written next
       mode = saved.mode;
       rate = saved.rate;
@@ -401,7 +403,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     if (!evicted.length) return;
     const states = await store.readSlots(evicted);
     for (const slot of evicted)
-      analytics.restoreSeries(slot, (states.get(slot) ?? null) as SeriesRecord | null, 'ensemble');
+      analytics.restoreSeries(slot, (states.get(slot) ?? null) as SeriesRecord | null, true);
     log.debug({ series: evicted.length }, 'evicted series restored from the checkpoint store');
   }
 
@@ -485,6 +487,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
         evicted: analytics.evictedSlots().length,
         evictions: analytics.counters.evictions,
         restoredOnDemand: analytics.counters.restores,
+        bankRows: analytics.rowStats().total,
       },
     };
   }

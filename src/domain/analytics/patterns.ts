@@ -320,19 +320,3 @@ export function createTemplateBank(templates: readonly TemplateSpec[]) {
     },
   };
 }
-
-/** Watches one series for stored shapes: a template bank of one slot (see `createTemplateBank`). */
-export function createTemplateWatcher(templates: readonly TemplateSpec[]) {
-  const bank = createTemplateBank(templates);
-  return {
-    update(value: number): StreamingMatch[] {
-      const n = bank.update(0, value);
-      const out: StreamingMatch[] = [];
-      for (let i = 0; i < n; i++)
-        out.push({ pattern: templates[bank.matchedTemplate[i]!]!.name, distance: bank.matchedDistance[i]! });
-      return out;
-    },
-    snapshot: (): TemplateBankSnapshot => bank.snapshot(),
-    restore: (state: TemplateBankSnapshot): void => bank.restore(state),
-  };
-}

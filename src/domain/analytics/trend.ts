@@ -1,4 +1,3 @@
-import { sampleCorrelation } from 'simple-statistics';
 import { fromB64, grown, toB64 } from './columns.js';
 import { studentTCdf, studentTCritical } from './statistics.js';
 
@@ -41,33 +40,6 @@ export function linearTrend(xs: ArrayLike<number>, ys: ArrayLike<number>): Linea
   const pValue = Number.isFinite(t) ? 2 * (1 - studentTCdf(Math.abs(t), df)) : slope === 0 ? 1 : 0;
   const margin = studentTCritical(0.95, df) * se;
   return { slope, intercept, slopeLow: slope - margin, slopeHigh: slope + margin, pValue, n };
-}
-
-/** Pearson correlation (simple-statistics). NaN when either side is constant. */
-export function pearson(a: readonly number[], b: readonly number[]): number {
-  if (a.length !== b.length || a.length < 2)
-    throw new Error('correlation needs two series of the same length ≥ 2');
-  const r = sampleCorrelation([...a], [...b]);
-  return Number.isFinite(r) ? r : Number.NaN;
-}
-
-/** Ranks with ties given their average rank. */
-export function ranks(values: readonly number[]): number[] {
-  const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) out[order[k]![1]] = rank;
-    i = j + 1;
-  }
-  return out;
-}
-
-/** Spearman rank correlation: Pearson over ranks. */
-export function spearman(a: readonly number[], b: readonly number[]): number {
-  return pearson(ranks(a), ranks(b));
 }
 
 export type Direction = 'rising' | 'falling' | 'flat';
@@ -268,19 +240,5 @@ export function createTrendBank(options: TrendTrackerOptions = { window: 60, eve
       fromB64(state.xy, xy.subarray(at * w * 2));
       fromB64(state.state, st.subarray(at * FIELDS));
     },
-  };
-}
-
-/** A streaming trend over one series: a trend bank of one slot (see `createTrendBank`). */
-export function createTrendTracker(options: TrendTrackerOptions = { window: 60, every: 10, alpha: 0.01 }) {
-  const bank = createTrendBank(options);
-  return {
-    /** Takes one sample; returns the new trend state when it changed, else null. */
-    update: (x: number, y: number): TrendState | null => bank.update(0, x, y),
-    get state(): TrendState | null {
-      return bank.state(0);
-    },
-    snapshot: (): TrendBankSnapshot => bank.snapshot(),
-    restore: (state: TrendBankSnapshot): void => bank.restore(state),
   };
 }

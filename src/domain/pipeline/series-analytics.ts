@@ -1,4 +1,4 @@
-import { fromB64, grown, toB64 } from '../analytics/columns.js';
+import { b64Length, fromB64, grown, toB64 } from '../analytics/columns.js';
 import { createEnsemble } from '../analytics/ensemble.js';
 import { createTemplateBank, type TemplateBankSnapshot, type TemplateSpec } from '../analytics/patterns.js';
 import {
@@ -80,6 +80,11 @@ export interface SeriesAnalyticsSnapshot {
    * `SeriesRecord` (`restoreSeries`).
    */
   readonly external?: { readonly evicted: string; readonly lastSeen: string };
+  /**
+   * The bank row of each slot (base64 Int32, -1 for none) in a whole snapshot; absent in snapshots
+   * of the older layout, where a slot's row is the slot itself.
+   */
+  readonly rows?: string;
   readonly trends: TrendBankSnapshot;
   readonly patterns: TemplateBankSnapshot;
   readonly windows: WindowBankSnapshot;
@@ -88,9 +93,11 @@ export interface SeriesAnalyticsSnapshot {
 
 /**
  * Per-series analytics over dense series slots: the detector ensemble (one per slot, created when
- * the slot is first analysed), trends, stored shapes and sliding windows (state of every slot in
- * typed arrays). Pure:
- * the same samples in the same order give the same findings, and a snapshot continues exactly.
+ * the slot is first analysed), trends, stored shapes and sliding windows. The banks (trends, shapes,
+ * windows, periodicity) keep their state in typed-array rows; a slot holds a row only while its
+ * series is in memory, and an evicted series' row goes to the next new or returning series, so memory
+ * follows the series in memory, not every series ever seen. Pure: the same samples in the same order
+ * give the same findings, and a snapshot continues exactly.
  */
 export class SeriesAnalytics {
   private readonly ensembles: (Ensemble | null)[] = [];
@@ -106,6 +113,21 @@ export class SeriesAnalytics {
   private evicted = new Uint8Array(0);
   /** Per slot: the newest sample time seen (analysed, or announced by `touch`). */
   private lastSeen = new Float64Array(0);
+  /** Per slot: its row in the banks, -1 while it has none (never analysed, or evicted). */
+  private rowOf = new Int32Array(0);
+  /** Per row: the slot it holds, -1 while free. */
+  private slotOfRow = new Int32Array(0);
+  /** Rows given up by evicted series, reused before new ones. */
+  private readonly freeRows: number[] = [];
+  /** Rows handed out so far (the banks' size). */
+  private rowCount = 0;
+  /** A row's state as a fresh series starts it (to reset a reused row), made on first need. */
+  private blank: Omit<SeriesRecord, 'e'> | null = null;
+  /** The bank row of each sample of the batch in hand (reused, grown). */
+  private batchRows = new Int32Array(1024);
+  /** The caller's sink with periodicity's rows turned back into slots. */
+  private readonly periodicSink: PeriodicitySink;
+  private sink: AnalyticsSink | null = null;
   /** Series evicted so far, restored on demand, and analysed while evicted (fresh: a bug if ever > 0). */
   readonly counters = { evictions: 0, restores: 0, lostOnEviction: 0 };
   private readonly trends;
@@ -139,6 +161,15 @@ export class SeriesAnalytics {
       0,
       config.windows.findIndex((w) => w.name === config.periodicity?.window),
     );
+    this.periodicSink = {
+      seasonalityDetected: (row, ts, season, periodMs, previous) =>
+        this.sink?.seasonalityDetected(this.slotOfRow[row]!, ts, season, periodMs, previous),
+      seasonalityLost: (row, ts, previous) => this.sink?.seasonalityLost(this.slotOfRow[row]!, ts, previous),
+      frequenciesChanged: (row, ts, frequencies) =>
+        this.sink?.frequenciesChanged(this.slotOfRow[row]!, ts, frequencies),
+      recurringAnomalyDetected: (row, ts, recurrence) =>
+        this.sink?.recurringAnomalyDetected(this.slotOfRow[row]!, ts, recurrence),
+    };
     if (!snapshot) return;
     if (snapshot.external) {
       this.trackSeries = true;
@@ -159,6 +190,79 @@ export class SeriesAnalytics {
     this.patterns.restore(snapshot.patterns);
     this.windows.restore(snapshot.windows);
     if (snapshot.periodicity) this.periodicity?.restore(snapshot.periodicity);
+    this.restoreRows(snapshot);
+  }
+
+  /** The slot-to-row map of a whole snapshot (the older layout: each slot in its own row). */
+  private restoreRows(snapshot: SeriesAnalyticsSnapshot): void {
+    let held = Math.max(snapshot.trends.slots, snapshot.windows.slots, snapshot.patterns.slots);
+    let rows: Int32Array;
+    if (snapshot.rows) {
+      rows = new Int32Array(b64Length(snapshot.rows, 4));
+      fromB64(snapshot.rows, rows);
+      for (const row of rows) held = Math.max(held, row + 1);
+    } else rows = Int32Array.from({ length: held }, (_, row) => row);
+    this.ensureSlots(Math.max(rows.length, this.ensembles.length));
+    this.slotOfRow = new Int32Array(held).fill(-1);
+    for (let slot = 0; slot < rows.length; slot++) {
+      const row = rows[slot]!;
+      this.rowOf[slot] = row;
+      if (row >= 0) this.slotOfRow[row] = slot;
+    }
+    this.rowCount = held;
+    for (let row = 0; row < held; row++) if (this.slotOfRow[row] === -1) this.freeRows.push(row);
+  }
+
+  /** The slot's row in the banks, handing one out (a reused one reset to a fresh series' state). */
+  private rowFor(slot: number): number {
+    const held = this.rowOf[slot]!;
+    if (held >= 0) return held;
+    let row = this.freeRows.pop();
+    if (row === undefined) {
+      row = this.rowCount++;
+      if (this.slotOfRow.length < this.rowCount) {
+        const before = this.slotOfRow.length;
+        this.slotOfRow = grown(this.slotOfRow, this.rowCount, Int32Array);
+        this.slotOfRow.fill(-1, before);
+      }
+    } else this.restoreBanks(row, this.blankRow());
+    this.rowOf[slot] = row;
+    this.slotOfRow[row] = slot;
+    return row;
+  }
+
+  private blankRow(): Omit<SeriesRecord, 'e'> {
+    if (!this.blank) {
+      const fresh = new SeriesAnalytics(this.config);
+      this.blank = {
+        t: fresh.trends.snapshot(0, 1),
+        p: fresh.patterns.snapshot(0, 1),
+        w: fresh.windows.snapshot(0, 1),
+        ...(fresh.periodicity ? { q: fresh.periodicity.snapshot(0, 1) } : {}),
+      };
+    }
+    return this.blank;
+  }
+
+  private restoreBanks(row: number, record: Omit<SeriesRecord, 'e'>): void {
+    this.trends.restore(record.t, row);
+    this.patterns.restore(record.p, row);
+    this.windows.restore(record.w, row);
+    if (record.q) this.periodicity?.restore(record.q, row);
+  }
+
+  /** Gives up the slot's row (its series left memory). */
+  private releaseRow(slot: number): void {
+    const row = this.rowOf[slot]!;
+    if (row < 0) return;
+    this.rowOf[slot] = -1;
+    this.slotOfRow[row] = -1;
+    this.freeRows.push(row);
+  }
+
+  /** Bank rows held by series in memory, and rows in all (held and free). */
+  rowStats(): { held: number; total: number } {
+    return { held: this.rowCount - this.freeRows.length, total: this.rowCount };
   }
 
   /** The ensemble of a slot, created on first use. */
@@ -172,6 +276,7 @@ export class SeriesAnalytics {
     }
     const ensemble = createEnsemble();
     this.ensembles[slot] = ensemble;
+    this.rowFor(slot);
     return ensemble;
   }
 
@@ -182,6 +287,8 @@ export class SeriesAnalytics {
     const before = this.lastSeen.length;
     this.lastSeen = grown(this.lastSeen, n, Float64Array);
     this.lastSeen.fill(Number.NEGATIVE_INFINITY, before);
+    this.rowOf = grown(this.rowOf, n, Int32Array);
+    this.rowOf.fill(-1, before);
   }
 
   /** The series in `slot` has a sample at `ts` on its way (it is not idle). */
@@ -235,12 +342,13 @@ export class SeriesAnalytics {
   seriesState(slot: number): SeriesRecord | null {
     const ensemble = this.ensembles[slot];
     if (!ensemble) return null;
+    const row = this.rowFor(slot);
     return {
       e: ensemble.snapshot(),
-      t: this.trends.snapshot(slot, slot + 1),
-      p: this.patterns.snapshot(slot, slot + 1),
-      w: this.windows.snapshot(slot, slot + 1),
-      ...(this.periodicity ? { q: this.periodicity.snapshot(slot, slot + 1) } : {}),
+      t: this.trends.snapshot(row, row + 1),
+      p: this.patterns.snapshot(row, row + 1),
+      w: this.windows.snapshot(row, row + 1),
+      ...(this.periodicity ? { q: this.periodicity.snapshot(row, row + 1) } : {}),
     };
   }
 
@@ -263,42 +371,40 @@ export class SeriesAnalytics {
     this.evicted[slot] = 1;
   }
 
-  /** Drops the ensembles of the series marked evicted. */
+  /** Drops the state of the series marked evicted: their ensembles, and their rows go to other series. */
   dropEvicted(): void {
     for (let slot = 0; slot < this.evicted.length && slot < this.ensembles.length; slot++)
-      if (this.evicted[slot]) this.ensembles[slot] = null;
+      if (this.evicted[slot] && this.ensembles[slot]) {
+        this.ensembles[slot] = null;
+        this.releaseRow(slot);
+      }
   }
 
   /**
-   * Restores one series from its record, as it stood at its last per-series checkpoint: `all` (at
-   * restart), `banks` only (at restart, a series evicted: its ensemble stays in the store), or the
-   * `ensemble` only (a series evicted earlier that came back: its banks never left memory). Without a
-   * record the ensemble starts fresh.
+   * Restores one series from its record, as it stood at its last per-series checkpoint: at restart
+   * (`returning` false), or a series evicted earlier that came back (`returning`). An evicted series
+   * is not restored at restart: its state stays in the store until it returns. Without a record the
+   * series starts fresh.
    */
-  restoreSeries(slot: number, record: SeriesRecord | null, part: 'all' | 'banks' | 'ensemble'): void {
+  restoreSeries(slot: number, record: SeriesRecord | null, returning: boolean): void {
     while (this.ensembles.length < slot) this.ensembles.push(null);
     this.ensureSlots(slot + 1);
-    if (record && part !== 'ensemble') {
-      this.trends.restore(record.t, slot);
-      this.patterns.restore(record.p, slot);
-      this.windows.restore(record.w, slot);
-      if (record.q) this.periodicity?.restore(record.q, slot);
-    }
-    if (part === 'banks') return;
+    const row = this.rowFor(slot);
+    if (record) this.restoreBanks(row, record);
     const ensemble = createEnsemble();
     if (record?.e) ensemble.restore(record.e);
     this.ensembles[slot] = ensemble;
     this.evicted[slot] = 0;
     this.dirty[slot] = record?.e ? 0 : 1;
-    if (part === 'ensemble') this.counters.restores++;
+    if (returning) this.counters.restores++;
   }
 
   /**
    * The windows of a slot as they stand, and the one `value` departs from most (in standard
    * deviations; a window whose spread is 0 counts only when the value differs from its mean).
    */
-  private windowContext(slot: number, value: number): WindowContext {
-    const windows = this.windows.specs.map((_, w) => this.windows.stats(slot, w));
+  private windowContext(row: number, value: number): WindowContext {
+    const windows = this.windows.specs.map((_, w) => this.windows.stats(row, w));
     let window = 0;
     let most = -1;
     for (const [w, s] of windows.entries()) {
@@ -338,12 +444,16 @@ export class SeriesAnalytics {
     found.length = 0;
     if (this.scores.length < length) this.scores = new Float64Array(Math.max(length, 2 * this.scores.length));
     const scores = this.scores;
+    if (this.batchRows.length < length)
+      this.batchRows = new Int32Array(Math.max(length, 2 * this.batchRows.length));
+    const rows = this.batchRows;
     const out = this.detection;
     const ensembles = this.ensembles;
     for (let i = 0; i < length; i++) {
       const slot = slots[i]!;
       let ensemble = ensembles[slot];
       if (!ensemble) ensemble = this.ensembleOf(slot);
+      rows[i] = this.rowOf[slot]!;
       this.dirty[slot] = 1;
       if (ts[i]! > this.lastSeen[slot]!) this.lastSeen[slot] = ts[i]!;
       const detector = ensemble.updateInto(values[i]!, out);
@@ -361,7 +471,7 @@ export class SeriesAnalytics {
     // Pass 2: trends.
     const trends = this.trends;
     for (let i = 0; i < length; i++) {
-      const trend = trends.update(slots[i]!, ts[i]!, values[i]!);
+      const trend = trends.update(rows[i]!, ts[i]!, values[i]!);
       if (trend) sink.trend(slots[i]!, ts[i]!, trend);
     }
     // Pass 3: stored shapes.
@@ -369,7 +479,7 @@ export class SeriesAnalytics {
     if (patterns.templates.length) {
       const templates = patterns.templates;
       for (let i = 0; i < length; i++) {
-        const matches = patterns.update(slots[i]!, values[i]!);
+        const matches = patterns.update(rows[i]!, values[i]!);
         for (let m = 0; m < matches; m++)
           sink.pattern(
             slots[i]!,
@@ -382,10 +492,13 @@ export class SeriesAnalytics {
     // Pass 4: windows (with the anomalies' context) and periodicity.
     const windows = this.windows;
     const periodicity = this.periodicity;
+    const periodicSink = this.periodicSink;
+    this.sink = sink;
     const pw = this.periodicWindow;
     let next = 0;
     for (let i = 0; i < length; i++) {
       const slot = slots[i]!;
+      const row = rows[i]!;
       const t = ts[i]!;
       const value = values[i]!;
       const anomaly = next < found.length && found[next]!.index === i ? found[next++]! : null;
@@ -398,15 +511,16 @@ export class SeriesAnalytics {
           anomaly.detector,
           anomaly.expectedLow,
           anomaly.expectedHigh,
-          this.windowContext(slot, value),
+          this.windowContext(row, value),
         );
-      windows.push(slot, t, value);
+      windows.push(row, t, value);
       if (periodicity) {
-        if (anomaly) periodicity.anomaly(slot, t, sink);
-        if (periodicity.sample(slot, windows.count(slot, pw)))
-          periodicity.analyse(slot, t, windows.values(slot, pw), windows.times(slot, pw), sink);
+        if (anomaly) periodicity.anomaly(row, t, periodicSink);
+        if (periodicity.sample(row, windows.count(row, pw)))
+          periodicity.analyse(row, t, windows.values(row, pw), windows.times(row, pw), periodicSink);
       }
     }
+    this.sink = null;
   }
 
   /** Slots up to the last evicted one. */
@@ -434,14 +548,7 @@ export class SeriesAnalytics {
       };
     return {
       ensembles: Array.from(this.ensembles, (e) => e?.snapshot() ?? null),
-      ...(this.trackSeries
-        ? {
-            external: {
-              evicted: toB64(this.evicted, Math.max(n, this.evictedLength())),
-              lastSeen: toB64(this.lastSeen, Math.max(n, this.evictedLength())),
-            },
-          }
-        : {}),
+      rows: toB64(this.rowOf, n),
       trends: this.trends.snapshot(),
       patterns: this.patterns.snapshot(),
       windows: this.windows.snapshot(),

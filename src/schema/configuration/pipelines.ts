@@ -6,6 +6,27 @@ import { MUTATION_ERRORS } from '../error-types.js';
 import { JSONObject } from '../json.js';
 import { entryFields, invalid, parseInput } from './shared.js';
 
+type SeriesState = NonNullable<NonNullable<PipelineView['runtime']>['series']>;
+
+const PipelineSeries = builder.objectRef<SeriesState>('PipelineSeries').implement({
+  description:
+    "A running pipeline's per-series analytics state on this instance: what is in memory, what idle series were evicted to the checkpoint store.",
+  fields: (t) => ({
+    inMemory: t.exposeInt('inMemory', { description: 'Series whose analytics state is in memory.' }),
+    evicted: t.exposeInt('evicted', {
+      description: 'Idle series whose state is only in the checkpoint store (read back when they return).',
+    }),
+    evictions: t.exposeInt('evictions', { description: 'Series evicted since this instance started.' }),
+    restoredOnDemand: t.exposeInt('restoredOnDemand', {
+      description: 'Evicted series read back because their samples came, since this instance started.',
+    }),
+    bankRows: t.exposeInt('bankRows', {
+      description:
+        'Rows of sliding windows, trends and shapes in memory: held by series in memory, or freed by evicted ones for the next.',
+    }),
+  }),
+});
+
 const Pipeline = builder.objectRef<PipelineView>('Pipeline').implement({
   description:
     'A streaming pipeline as configured (its facts in `pipeline-<id>`), and how its consumer runs on this instance.',
@@ -30,6 +51,12 @@ const Pipeline = builder.objectRef<PipelineView>('Pipeline').implement({
       nullable: true,
       description: 'Where it goes on from after a restart, a pause or an update.',
       resolve: (p) => p.runtime?.checkpointPosition ?? null,
+    }),
+    series: t.field({
+      type: PipelineSeries,
+      nullable: true,
+      description: 'Its per-series analytics state (while it runs here, with an analytics section).',
+      resolve: (p) => p.runtime?.series ?? null,
     }),
   }),
 });

@@ -16,7 +16,7 @@ import { silentLogger, tempDir } from '../../support/fixtures.js';
 
 const T0 = Date.now() - 3_600_000 - ((Date.now() - 3_600_000) % 10_000);
 const SERIES = 12;
-const hosts = Array.from({ length: SERIES }, (_, h) =>
+const hosts = Array.from({ length: SERIES + 8 }, (_, h) =>
   defineSeries({ name: 'load', labels: { host: `h${h}` }, kind: 'gauge' }),
 );
 const definition = PipelineDefinition.parse({
@@ -53,11 +53,27 @@ function batches(): [SeriesDef, number, number][][] {
   return out;
 }
 
+/**
+ * As `batches`, and eight more series from step 300 on, after the idle ones were evicted: they take
+ * the rows the evicted ones gave up, and the idle ones come back at step 400 into rows of their own.
+ */
+function batchesWithNewcomers(): [SeriesDef, number, number][][] {
+  return batches().map((samples, b) => {
+    const more: [SeriesDef, number, number][] = [];
+    for (let s = 0; s < 10; s++) {
+      const i = b * 10 + s;
+      if (i >= 300)
+        for (let h = SERIES; h < SERIES + 8; h++) more.push([hosts[h]!, T0 + i * 1000, value(h, i)]);
+    }
+    return [...samples, ...more];
+  });
+}
+
 /** What an engine that never evicts or restarts finds, as `series@ts=score`. */
-function expectedAnomalies(): string[] {
+function expectedAnomalies(all = batches()): string[] {
   const engine = new PipelineEngine(definition);
   const out: string[] = [];
-  for (const batch of batches()) {
+  for (const batch of all) {
     for (const [d, ts, v] of batch) engine.accept(d, ts, v);
     const tick = engine.tick();
     for (const a of tick.anomalies) out.push(`${a.def.id}@${a.ts}=${a.score} ${JSON.stringify(a.windows)}`);
@@ -171,6 +187,31 @@ describe('per-series checkpoints and idle-series eviction', () => {
       expect((await anomaliesIn(events)).length).toBeGreaterThan(SERIES);
     },
   );
+
+  it('gives the rows of evicted series to new ones, and returning series rows of their own, finding what an uninterrupted run finds', async () => {
+    const all = batchesWithNewcomers();
+    const pipeline = runtime(events, 1);
+    await pipeline.start();
+    for (const [seq, samples] of all.entries()) {
+      await events.append('samples-src', [batchEvent(batchOf('src', seq, samples))], {
+        expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1),
+      });
+      if (seq === 38) {
+        // Step 389: eight series evicted, eight newcomers analysed in the rows they gave up.
+        await pipeline.waitFor();
+        expect(pipeline.status().series).toMatchObject({ inMemory: 12, evicted: 8, bankRows: 12 });
+      }
+    }
+    await pipeline.waitFor();
+    expect(pipeline.status().series).toMatchObject({
+      inMemory: 20,
+      evicted: 0,
+      restoredOnDemand: 8,
+      bankRows: 20,
+    });
+    await pipeline.stop();
+    expect(await anomaliesIn(events)).toEqual(expectedAnomalies(all));
+  });
 
   it('restores a checkpoint of the older layout (every ensemble in one blob) and goes on per series', async () => {
     const all = batches().slice(0, 12);

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Detector } from '../../../../src/domain/analytics/detector.js';
 import { FULL_SCALE_SIGMAS, zToScore } from '../../../../src/domain/analytics/detector.js';
-import {
-  cusumDetector,
-  ewmaDetector,
-  madDetector,
-  RollingStats,
-  zScoreDetector,
-} from '../../../../src/domain/analytics/detectors.js';
+import { RollingStats, zScoreDetector } from '../../../../src/domain/analytics/detectors.js';
 import { createEnsemble, DEFAULT_ENSEMBLE } from '../../../../src/domain/analytics/ensemble.js';
 import { seasonalDetector } from '../../../../src/domain/analytics/seasonal.js';
 import { transitionDetector } from '../../../../src/domain/analytics/transitions.js';
@@ -34,7 +28,7 @@ describe('detectors on planted anomalies', () => {
     expect(zToScore(100)).toBe(1);
   });
 
-  for (const make of [() => zScoreDetector(), () => madDetector(), () => ewmaDetector()]) {
+  for (const make of [() => zScoreDetector()]) {
     it(`${make().name}: a spike scores far above the noise, and nothing scores during warm-up`, () => {
       const values = [...base];
       values[400] = 80;
@@ -44,22 +38,6 @@ describe('detectors on planted anomalies', () => {
       expect(Math.max(...scores.slice(100, 400))).toBeLessThan(0.5);
     });
   }
-
-  it('cusum: a small persistent shift that no single sample shows is flagged within a few dozen samples', () => {
-    const values = base.map((v, i) => (i >= 400 ? v + 2 : v));
-    const scores = run(cusumDetector(), values);
-    expect(Math.max(...scores.slice(100, 400))).toBeLessThan(0.8); // no change point in the noise
-    const first = scores.findIndex((s, i) => i >= 400 && s === 1);
-    expect(first).toBeGreaterThan(400);
-    expect(first).toBeLessThan(440);
-  });
-
-  it('ewma adapts to a new level instead of alarming for ever', () => {
-    const values = base.map((v, i) => (i >= 300 ? v + 30 : v));
-    const scores = run(ewmaDetector(), values);
-    expect(scores[300]).toBeGreaterThan(0.9);
-    expect(scores[599]).toBeLessThan(0.2);
-  });
 
   it('ensemble: damping after an alarm, so that one anomaly raises one alarm', () => {
     const values = [...base];

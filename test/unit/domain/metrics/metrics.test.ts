@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, encodeBatch } from '../../../../src/domain/metrics/batch.js';
 import { SampleBuffer } from '../../../../src/domain/metrics/buffer.js';
-import { counterIncrease, counterRate, counterResets } from '../../../../src/domain/metrics/counter.js';
 import { BucketHistogram, cumulate, histogramQuantile } from '../../../../src/domain/metrics/histogram.js';
 import { defineSeries, seriesId, seriesKey } from '../../../../src/domain/metrics/identity.js';
 import { StreamingSummary } from '../../../../src/domain/metrics/summary.js';
@@ -55,17 +54,6 @@ describe('edge validation', () => {
       /in the past/,
     );
     expect(checkTimestamp(now + 3_600_000, now, DEFAULT_SAMPLE_LIMITS)[0]!.message).toMatch(/in the future/);
-  });
-});
-
-describe('counters', () => {
-  it('computes increase and rate across a reset', () => {
-    const ts = [0, 10_000, 20_000, 30_000, 40_000];
-    const values = [100, 150, 30, 80, 80]; // restart after 150: 30 is all new
-    expect(counterIncrease(ts, values)).toBe(50 + 30 + 50 + 0);
-    expect(counterRate(ts, values)).toBe(130 / 40);
-    expect(counterResets(values)).toBe(1);
-    expect(counterRate([5], [1])).toBe(0);
   });
 });
 

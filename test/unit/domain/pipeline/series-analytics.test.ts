@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createTemplateBank, createTemplateWatcher } from '../../../../src/domain/analytics/patterns.js';
-import { createTrendBank, createTrendTracker } from '../../../../src/domain/analytics/trend.js';
+import { createTemplateBank } from '../../../../src/domain/analytics/patterns.js';
+import { createTrendBank } from '../../../../src/domain/analytics/trend.js';
 import { defineSeries } from '../../../../src/domain/metrics/identity.js';
 import { PipelineDefinition } from '../../../../src/domain/pipeline/definition.js';
 import { type EngineSnapshot, PipelineEngine } from '../../../../src/domain/pipeline/engine.js';
+import { createTemplateWatcher, createTrendTracker } from '../../../support/one-series.js';
 
 const shapes = [
   { name: 'square', shape: [0, 0, 10, 10, 0, 0, 10, 10], maxDistance: 0.3 },
