@@ -70,6 +70,18 @@ describe('npm start with no settings', () => {
       expect(seen.map((t) => t.transition).slice(0, 2)).toEqual(['pending', 'fired']);
       // The alert of the series is pending from its first finding, and fires with the spike's value.
       expect(seen.find((t) => t.transition === 'fired')).toMatchObject({ rule: 'anomaly', value: 97 });
+      // Its per-series state, as an operator sees it: the one series in memory, in one bank row.
+      const state = await gql<{ pipeline: { series: Record<string, number> } }>(
+        service.url,
+        '{ pipeline(id: "default_analytics") { series { inMemory evicted evictions restoredOnDemand bankRows } } }',
+      );
+      expect(state.data!.pipeline.series).toEqual({
+        inMemory: 1,
+        evicted: 0,
+        evictions: 0,
+        restoredOnDemand: 0,
+        bankRows: 1,
+      });
     } finally {
       anomalies.dispose();
       alerts.dispose();
