@@ -8,7 +8,6 @@ import {
   type Position as EsdbPosition,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
   type EventStoreDBClient,
-  excludeSystemEvents,
   FORWARDS,
   jsonEvent,
   NO_STREAM,
@@ -17,6 +16,7 @@ import {
   StreamNotFoundError,
   UnavailableError,
 } from '@eventstore/db-client';
+import { serverFilter } from './esdb-filter.js';
 import {
   categoryOf,
   type EventStore,
@@ -269,6 +269,7 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
     },
 
     async *readAll(options = {}) {
+      // Filtered here: this client's read of $all takes no server filter (its subscriptions do, above).
       let remaining = options.maxCount ?? Number.POSITIVE_INFINITY;
       if (remaining <= 0) return;
       try {
@@ -289,14 +290,28 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
     },
 
     subscribeToAll(options = {}): Subscription {
-      // Filters run here, not on the server, so that categories mean exactly what they mean in the
-      // embedded store (the stream id before the first '-') and so that catch-up can be detected on
-      // any server version: the subscription has caught up once it delivers the event that was the
-      // head of the log when it started. (A server's own 'caughtUp' signal can overtake events still
-      // buffered in the client's stream, and servers before 23.10 do not send it.)
+      // The server filters by category or event type (`esdb-filter.ts`); every event is still checked
+      // here too, so categories mean exactly what they mean in the embedded store. Catch-up is seen on
+      // any server version: once the subscription delivers the event that was the head of the log when
+      // it started, or the server's search checkpoints reach it (filtered out, the head is never
+      // delivered), or the server says it caught up (23.10 on) and nothing it sent before waits in the
+      // client's buffer (the signal can overtake buffered events).
+      const reached = (position: EsdbPosition): void => {
+        if (!caughtUp && head !== undefined && head !== null && encodeEsdbPosition(position) >= head) {
+          markCaughtUp();
+        }
+      };
       const subscription = client.subscribeToAll({
         fromPosition: options.after === undefined ? START : decodeEsdbPosition(options.after),
-        filter: excludeSystemEvents(),
+        filter: serverFilter(options.filter, reached),
+      });
+      let serverCaughtUp = false;
+      const drainedAfterServerCaughtUp = (): void => {
+        if (serverCaughtUp && !caughtUp && subscription.readableLength === 0) markCaughtUp();
+      };
+      subscription.on('caughtUp', () => {
+        serverCaughtUp = true;
+        drainedAfterServerCaughtUp();
       });
       const queue: SubscriptionMessage[] = [];
       const highWater = 1000;
@@ -335,6 +350,7 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
             if (queue.length >= highWater) subscription.pause();
           }
           if (!caughtUp && head !== undefined && head !== null && event.position >= head) markCaughtUp();
+          drainedAfterServerCaughtUp();
           signal();
         } catch (error) {
           failure = error;

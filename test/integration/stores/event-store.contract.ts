@@ -240,6 +240,24 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
       expect(events.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
     });
 
+    it('catches up when the newest events are all of other categories (filtered out before they are sent)', async () => {
+      const category = `sparse${randomUUID().slice(0, 8)}`;
+      const start = (await store.headPosition()) ?? undefined;
+      await store.append(fresh(category), [ev('mine', { n: 1 })]);
+      for (let i = 0; i < 10; i++)
+        await store.append(
+          fresh('noise'),
+          Array.from({ length: 20 }, (_, k) => ev('other', { k })),
+        );
+      const subscription = store.subscribeToAll({
+        ...(start === undefined ? {} : { after: start }),
+        filter: { categories: [category] },
+      });
+      const { events } = await readUntil(subscription, (_seen, message) => message.kind === 'caughtUp');
+      await subscription.close();
+      expect(events.map((e) => e.data)).toEqual([{ n: 1 }]);
+    });
+
     it('stops keeping events past their stream max age, and continues the revisions', async () => {
       const stream = fresh('retained');
       await store.setStreamMaxAge(stream, 1);
