@@ -31,6 +31,9 @@ export interface SeasonalOptions {
   readonly warmup: number;
 }
 
+/** Values a new series' history holds before it first grows. */
+const INITIAL_HISTORY = 64;
+
 export const DEFAULT_SEASONAL: SeasonalOptions = {
   history: 1024,
   firstEstimate: 1024,
@@ -73,7 +76,7 @@ export class SeasonalDetector implements Detector {
    * The value in hand is rounded the same way before it is compared, so an exact repeat still leaves a
    * residual of exactly 0; the rounding (2⁻²⁴ of the offset) is far below any spread that matters.
    */
-  private readonly ring: Float32Array;
+  private ring: Float32Array;
   private origin = Number.NaN;
   private count = 0;
   /** The sample count at which the period is next looked for. */
@@ -86,7 +89,7 @@ export class SeasonalDetector implements Detector {
     this.o = { ...DEFAULT_SEASONAL, ...options };
     if (this.o.maxPeriod * this.o.cycles >= this.o.history)
       throw new Error('seasonal: history must hold `cycles` periods of the longest period');
-    this.ring = new Float32Array(this.o.history);
+    this.ring = new Float32Array(Math.min(INITIAL_HISTORY, this.o.history));
     this.residuals = new BlockStats(this.o.window, this.o.windowBlocks);
     this.samePhase = new Float64Array(this.o.cycles);
     this.nextEstimate = this.o.firstEstimate;
@@ -144,6 +147,7 @@ export class SeasonalDetector implements Detector {
       }
       this.residuals.push(residual);
     }
+    if (at >= this.ring.length) this.room(at + 1);
     this.ring[at] = value;
     this.count++;
     if (this.count === this.nextEstimate) {
@@ -151,6 +155,16 @@ export class SeasonalDetector implements Detector {
       this.nextEstimate += this.o.every;
     }
     return out;
+  }
+
+  /**
+   * Room for `n` values of history (at most `history`). The ring starts small and doubles until it
+   * holds the whole history; before it is first full, sample i is at i, so growing moves nothing.
+   */
+  private room(n: number): void {
+    const grown = new Float32Array(Math.min(this.o.history, Math.max(n, 2 * this.ring.length)));
+    grown.set(this.ring);
+    this.ring = grown;
   }
 
   /** Re-estimates the period on the kept history (allocates; runs once every `every` samples). */
@@ -213,7 +227,9 @@ export class SeasonalDetector implements Detector {
 
   restore(raw: unknown): void {
     const state = raw as SeasonalState;
-    this.ring.fill(0);
+    this.ring = new Float32Array(
+      Math.max(Math.min(INITIAL_HISTORY, this.o.history), Math.min(state.count, this.o.history)),
+    );
     if (state.ring32 !== undefined) {
       fromB64(state.ring32, this.ring);
       this.origin = state.origin ?? Number.NaN;

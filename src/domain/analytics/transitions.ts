@@ -53,9 +53,11 @@ export class TransitionDetector implements Detector {
   /**
    * The last `relearn` samples (by count modulo `relearn`), each its place in the running range in
    * 65,535ths: all a sample is kept for is its level when the range grows, which this resolves to a
-   * 65,535th of the range (re-encoded in the new range as the counts are re-learnt).
+   * 65,535th of the range (re-encoded in the new range as the counts are re-learnt). It starts
+   * small and doubles until it holds `relearn` (before it is first full, sample i is at i), so a new
+   * series costs little until it has history.
    */
-  private readonly recent: Uint16Array;
+  private recent: Uint16Array;
   /** counts[from · levels + to], then totals[from] at levels² + from. */
   private readonly counts: Float64Array;
   /** Lowest and highest level reached from each level (derived from `counts`; -1 when none). */
@@ -64,7 +66,7 @@ export class TransitionDetector implements Detector {
   constructor(options: Partial<TransitionOptions> = {}) {
     this.o = { ...DEFAULT_TRANSITIONS, ...options };
     this.levels = 2 ** this.o.bits;
-    this.recent = new Uint16Array(Math.max(1, this.o.relearn));
+    this.recent = new Uint16Array(Math.min(INITIAL_KEPT, Math.max(1, this.o.relearn)));
     this.counts = new Float64Array(this.levels * this.levels + this.levels);
     this.reached = new Int32Array(2 * this.levels).fill(-1);
   }
@@ -164,7 +166,10 @@ export class TransitionDetector implements Detector {
     this.previous = level;
     const score = this.sinceHigh < this.o.restPeriod ? 0 : raw;
     this.sinceHigh = raw >= this.o.restLevel ? 0 : this.sinceHigh + 1;
-    if (this.o.relearn > 0) this.recent[this.count % this.recent.length] = this.encode(value);
+    if (this.o.relearn > 0) {
+      if (this.count < this.o.relearn && this.count >= this.recent.length) this.keep(this.count + 1);
+      this.recent[this.count % this.recent.length] = this.encode(value);
+    }
     this.count++;
     if (this.count <= this.o.restPeriod) return null; // an initial rest, as CAD OSE's
     const min = this.min!;
@@ -188,6 +193,13 @@ export class TransitionDetector implements Detector {
     };
   }
 
+  /** Room for `n` kept samples (at most `relearn`), while the ring has not yet been full. */
+  private keep(n: number): void {
+    const grown = new Uint16Array(Math.min(Math.max(1, this.o.relearn), Math.max(n, 2 * this.recent.length)));
+    grown.set(this.recent);
+    this.recent = grown;
+  }
+
   /** The kept samples, oldest first. */
   private oldestFirst(): Uint16Array {
     const kept = Math.min(this.count, this.o.relearn);
@@ -204,8 +216,8 @@ export class TransitionDetector implements Detector {
     this.previous = state.previous;
     this.sinceHigh = state.sinceHigh;
     const kept = Math.min(this.count, this.o.relearn);
+    this.recent = new Uint16Array(Math.max(Math.min(INITIAL_KEPT, Math.max(1, this.o.relearn)), kept));
     const size = this.recent.length;
-    this.recent.fill(0);
     if (state.recent16 !== undefined) {
       const ordered = new Uint16Array(kept);
       const n = fromB64(state.recent16, ordered);
@@ -228,6 +240,8 @@ export class TransitionDetector implements Detector {
 }
 
 const QMAX = 65535;
+/** Samples a new series' ring holds before it first grows. */
+const INITIAL_KEPT = 64;
 
 export const transitionDetector = (options: Partial<TransitionOptions> = {}): Detector =>
   new TransitionDetector(options);

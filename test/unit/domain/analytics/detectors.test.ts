@@ -158,6 +158,20 @@ describe('ensemble checkpoints', () => {
     expect(fromB.some((d) => d.strongest?.detector === 'seasonal')).toBe(true);
   });
 
+  it.each([10, 63, 64, 65, 200, 1023, 1024, 1025, 1999, 2000, 2001, 3000])(
+    'continues identically from a checkpoint at sample %i, whether its rings are still growing or full',
+    (at) => {
+      const values = seasonalSeries(3600).map((v, i) => (i % 700 === 350 ? v * 3 : v));
+      const whole = createEnsemble();
+      const expected = values.map((v) => whole.update(v).score);
+      const first = createEnsemble();
+      for (const v of values.slice(0, at)) first.update(v);
+      const second = createEnsemble();
+      second.restore(JSON.parse(JSON.stringify(first.snapshot())));
+      expect(values.slice(at).map((v) => second.update(v).score)).toEqual(expected.slice(at));
+    },
+  );
+
   it('restores only the members a checkpoint was taken from: others start fresh', () => {
     const values = seasonalSeries(400);
     const older = createEnsemble(undefined, [zScoreDetector(6400)]);
