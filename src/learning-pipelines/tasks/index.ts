@@ -67,14 +67,20 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
       };
     }
     let timer: NodeJS.Timeout | undefined;
+    // The attempt's own signal: the pause or cancel, or its timeout. Either stops what the task has
+    // running (a job in the learning pool has its worker stopped), not only the wait for its result.
+    const attemptAbort = new AbortController();
+    const stop = () => attemptAbort.abort(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
     try {
       const output = await Promise.race([
-        TASKS[task.kind](input, deps, signal),
+        TASKS[task.kind](input, deps, attemptAbort.signal),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new TaskTimeout(`timed out after ${task.timeoutMs} ms`)),
-            task.timeoutMs,
-          );
+          timer = setTimeout(() => {
+            const timeout = new TaskTimeout(`timed out after ${task.timeoutMs} ms`);
+            attemptAbort.abort(timeout);
+            reject(timeout);
+          }, task.timeoutMs);
         }),
       ]);
       return {
@@ -89,6 +95,8 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
       return { type: 'taskFailed', ...base, at: deps.now(), error: reason.slice(0, 2000) || 'failed' };
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+      attemptAbort.abort(new Error('the attempt is over'));
     }
   };
 }

@@ -25,7 +25,7 @@ const sameColumns = (a: readonly string[], b: readonly string[]) =>
  * version on by the new rows instead (stochastic gradient steps, mini-batch k-means), when that version
  * was made from the same columns; otherwise it fits from scratch and says why.
  */
-export const trainTask: TaskFn = async (input, deps) => {
+export const trainTask: TaskFn = async (input, deps, signal) => {
   const built = inputOf(input, 'features');
   const rows = loadRows(deps.blobs, built.blob);
   const { training, mode, modelId } = input.definition;
@@ -59,6 +59,8 @@ export const trainTask: TaskFn = async (input, deps) => {
         options: training.learningRate === undefined ? {} : { learningRate: training.learningRate },
       },
       buffersOf(data.x.values, data.target),
+      undefined,
+      signal,
     );
     updatedFrom = base.version;
   } else {
@@ -66,6 +68,8 @@ export const trainTask: TaskFn = async (input, deps) => {
     fit = await deps.pool.run<'fit'>(
       { kind: 'fit', data, spec, features: FeaturePipelineSpec.parse(training.features) },
       buffersOf(data.x.values, data.target),
+      undefined,
+      signal,
     );
   }
   const artifact: Artifact = deps.artifacts.save({ model: fit.model, features: fit.features });

@@ -26,6 +26,18 @@ export class WorkerCrashedError extends Error {
   }
 }
 
+/**
+ * The caller gave the job up (its signal aborted: a task's timeout, a pause, a cancel) before it
+ * finished; a job that was running had its worker stopped and replaced, so it holds no worker.
+ */
+export class JobCancelledError extends Error {
+  readonly code = 'JOB_CANCELLED' as const;
+  constructor(reason: string) {
+    super(`the learning job was given up: ${reason}`);
+    this.name = 'JobCancelledError';
+  }
+}
+
 /** The pool was closed (the service is stopping) before the job ran or finished. */
 export class PoolClosedError extends Error {
   readonly code = 'POOL_CLOSED' as const;

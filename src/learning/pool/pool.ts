@@ -2,7 +2,13 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ValidationError } from '../../domain/errors.js';
-import { PoolClosedError, PoolFullError, type WireError, WorkerCrashedError } from './errors.js';
+import {
+  JobCancelledError,
+  PoolClosedError,
+  PoolFullError,
+  type WireError,
+  WorkerCrashedError,
+} from './errors.js';
 import type { JobKind, JobOf, JobResult, LearningJob } from './jobs.js';
 import type { WorkerReply, WorkerRequest } from './serve.js';
 
@@ -37,17 +43,22 @@ export interface PoolStatus {
   readonly crashed: number;
   /** Jobs refused because the queue was full. */
   readonly refused: number;
+  /** Jobs given up by their callers (`signal`), waiting or running; a running one's worker was replaced. */
+  readonly cancelled: number;
 }
 
 export interface LearningPool {
   /**
    * Runs a job on a worker (queued while all are busy); `transfer`: buffers of the job to move rather
-   * than copy; `onStart`: called when a worker takes it. Rejects at once with PoolFullError when full.
+   * than copy; `onStart`: called when a worker takes it; `signal`: gives the job up (JobCancelledError),
+   * out of the queue, or, once running, by stopping its worker (replaced at once). Rejects at once with
+   * PoolFullError when full.
    */
   run<K extends JobKind>(
     job: JobOf<K>,
     transfer?: readonly ArrayBuffer[],
     onStart?: () => void,
+    signal?: AbortSignal,
   ): Promise<JobResult<K>>;
   status(): PoolStatus;
   /** Fails what is queued and running with PoolClosedError and stops the workers. */
@@ -102,8 +113,10 @@ interface Slot {
   worker: Worker;
   job: Pending | null;
   ready: boolean;
-  /** False from the worker's exit until its replacement is spawned. */
+  /** False from the worker's exit (or its stop for a job given up) until its replacement is spawned. */
   alive: boolean;
+  /** Stopped on purpose (its job was given up): its exit is no crash. */
+  retired: boolean;
   lastError: Error | null;
 }
 
@@ -116,6 +129,11 @@ function fromWire(error: WireError): Error {
   return copy;
 }
 
+function reasonOf(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
+}
+
 export function createLearningPool(options: LearningPoolOptions = {}): LearningPool {
   const size = options.size ?? defaultPoolSize();
   const queueMax = options.queueMax ?? 16;
@@ -124,7 +142,7 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
   const start = workerStart(url);
   const queue: Pending[] = [];
   const slots: Slot[] = [];
-  const counts = { done: 0, failed: 0, crashed: 0, refused: 0 };
+  const counts = { done: 0, failed: 0, crashed: 0, refused: 0, cancelled: 0 };
   let nextId = 1;
   let closed = false;
   /** Workers that died before they were ready, in a row: respawns back off so a broken worker does not spin. */
@@ -150,7 +168,7 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
       ...(start.workerData ? { workerData: start.workerData } : {}),
     });
     worker.unref();
-    const slot: Slot = { worker, job: null, ready: false, alive: true, lastError: null };
+    const slot: Slot = { worker, job: null, ready: false, alive: true, retired: false, lastError: null };
     slots[index] = slot;
     worker.on('message', (reply: WorkerReply) => {
       if ('ready' in reply) {
@@ -174,6 +192,11 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
     worker.on('exit', (code) => {
       slot.alive = false;
       if (slots[index] !== slot || closed) return;
+      if (slot.retired) {
+        spawn(index);
+        pump();
+        return;
+      }
       counts.crashed++;
       const why = slot.lastError ? `: ${slot.lastError.message}` : '';
       options.logger?.warn(
@@ -209,6 +232,26 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
     }
   }
 
+  /** Gives a job up: out of the queue, or its worker stopped (and replaced) while it runs. */
+  function cancel(pending: Pending, reason: string): void {
+    const error = new JobCancelledError(reason);
+    const queued = queue.indexOf(pending);
+    if (queued >= 0) {
+      queue.splice(queued, 1);
+      counts.cancelled++;
+      pending.reject(error);
+      return;
+    }
+    const slot = slots.find((s) => s.job === pending);
+    if (!slot) return; // already answered
+    slot.job = null;
+    slot.alive = false;
+    slot.retired = true;
+    counts.cancelled++;
+    pending.reject(error);
+    void slot.worker.terminate();
+  }
+
   /** Hands queued jobs to idle workers, oldest first. */
   function pump(): void {
     for (const slot of slots) {
@@ -224,8 +267,10 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
       job: JobOf<K>,
       transfer: readonly ArrayBuffer[] = [],
       onStart?: () => void,
+      signal?: AbortSignal,
     ): Promise<JobResult<K>> {
       if (closed) return Promise.reject(new PoolClosedError());
+      if (signal?.aborted) return Promise.reject(new JobCancelledError(reasonOf(signal)));
       const idle = slots.find((s) => s.job === null && s.alive);
       if (!idle && queue.length >= queueMax) {
         counts.refused++;
@@ -240,6 +285,19 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
           resolve: resolve as (result: unknown) => void,
           reject,
         };
+        if (signal) {
+          const onAbort = () => cancel(pending, reasonOf(signal));
+          signal.addEventListener('abort', onAbort, { once: true });
+          const settled = () => signal.removeEventListener('abort', onAbort);
+          pending.resolve = (result) => {
+            settled();
+            resolve(result as JobResult<K>);
+          };
+          pending.reject = (error) => {
+            settled();
+            reject(error);
+          };
+        }
         if (idle) dispatch(idle, pending);
         else queue.push(pending);
       });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/domain/errors.js';
 import { createRandom } from '../../../src/domain/random.js';
 import { FeaturePipelineSpec } from '../../../src/learning/features/pipeline-spec.js';
-import { PoolFullError, WorkerCrashedError } from '../../../src/learning/pool/errors.js';
+import { JobCancelledError, PoolFullError, WorkerCrashedError } from '../../../src/learning/pool/errors.js';
 import {
   createLearningPool,
   type LearningPool,
@@ -129,6 +129,46 @@ describe('the learning worker pool (worker threads loading TypeScript under the 
         .predictions,
     ]).toEqual([0]);
     expect(pool.status()).toMatchObject({ done: 3, crashed: 2, failed: 2, busy: 0 });
+  });
+
+  it('gives a job up on its signal: out of the queue, or its worker stopped and replaced while it runs', async () => {
+    pool = createLearningPool({ size: 1, queueMax: 4 });
+    const slow = {
+      kind: 'fit',
+      data: packData(dataset(3000, 8, 5)),
+      spec: { ...forest, params: { nEstimators: 400 } },
+      features: noFeatures,
+    } as const;
+    const running = new AbortController();
+    const waiting = new AbortController();
+    let started = false;
+    const first = pool.run<'fit'>(
+      slow,
+      [],
+      () => {
+        started = true;
+      },
+      running.signal,
+    );
+    const second = pool.run<'fit'>(slow, [], undefined, waiting.signal);
+    expect(pool.status()).toMatchObject({ busy: 1, queued: 1 });
+    waiting.abort(new Error('cancelled by an admin'));
+    await expect(second).rejects.toBeInstanceOf(JobCancelledError);
+    await expect(second).rejects.toThrow(/given up: cancelled by an admin/);
+    expect(pool.status()).toMatchObject({ busy: 1, queued: 0 });
+    expect(started).toBe(true);
+    const stoppedAt = Date.now();
+    running.abort(new Error('timed out after 50 ms'));
+    await expect(first).rejects.toMatchObject({ code: 'JOB_CANCELLED' });
+    // Its worker is free at once (replaced), not when the fit would have ended.
+    expect(pool.status()).toMatchObject({ busy: 0, cancelled: 2, crashed: 0 });
+    const quick = await pool.run<'fit'>({ ...slow, data: packData(dataset(100, 2, 6)), spec: forest });
+    expect(quick.model.algorithm).toBe('randomForest');
+    expect(Date.now() - stoppedAt).toBeLessThan(20_000);
+    await expect(pool.run<'fit'>(slow, [], undefined, AbortSignal.abort('gone'))).rejects.toThrow(
+      /given up: gone/,
+    );
+    expect(pool.status()).toMatchObject({ crashed: 0, busy: 0, done: 1 });
   });
 
   it('closing fails what waits and what runs', async () => {
