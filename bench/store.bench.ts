@@ -1,6 +1,7 @@
 /**
  * Event store benchmark: appends/s (batches of 1 and of 100), catch-up read events/s, and the time to
- * rehydrate an actor from 10,000 events. Runs on the embedded store, or on EventStoreDB when
+ * rehydrate an actor from 10,000 events: cold (a new host, nothing in memory) from its stored snapshot
+ * and the events after it, and, for comparison, by a full fold of the stream (snapshots off). Runs on the embedded store, or on EventStoreDB when
  * EVENTSTORE_URL is set. Prints a table, then one JSON object on the last line.
  */
 import { randomUUID } from 'node:crypto';
@@ -67,7 +68,7 @@ async function catchUpEventsPerSecond(): Promise<{ perSecond: number; events: nu
   return { perSecond: events / ((performance.now() - started) / 1000), events };
 }
 
-async function rehydrate10kMs(): Promise<number> {
+async function rehydrate10kMs(): Promise<{ snapshot: number; fullFold: number }> {
   const id = `rehydrate-${run}`;
   const stream = `model-${id}`;
   const logger = pino({ level: 'silent' });
@@ -94,16 +95,29 @@ async function rehydrate10kMs(): Promise<number> {
     history.push({ id: randomUUID(), type: 'modelDeployed', data: { version: (history.length % 3) + 1 } });
   }
   for (let i = 0; i < history.length; i += 500) await store.append(stream, history.slice(i, i + 500));
-  const times: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const host = createActorHost({ store, kinds: [modelKind()], logger });
-    const started = performance.now();
-    const view = await host.get({ kind: 'model', id });
-    times.push(performance.now() - started);
-    if (view.revision !== 9_999n) throw new Error(`rehydrated to revision ${view.revision}, expected 9999`);
-    await host.stop();
-  }
-  return median(times);
+  /** Median of 5 cold rehydrations, each by a new host (nothing of the actor in memory). */
+  const seen = new Set<string>();
+  const coldMs = async (snapshotEvery: number): Promise<number> => {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const host = createActorHost({ store, kinds: [modelKind()], logger, snapshotEvery });
+      const started = performance.now();
+      const view = await host.get({ kind: 'model', id });
+      times.push(performance.now() - started);
+      if (view.revision !== 9_999n) throw new Error(`rehydrated to revision ${view.revision}, expected 9999`);
+      seen.add(JSON.stringify([view.state, view.context]));
+      await host.stop();
+    }
+    return median(times);
+  };
+  const fullFold = await coldMs(0);
+  // The first rehydration folds the whole stream and stores a snapshot; the measured ones start from it.
+  const first = createActorHost({ store, kinds: [modelKind()], logger });
+  await first.get({ kind: 'model', id });
+  await first.stop();
+  const snapshot = await coldMs(500);
+  if (seen.size !== 1) throw new Error('rehydrating from the snapshot gave another state than the full fold');
+  return { snapshot, fullFold };
 }
 
 const single = await appendsPerSecond(1, 5_000);
@@ -120,13 +134,18 @@ report(
     ['appends/s, 1 event each', fmt(single)],
     ['appends/s, 100 events each', `${fmt(batch100)} (${fmt(batch100 * 100)} events/s)`],
     [`catch-up read, events/s (${fmt(catchUp.events)} events)`, fmt(catchUp.perSecond)],
-    ['rehydrate an actor from 10,000 events, ms (median of 5)', fmt(rehydrate, 1)],
+    [
+      'rehydrate an actor from 10,000 events, cold, from its snapshot, ms (median of 5)',
+      fmt(rehydrate.snapshot, 1),
+    ],
+    ['rehydrate an actor from 10,000 events, cold, full fold, ms (median of 5)', fmt(rehydrate.fullFold, 1)],
   ],
   {
     store: store.kind,
     appendsPerSecondSingle: Math.round(single),
     appendsPerSecondBatch100: Math.round(batch100),
     catchUpEventsPerSecond: Math.round(catchUp.perSecond),
-    rehydrate10kMs: Math.round(rehydrate * 10) / 10,
+    rehydrate10kMs: Math.round(rehydrate.snapshot * 10) / 10,
+    rehydrate10kFullFoldMs: Math.round(rehydrate.fullFold * 10) / 10,
   },
 );

@@ -69,6 +69,8 @@ export const ConfigSchema = z.object({
     'kdb://',
   ]),
   EVENTSTORE_SYNC: z.enum(['normal', 'full']).default('normal'),
+  /** An actor's state is snapshotted after this many events since its last snapshot; 0: never (full folds). */
+  ACTOR_SNAPSHOT_EVERY: int(0, 1_000_000).default(500),
   CLICKHOUSE_URL: optionalUrl(['http://', 'https://']),
   CLICKHOUSE_USER: z.string().optional(),
   CLICKHOUSE_PASSWORD: z.string().optional(),

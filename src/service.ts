@@ -159,6 +159,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       }),
     }),
     logger,
+    snapshotEvery: config.ACTOR_SNAPSHOT_EVERY,
   });
   const models: ModelRegistry = createModelRegistry({ host, events, analytics, artifacts: modelArtifacts });
   // Models attached to live series: one scorer per attachment (see src/learning/scorers.ts).

@@ -21,6 +21,14 @@ import {
   WrongExpectedVersionError,
 } from '../stores/event-store/port.js';
 import type { ActorKind } from './actor-kind.js';
+import { readInFlightIndex, writeInFlightIndex } from './in-flight-index.js';
+import {
+  encodeSnapshot,
+  type PendingEffect,
+  type RecordedCommand,
+  usableSnapshot,
+  writeSnapshot,
+} from './snapshots.js';
 import { invokingStatePaths, statePaths } from './state-paths.js';
 
 /** Who asked, and why: recorded with every event. */
@@ -87,13 +95,12 @@ export interface ActorHostOptions {
   readonly effectRetry?: { readonly attempts: number; readonly baseDelayMs: number };
   /** Actors kept in memory; the least recently loaded idle ones are dropped past this (default 10,000). */
   readonly maxCachedActors?: number;
-}
-
-interface PendingEffect {
-  readonly src: string;
-  readonly input: unknown;
-  readonly triggerEventId: string;
-  readonly correlationId: string;
+  /**
+   * A snapshot of an actor is stored once it has folded or appended this many events since its last
+   * one (default 500); rehydration then folds only the events after it. 0: no snapshots, every
+   * rehydration folds the whole stream.
+   */
+  readonly snapshotEvery?: number;
 }
 
 interface Entry {
@@ -102,9 +109,14 @@ interface Entry {
   readonly id: string;
   snapshot: AnyMachineSnapshot;
   revision: bigint | null;
-  readonly commands: Map<string, { eventId: string; position: bigint; revision: bigint }>;
+  readonly commands: Map<string, RecordedCommand>;
   readonly pending: Map<string, PendingEffect>;
   readonly running: Map<string, AnyActorRef>;
+  /** The first event of the stream the state was folded from, and the id of the event at `revision`. */
+  first: { revision: bigint; id: string } | null;
+  lastEventId: string | null;
+  /** Events folded or appended since the last snapshot (stored or loaded). */
+  unsnapshotted: number;
 }
 
 interface ExecutableAction {
@@ -139,6 +151,7 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
   const newId = options.newId ?? randomUUID;
   const retry = options.effectRetry ?? { attempts: 5, baseDelayMs: 200 };
   const maxCached = options.maxCachedActors ?? 10_000;
+  const snapshotEvery = options.snapshotEvery ?? 500;
   const kinds = new Map(options.kinds.map((k) => [k.kind, k]));
   const entries = new Map<string, Entry>();
   const locks = new Map<string, Promise<unknown>>();
@@ -319,6 +332,7 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
     kind: ActorKind,
     id: string,
     until?: { revision?: bigint; time?: Date },
+    withSnapshot = snapshotEvery > 0,
   ): Promise<Entry> {
     const streamId = `${kind.kind}-${id}`;
     const [initial] = initialTransition(kind.machine as AnyStateMachine, { id });
@@ -331,8 +345,33 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
       commands: new Map(),
       pending: new Map(),
       running: new Map(),
+      first: null,
+      lastEventId: null,
+      unsnapshotted: 0,
     };
-    for await (const recorded of store.readStream(streamId)) {
+    const saved = withSnapshot ? await usableSnapshot(store, kind, streamId, until?.revision) : null;
+    if (saved) {
+      entry.snapshot = saved.snapshot;
+      entry.revision = saved.revision;
+      for (const [commandId, command] of saved.commands) entry.commands.set(commandId, command);
+      for (const [childId, effect] of saved.pending) entry.pending.set(childId, effect);
+      entry.first = { ...saved.first };
+      entry.lastEventId = saved.lastEventId;
+    }
+    // With a snapshot, the read starts at its revision: that event must be the one it was taken at.
+    let check = saved !== null;
+    for await (const recorded of store.readStream(streamId, saved ? { fromRevision: saved.revision } : {})) {
+      if (check) {
+        check = false;
+        if (
+          recorded.revision !== saved?.revision ||
+          recorded.id !== saved.lastEventId ||
+          (until?.time !== undefined && recorded.createdAt > until.time)
+        ) {
+          return fold(kind, id, until, false);
+        }
+        continue;
+      }
       if (until?.revision !== undefined && recorded.revision > until.revision) break;
       if (until?.time !== undefined && recorded.createdAt > until.time) break;
       const [next, actions] = transition(kind.machine as AnyStateMachine, entry.snapshot, eventOf(recorded));
@@ -344,6 +383,9 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
       }
       entry.snapshot = next;
       entry.revision = recorded.revision;
+      entry.first ??= { revision: recorded.revision, id: recorded.id };
+      entry.lastEventId = recorded.id;
+      entry.unsnapshotted++;
       trackEffects(entry, actions as ExecutableAction[], {
         eventId: recorded.id,
         correlationId: metaString(recorded.metadata, 'correlationId') ?? recorded.id,
@@ -357,7 +399,41 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         });
       }
     }
+    // The stream ends before the snapshot's revision: it is not the stream the snapshot was taken of.
+    if (check) {
+      logger.info({ streamId }, 'actor snapshot is ahead of its stream; folding it all');
+      return fold(kind, id, until, false);
+    }
     return entry;
+  }
+
+  /** Stores a snapshot of the entry once enough events have gone by since the last; never fails the caller. */
+  async function snapshotIfDue(entry: Entry): Promise<void> {
+    if (snapshotEvery <= 0 || entry.unsnapshotted < snapshotEvery) return;
+    if (entry.revision === null || entry.first === null || entry.lastEventId === null) return;
+    entry.unsnapshotted = 0;
+    const event = encodeSnapshot(
+      entry.kind,
+      entry.streamId,
+      {
+        snapshot: entry.snapshot,
+        revision: entry.revision,
+        lastEventId: entry.lastEventId,
+        first: entry.first,
+        commands: entry.commands,
+        pending: entry.pending,
+      },
+      randomUUID(),
+    );
+    if (!event) {
+      logger.debug({ streamId: entry.streamId }, 'actor state does not survive JSON; no snapshot');
+      return;
+    }
+    try {
+      await writeSnapshot(store, entry.streamId, event);
+    } catch (error) {
+      logger.warn({ err: error, streamId: entry.streamId }, 'actor snapshot not stored');
+    }
   }
 
   async function load(address: ActorAddress): Promise<Entry> {
@@ -368,6 +444,7 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
     const entry = await fold(kind, address.id);
     if (entry.revision !== null) remember(entry);
     startEffects(entry);
+    await snapshotIfDue(entry);
     return entry;
   }
 
@@ -460,6 +537,12 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
       const last = steps[steps.length - 1]!;
       entry.snapshot = last.next;
       entry.revision = appended.nextExpectedRevision;
+      entry.first ??= {
+        revision: appended.nextExpectedRevision - BigInt(steps.length - 1),
+        id: steps[0]!.eventId,
+      };
+      entry.lastEventId = last.eventId;
+      entry.unsnapshotted += steps.length;
       if (!entries.has(streamId)) remember(entry);
       if (envelope.commandId) {
         entry.commands.set(envelope.commandId, {
@@ -474,6 +557,7 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         runActions(entry, step.actions);
       }
       startEffects(entry);
+      await snapshotIfDue(entry);
       return { ...view(entry), eventId: last.eventId, position: appended.position, duplicate: false };
     });
   }
@@ -504,13 +588,40 @@ export function createActorHost(options: ActorHostOptions): ActorHost {
         if (only && !only.includes(kind.kind)) continue;
         const invoking = invokingStatePaths(kind.machine as AnyStateMachine);
         if (invoking.size === 0) continue;
-        const last = new Map<string, JsonValue | undefined>();
-        for await (const recorded of store.readAll({ filter: { categories: [kind.kind] } })) {
-          last.set(recorded.streamId, recorded.metadata.state);
+        // The index of actors with work in flight as of a log position, then the log after it: only
+        // the category's events since the last recovery are read, and only actors in flight folded.
+        const saved = await readInFlightIndex(store, kind.kind, invoking);
+        const inFlight = new Set(saved?.streamIds ?? []);
+        let position = saved?.position;
+        for await (const recorded of store.readAll({
+          ...(position === undefined ? {} : { after: position }),
+          filter: { categories: [kind.kind] },
+        })) {
+          const state = recorded.metadata.state;
+          if (state !== undefined && statePaths(state).some((p) => invoking.has(p)))
+            inFlight.add(recorded.streamId);
+          else inFlight.delete(recorded.streamId);
+          position = recorded.position;
         }
-        for (const [streamId, state] of last) {
-          if (state === undefined || !statePaths(state).some((p) => invoking.has(p))) continue;
-          await this.get({ kind: kind.kind, id: streamId.slice(kind.kind.length + 1) });
+        if (position !== undefined && position !== saved?.position) {
+          await writeInFlightIndex(
+            store,
+            kind.kind,
+            invoking,
+            { position, streamIds: [...inFlight] },
+            randomUUID(),
+          ).catch((error: unknown) =>
+            logger.warn({ err: error, kind: kind.kind }, 'in-flight index not stored'),
+          );
+        }
+        for (const streamId of inFlight) {
+          try {
+            await this.get({ kind: kind.kind, id: streamId.slice(kind.kind.length + 1) });
+          } catch (error) {
+            // Its stream was emptied since (truncated): nothing is in flight there.
+            if (error instanceof NotFoundError) continue;
+            throw error;
+          }
           resumed++;
         }
       }

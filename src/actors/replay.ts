@@ -7,6 +7,7 @@ import {
 } from 'xstate';
 import type { EventStore, Position, RecordedEvent } from '../stores/event-store/port.js';
 import type { ActorKind } from './actor-kind.js';
+import { usableSnapshot } from './snapshots.js';
 
 /** Where to stop a fold: the last event at or before this revision, time or log position (all given must hold). */
 export interface ReplayPoint {
@@ -57,11 +58,15 @@ function eventOf(recorded: RecordedEvent): { type: string } {
  * each recorded event through XState's pure `transition`, the actions discarded (nothing re-fires).
  * An event the machine does not accept leaves the state as it was, as in the host.
  */
-export function startReplay(kind: ActorKind, id: string): ActorReplay {
+export function startReplay(
+  kind: ActorKind,
+  id: string,
+  from?: { readonly snapshot: AnyMachineSnapshot; readonly last: RecordedEvent },
+): ActorReplay {
   const streamId = `${kind.kind}-${id}`;
   const machine = kind.machine as AnyStateMachine;
-  let [snapshot] = initialTransition(machine, { id });
-  let last: RecordedEvent | null = null;
+  let [snapshot] = from ? [from.snapshot] : initialTransition(machine, { id });
+  let last: RecordedEvent | null = from?.last ?? null;
   const view = (): ReplayedState => ({
     streamId,
     kind: kind.kind,
@@ -91,13 +96,33 @@ const before = (event: RecordedEvent, point: ReplayPoint) =>
   (point.time === undefined || event.createdAt <= point.time) &&
   (point.position === undefined || event.position <= point.position);
 
-/** An actor's state as of a point: its stream folded up to there (all of it without a point). */
+/**
+ * An actor's state as of a point: its stream folded up to there (all of it without a point). The
+ * fold starts from the actor's stored snapshot when that lies at or before the point and still
+ * matches the stream (see snapshots.ts); otherwise from the first event.
+ */
 export async function replayActor(
   store: EventStore,
   kind: ActorKind,
   id: string,
   point: ReplayPoint = {},
 ): Promise<ActorReplay> {
+  const streamId = `${kind.kind}-${id}`;
+  const saved = await usableSnapshot(store, kind, streamId, point.revision);
+  if (saved) {
+    let replay: ActorReplay | null = null;
+    for await (const event of store.readStream(streamId, { fromRevision: saved.revision })) {
+      if (!replay) {
+        if (event.revision !== saved.revision || event.id !== saved.lastEventId || !before(event, point))
+          break;
+        replay = startReplay(kind, id, { snapshot: saved.snapshot, last: event });
+        continue;
+      }
+      if (!before(event, point)) break;
+      replay.apply(event);
+    }
+    if (replay) return replay;
+  }
   const replay = startReplay(kind, id);
   for await (const event of store.readStream(replay.state.streamId)) {
     if (!before(event, point)) break;

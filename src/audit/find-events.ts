@@ -1,3 +1,4 @@
+import { ACTOR_CACHE_CATEGORY, isActorCacheEvent } from '../actors/cache-streams.js';
 import { type IndexFilter, indexCheckpoint, indexedPositions } from '../projections/audit-index/lookup.js';
 import type { AnalyticsStore } from '../stores/clickhouse/client.js';
 import {
@@ -38,6 +39,9 @@ const text = (event: RecordedEvent, key: string): string | undefined => {
 };
 
 export function matchesQuery(event: RecordedEvent, q: EventQuery): boolean {
+  // The actor host's caches (snapshots, in-flight index) are not facts: only asked for by name.
+  if (isActorCacheEvent(event) && q.category !== ACTOR_CACHE_CATEGORY && q.streamId !== event.streamId)
+    return false;
   return (
     (q.streamId === undefined || event.streamId === q.streamId) &&
     (q.category === undefined || event.category === q.category) &&

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ACTOR_CACHE_FACTS } from './actor-cache/facts.js';
 import { AgentEvent } from './agent/events.js';
 import { AlertEvent } from './alerting/events.js';
 import { COMPLEX_FACTS, COMPLEX_STATE_FACTS } from './analytics/complex-events.js';
@@ -69,6 +70,8 @@ export const FACTS = {
   ...byCategory('recommendations', RECOMMENDATION_FACTS),
   ...byCategory('apikeys', API_KEY_FACTS),
   ...byCategory('access', ACCESS_FACTS),
+  /** The actor host's caches (snapshots, the in-flight index): not domain facts, see actor-cache/facts.ts. */
+  ...byCategory('actorcache', ACTOR_CACHE_FACTS),
   /** The first event of EventStoreDB's `storeidentity-main`: the store's epoch. */
   ...byCategory('storeidentity', { storeCreated: z.object({ epoch: z.string() }) }),
 };
