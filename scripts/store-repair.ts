@@ -5,6 +5,7 @@
  * is then unchanged), 2 bad usage (see src/stores/event-store/sqlite-repair.ts).
  */
 import { parseArgs } from 'node:util';
+import { dataKeyFromSetting } from '../src/stores/encryption.js';
 import { describeRepair, repairStoreFile } from '../src/stores/event-store/sqlite-repair.js';
 import {
   describeReport,
@@ -70,6 +71,8 @@ try {
   const result = await repairStoreFile(file, {
     dryRun: values['dry-run'] ?? false,
     force: values.force ?? false,
+    // The same setting as the service: an encrypted store is read, and repaired, with its key.
+    key: dataKeyFromSetting(process.env.DATA_ENCRYPTION_KEY)?.subkey('event-log') ?? null,
   });
   if (values.json) process.stdout.write(`${toJson(result)}\n`);
   else for (const line of describeRepair(result)) process.stdout.write(`${line}\n`);

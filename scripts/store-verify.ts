@@ -3,6 +3,7 @@
  * Exit 0 intact, 1 damaged, 2 bad usage (see src/stores/event-store/sqlite-verify.ts).
  */
 import { parseArgs } from 'node:util';
+import { dataKeyFromSetting } from '../src/stores/encryption.js';
 import {
   describeReport,
   StoreFileUsageError,
@@ -47,7 +48,11 @@ if (values.help) {
 
 const file = storeFilePath(values.file);
 try {
-  const report = verifyStoreFile(file);
+  // The same setting as the service: an encrypted store is read with its key.
+  const report = verifyStoreFile(
+    file,
+    dataKeyFromSetting(process.env.DATA_ENCRYPTION_KEY)?.subkey('event-log') ?? null,
+  );
   if (values.json) process.stdout.write(`${toJson(report)}\n`);
   else {
     process.stdout.write(`verifying ${file} read-only (run this with the service stopped)\n`);

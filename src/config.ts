@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValueRule } from './domain/metrics/privacy.js';
 import { SeriesMatcher } from './domain/pipeline/definition.js';
+import { isValidKeyText } from './stores/encryption.js';
 
 const port = z.coerce
   .number({ error: 'must be a number' })
@@ -209,6 +210,13 @@ export const ConfigSchema = z.object({
   GRAPHIQL: z.enum(['on', 'off']).default('on'),
   TLS_CERT_FILE: z.string().optional(),
   TLS_KEY_FILE: z.string().optional(),
+  /** Encryption at rest: 64 hex digits or a passphrase of at least 32 characters; unset: no encryption. */
+  DATA_ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || isValidKeyText(v), {
+      message: 'must be 64 hex digits or a passphrase of at least 32 characters (not only hex digits)',
+    }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -247,6 +255,7 @@ const SECRETS = new Set([
   'AUTH_BOOTSTRAP_ADMIN_KEY',
   'AUTH_JWT_SECRET',
   'CLICKHOUSE_PASSWORD',
+  'DATA_ENCRYPTION_KEY',
   'PRIVACY_HASH_SECRET',
   'PRIVACY_HASH_PREVIOUS_SECRETS',
   'PRIVACY_HASH_SALT',

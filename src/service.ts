@@ -46,6 +46,7 @@ import { createServiceMetrics } from './server/metrics.js';
 import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
 import { migrate } from './stores/clickhouse/migrations.js';
 import { applyRetention } from './stores/clickhouse/retention.js';
+import { dataKeyFromSetting } from './stores/encryption.js';
 import { createEsdbEventStore } from './stores/event-store/esdb.js';
 import type { EventStore } from './stores/event-store/port.js';
 import { createSqliteEventStore } from './stores/event-store/sqlite.js';
@@ -100,6 +101,7 @@ function openEventStore(config: Config): EventStore {
   return createSqliteEventStore({
     path: join(resolve(config.DATA_DIR), 'events.db'),
     synchronous: config.EVENTSTORE_SYNC,
+    key: dataKeyFromSetting(config.DATA_ENCRYPTION_KEY)?.subkey('event-log') ?? null,
   });
 }
 
@@ -111,6 +113,7 @@ export function openAnalytics(config: Config): Promise<AnalyticsStore> {
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DATABASE,
     dataDir: join(resolve(config.DATA_DIR), 'clickhouse'),
+    encryptionKey: dataKeyFromSetting(config.DATA_ENCRYPTION_KEY)?.subkey('clickhouse-disk') ?? null,
   });
 }
 
@@ -120,6 +123,16 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   ).version;
   const dataDir = resolve(config.DATA_DIR);
+  // Encryption at rest (DATA_ENCRYPTION_KEY): each store takes its own subkey; see docs/security.md.
+  const dataKey = dataKeyFromSetting(config.DATA_ENCRYPTION_KEY);
+  if (dataKey && config.CLICKHOUSE_URL)
+    logger.warn(
+      'DATA_ENCRYPTION_KEY encrypts the files this service writes; the ClickHouse server at CLICKHOUSE_URL encrypts its own data only if its disks are configured to (see "Encryption at rest" in docs/security.md)',
+    );
+  if (dataKey && config.EVENTSTORE_URL)
+    logger.warn(
+      'DATA_ENCRYPTION_KEY does not reach the event store server at EVENTSTORE_URL: encrypt its storage there (see "Encryption at rest" in docs/security.md)',
+    );
   const events = openEventStore(config);
   const analytics = await openAnalytics(config);
   const migrations = await migrate(analytics, logger);
@@ -138,8 +151,12 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     logger,
   });
   // Fitted models too large for a fact are kept here, content-addressed (see src/actors/model.artifacts.ts).
-  const modelArtifacts = createArtifactStore(join(dataDir, 'models'));
-  const learningBlobs = createBlobStore(join(dataDir, 'learning'));
+  const modelArtifacts = createArtifactStore(
+    join(dataDir, 'models'),
+    undefined,
+    dataKey?.subkey('model-artifacts') ?? null,
+  );
+  const learningBlobs = createBlobStore(join(dataDir, 'learning'), dataKey?.subkey('learning-blobs') ?? null);
   // The host and the registry are made after the kinds that take the task runner: it reaches them late.
   const host: ActorHost = createActorHost({
     store: events,
@@ -221,6 +238,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       idleMs: config.INGEST_SERIES_IDLE_HOURS * 3_600_000,
     },
     join(dataDir, 'series.registry'),
+    undefined,
+    dataKey?.subkey('series-registry') ?? null,
   );
   registry.open();
   const agents = new Map<string, CollectionAgent>();
@@ -231,6 +250,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
       host,
       logger,
       spoolDir: join(dataDir, 'spool'),
+      spoolKey: dataKey?.subkey('spool') ?? null,
       registry,
       batchMaxSamples: config.AGENT_BATCH_MAX_SAMPLES,
       batchMaxDelayMs: config.AGENT_BATCH_MAX_DELAY_MS,

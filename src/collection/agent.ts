@@ -41,6 +41,8 @@ export interface CollectionAgentOptions {
   readonly logger: Logger;
   /** Where batches wait while the event store is unreachable. */
   readonly spoolDir: string;
+  /** The spool subkey of DATA_ENCRYPTION_KEY: spooled records are sealed. Null or omitted: plain. */
+  readonly spoolKey?: Buffer | null;
   /** A batch is flushed when it holds this many samples (default 50,000)… */
   readonly batchMaxSamples?: number;
   /** …or when its oldest sample is this old (default 1,000 ms). Push requests do not wait for it. */
@@ -203,7 +205,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       },
       null,
     );
-  const spool = new Spool(options.spoolDir, id, now);
+  const spool = new Spool(options.spoolDir, id, now, options.spoolKey ?? null);
   const lifecycle = createLifecycle({ id, host, logger: log });
   const delivery = createDelivery({
     streamId,

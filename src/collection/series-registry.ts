@@ -1,5 +1,10 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { EncryptionKeyError, SealedDataError, seal, unseal } from '../stores/encryption.js';
+
+/** A sealed line (DATA_ENCRYPTION_KEY set) starts with this; a metric name never does. */
+const SEALED_LINE = '~';
+const LINE_AAD = Buffer.from('series.registry');
 
 export interface SeriesLimits {
   /** Distinct series the service takes at most, all metrics together. */
@@ -20,6 +25,10 @@ export type Admission = { readonly ok: true } | { readonly ok: false; readonly r
  * them once they are a tenth of it. Last-seen times live in memory: after a restart every known series
  * counts as seen at the restart.
  *
+ * With a key (the series-registry subkey) each line is sealed on its own (AES-256-GCM, base64 after a
+ * `~`), so appends stay appends; a torn sealed line does not authenticate and is skipped like a torn
+ * plain one. A file of the other kind (plain with a key, sealed without) stops the start.
+ *
  * Hand-written: no library keeps a bounded, persistent set with per-key idle expiry and two counts.
  */
 export class SeriesRegistry {
@@ -32,7 +41,33 @@ export class SeriesRegistry {
     /** Where the set is kept; null keeps it in memory only (tests, tools). */
     private readonly path: string | null,
     private readonly now: () => number = Date.now,
+    /** The series-registry subkey (DATA_ENCRYPTION_KEY); null: lines in plain text. */
+    private readonly key: Buffer | null = null,
   ) {}
+
+  private line(family: string, id: string): string {
+    const text = `${family}\t${id}`;
+    return `${this.key ? SEALED_LINE + seal(this.key, Buffer.from(text, 'utf8'), LINE_AAD).toString('base64') : text}\n`;
+  }
+
+  /** A line's text: opened when sealed; null when it does not authenticate (a torn last line). */
+  private read(line: string): string | null {
+    const sealed = line.startsWith(SEALED_LINE);
+    if (line === '' || sealed === (this.key !== null)) {
+      if (!sealed) return line;
+      try {
+        return unseal(this.key!, Buffer.from(line.slice(1), 'base64'), LINE_AAD).toString('utf8');
+      } catch (error) {
+        if (error instanceof SealedDataError) return null;
+        throw error;
+      }
+    }
+    throw new EncryptionKeyError(
+      sealed
+        ? `the series registry ${this.path} is encrypted but DATA_ENCRYPTION_KEY is not set: start with the key it was written with`
+        : `the series registry ${this.path} was written without DATA_ENCRYPTION_KEY (plain text) but the key is set: with the service stopped, run 'npm run store:encrypt' to encrypt it`,
+    );
+  }
 
   /** Reads the set an earlier process left. */
   open(): void {
@@ -45,15 +80,46 @@ export class SeriesRegistry {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     const at = this.now();
-    for (const line of text.split('\n')) {
+    let sealed = 0;
+    let opened = 0;
+    for (const raw of text.split('\n')) {
+      if (raw.startsWith(SEALED_LINE)) sealed++;
+      const line = this.read(raw);
+      if (line === null) continue;
+      if (raw.startsWith(SEALED_LINE)) opened++;
       const tab = line.indexOf('\t');
       if (tab <= 0) continue; // a torn last line (a crash mid-append) or an empty one
       const id = line.slice(tab + 1);
       if (!/^\d+$/.test(id) || this.seen.has(id)) continue;
       this.add(id, line.slice(0, tab), at);
     }
+    if (sealed > 0 && opened === 0)
+      throw new EncryptionKeyError(
+        `DATA_ENCRYPTION_KEY does not open the series registry ${this.path}: it was written with another key`,
+      );
     this.written = this.seen.size;
     this.compact();
+  }
+
+  /**
+   * Rewrites a registry file written without a key with every line sealed (`npm run store:encrypt`);
+   * answers the lines kept. The service must be stopped.
+   */
+  static encryptFile(path: string, key: Buffer): number {
+    const plain = new SeriesRegistry(
+      {
+        maxSeries: Number.MAX_SAFE_INTEGER,
+        maxSeriesPerMetric: Number.MAX_SAFE_INTEGER,
+        idleMs: Number.POSITIVE_INFINITY,
+      },
+      path,
+    );
+    plain.open();
+    const sealed = new SeriesRegistry(plain.limits, path, Date.now, key);
+    const next = `${path}.encrypt`;
+    writeFileSync(next, [...plain.seen].map(([id, e]) => sealed.line(e.family, id)).join(''));
+    renameSync(next, path);
+    return plain.seen.size;
   }
 
   get size(): number {
@@ -82,7 +148,7 @@ export class SeriesRegistry {
       return { ok: false, reason: `the service already has ${this.seen.size} series (the global limit)` };
     this.add(id, family, at);
     if (this.path) {
-      appendFileSync(this.path, `${family}\t${id}\n`);
+      appendFileSync(this.path, this.line(family, id));
       this.written++;
     }
     return { ok: true };
@@ -100,7 +166,7 @@ export class SeriesRegistry {
     }
     this.add(id, family, this.now());
     if (this.path) {
-      appendFileSync(this.path, `${family}\t${id}\n`);
+      appendFileSync(this.path, this.line(family, id));
       this.written++;
     }
   }
@@ -130,7 +196,7 @@ export class SeriesRegistry {
   private compact(): void {
     if (!this.path || this.written - this.seen.size <= this.written / 10) return;
     const next = `${this.path}.next`;
-    writeFileSync(next, [...this.seen].map(([id, e]) => `${e.family}\t${id}\n`).join(''));
+    writeFileSync(next, [...this.seen].map(([id, e]) => this.line(e.family, id)).join(''));
     renameSync(next, this.path);
     this.written = this.seen.size;
   }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { copyFile, type FileHandle, open, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { EncryptionKeyError, SealedDataError, seal, unseal } from '../stores/encryption.js';
 import type { JsonValue, Metadata } from '../stores/event-store/port.js';
 
 /** One batch waiting for the event store: the event exactly as it will be appended. */
@@ -30,6 +31,13 @@ export interface SpoolOpenReport {
  * UTF-8 text, so after a damaged record the next good one is found by searching for the marker.
  */
 const MAGIC = Buffer.from([0xf5, 0xa7, 0x5f, 0x01]);
+/**
+ * A sealed record (DATA_ENCRYPTION_KEY set): the same framing, its body AES-256-GCM sealed (nonce,
+ * ciphertext, tag; the marker as associated data). The CRC covers the sealed body.
+ */
+const SEALED_MAGIC = Buffer.from([0xf5, 0xa7, 0x5f, 0x02]);
+/** What both markers start with: the search after damage looks for this, then checks the fourth byte. */
+const MARKER_PREFIX = MAGIC.subarray(0, 3);
 const HEADER = 12;
 /** Spools written before the marker existed: length, CRC-32, JSON; read, never written. */
 const LEGACY_HEADER = 8;
@@ -37,7 +45,13 @@ const SEARCH_CHUNK = 1 << 20;
 
 type Scanned =
   | { readonly kind: 'record'; readonly batch: SpooledBatch; readonly start: number; readonly end: number }
-  | { readonly kind: 'damaged'; readonly start: number; readonly end: number }
+  | {
+      readonly kind: 'damaged';
+      readonly start: number;
+      readonly end: number;
+      /** Framing and CRC intact, but the sealed body does not authenticate under the key. */
+      readonly unauthenticated?: boolean;
+    }
   | { readonly kind: 'torn'; readonly start: number; readonly end: number };
 
 async function readAt(file: FileHandle, length: number, position: number): Promise<Buffer> {
@@ -57,26 +71,66 @@ function parse(body: Buffer): SpooledBatch | null {
   }
 }
 
-/** The offset of the next record marker at or after `from`, or -1. */
+const isMarker = (bytes: Buffer) =>
+  bytes.length >= 4 && (bytes.subarray(0, 4).equals(MAGIC) || bytes.subarray(0, 4).equals(SEALED_MAGIC));
+
+/** The offset of the next record marker (plain or sealed) at or after `from`, or -1. */
 async function nextMarker(file: FileHandle, from: number, size: number): Promise<number> {
   for (let at = from; at < size; at += SEARCH_CHUNK - MAGIC.length) {
     const chunk = await readAt(file, Math.min(SEARCH_CHUNK, size - at), at);
-    const found = chunk.indexOf(MAGIC);
-    if (found !== -1) return at + found;
+    for (
+      let found = chunk.indexOf(MARKER_PREFIX);
+      found !== -1;
+      found = chunk.indexOf(MARKER_PREFIX, found + 1)
+    ) {
+      if (found + 4 > chunk.length) break;
+      if (isMarker(chunk.subarray(found, found + 4))) return at + found;
+    }
   }
   return -1;
 }
 
+/**
+ * Reads a record's body: plain JSON without a key, sealed JSON with one. A record of the other kind is
+ * an EncryptionKeyError (the spool was written with a key and read without, or the reverse): never
+ * damage, never quarantined. A sealed body that does not authenticate is 'unauthenticated' damage.
+ */
+function decodeBody(
+  sealed: boolean,
+  body: Buffer,
+  key: Buffer | null,
+  path: string,
+): SpooledBatch | 'unauthenticated' | null {
+  if (sealed !== (key !== null))
+    throw new EncryptionKeyError(
+      sealed
+        ? `the spool ${path} is encrypted but DATA_ENCRYPTION_KEY is not set: start with the key it was written with`
+        : `the spool ${path} was written without DATA_ENCRYPTION_KEY (plain text) but the key is set: with the service stopped, run 'npm run store:encrypt' to encrypt it, or start without the key until it is replayed`,
+    );
+  if (!sealed) return parse(body);
+  try {
+    return parse(unseal(key!, body, SEALED_MAGIC));
+  } catch (error) {
+    if (error instanceof SealedDataError) return 'unauthenticated';
+    throw error;
+  }
+}
+
 /** Every record of a spool file in order, with damaged stretches and a torn tail named as such. */
-async function* scan(file: FileHandle, size: number): AsyncGenerator<Scanned> {
+async function* scan(
+  file: FileHandle,
+  size: number,
+  key: Buffer | null,
+  path: string,
+): AsyncGenerator<Scanned> {
   const first = await readAt(file, MAGIC.length, 0);
   let offset = 0;
-  if (size > 0 && !first.equals(MAGIC)) {
+  if (size > 0 && !isMarker(first)) {
     // No marker where the first record starts: a spool of the older format only if no marker is
     // anywhere in it; otherwise the first record is damaged, and the good ones start at the next marker.
     const next = await nextMarker(file, 1, size);
     if (next === -1) {
-      yield* scanLegacy(file, size);
+      yield* scanLegacy(file, size, key, path);
       return;
     }
     yield { kind: 'damaged', start: 0, end: next };
@@ -85,8 +139,9 @@ async function* scan(file: FileHandle, size: number): AsyncGenerator<Scanned> {
   while (offset < size) {
     const header = await readAt(file, HEADER, offset);
     let batch: SpooledBatch | null = null;
+    let unauthenticated = false;
     let end = offset;
-    if (header.length === HEADER && header.subarray(0, 4).equals(MAGIC)) {
+    if (header.length === HEADER && isMarker(header)) {
       const length = header.readUInt32LE(4);
       end = offset + HEADER + length;
       if (end > size) {
@@ -101,13 +156,27 @@ async function* scan(file: FileHandle, size: number): AsyncGenerator<Scanned> {
         continue;
       }
       const body = await readAt(file, length, offset + HEADER);
-      if (crc32(body) === header.readUInt32LE(8)) batch = parse(body);
-    } else if (header.length < HEADER && MAGIC.subarray(0, header.length).equals(header.subarray(0, 4))) {
+      if (crc32(body) === header.readUInt32LE(8)) {
+        const decoded = decodeBody(header.subarray(0, 4).equals(SEALED_MAGIC), body, key, path);
+        if (decoded === 'unauthenticated') unauthenticated = true;
+        else batch = decoded;
+      }
+    } else if (
+      header.length < HEADER &&
+      (MAGIC.subarray(0, header.length).equals(header.subarray(0, 4)) ||
+        SEALED_MAGIC.subarray(0, header.length).equals(header.subarray(0, 4)))
+    ) {
       yield { kind: 'torn', start: offset, end: size };
       return;
     }
     if (batch) {
       yield { kind: 'record', batch, start: offset, end };
+      offset = end;
+      continue;
+    }
+    if (unauthenticated) {
+      // Its frame is whole: the next record starts right after it.
+      yield { kind: 'damaged', start: offset, end, unauthenticated };
       offset = end;
       continue;
     }
@@ -119,7 +188,12 @@ async function* scan(file: FileHandle, size: number): AsyncGenerator<Scanned> {
 }
 
 /** The older format has no marker to search for: reading stops at the first bad record. */
-async function* scanLegacy(file: FileHandle, size: number): AsyncGenerator<Scanned> {
+async function* scanLegacy(
+  file: FileHandle,
+  size: number,
+  key: Buffer | null,
+  path: string,
+): AsyncGenerator<Scanned> {
   let offset = 0;
   while (offset < size) {
     const header = await readAt(file, LEGACY_HEADER, offset);
@@ -130,7 +204,11 @@ async function* scanLegacy(file: FileHandle, size: number): AsyncGenerator<Scann
       return;
     }
     const body = await readAt(file, length, offset + LEGACY_HEADER);
-    const batch = crc32(body) === header.readUInt32LE(4) ? parse(body) : null;
+    // Plain by definition: decodeBody only refuses it when a key is set.
+    const batch =
+      crc32(body) === header.readUInt32LE(4)
+        ? (decodeBody(false, body, key, path) as SpooledBatch | null)
+        : null;
     if (!batch) {
       yield { kind: 'damaged', start: offset, end: size };
       return;
@@ -141,10 +219,11 @@ async function* scanLegacy(file: FileHandle, size: number): AsyncGenerator<Scann
   }
 }
 
-function encode(batch: SpooledBatch): Buffer {
-  const body = Buffer.from(JSON.stringify(batch), 'utf8');
+function encode(batch: SpooledBatch, key: Buffer | null): Buffer {
+  const json = Buffer.from(JSON.stringify(batch), 'utf8');
+  const body = key ? seal(key, json, SEALED_MAGIC) : json;
   const header = Buffer.alloc(HEADER);
-  MAGIC.copy(header, 0);
+  (key ? SEALED_MAGIC : MAGIC).copy(header, 0);
   header.writeUInt32LE(body.length, 4);
   header.writeUInt32LE(crc32(body), 8);
   return Buffer.concat([header, body]);
@@ -159,6 +238,11 @@ function encode(batch: SpooledBatch): Buffer {
  * A damaged record between good ones is never dropped in silence: the whole file is first copied to
  * `<agent>.spool.damaged-<time>` for inspection, the spool is rewritten with the good records only (the
  * ones after the damage included), and the report says what was set aside.
+ *
+ * With a key (DATA_ENCRYPTION_KEY's spool subkey) every record body is sealed (AES-256-GCM, a random
+ * nonce per record); a record whose seal does not authenticate is damage like a CRC failure. When no
+ * record authenticates at all, the key is wrong: that is an EncryptionKeyError, and nothing is cut or
+ * quarantined. A plain record read with a key, or a sealed one without, is an EncryptionKeyError too.
  */
 export class Spool {
   private readonly path: string;
@@ -173,6 +257,8 @@ export class Spool {
     private readonly directory: string,
     private readonly agentId: string,
     private readonly now: () => number = Date.now,
+    /** The spool subkey (DATA_ENCRYPTION_KEY); null: records are written in plain text. */
+    private readonly key: Buffer | null = null,
   ) {
     mkdirSync(directory, { recursive: true });
     this.path = join(directory, `${agentId}.spool`);
@@ -185,6 +271,7 @@ export class Spool {
     let tornBytes = 0;
     let damagedRecords = 0;
     let damagedBytes = 0;
+    let unauthenticated = 0;
     this.count = 0;
     this.lastSeq = null;
     this.firstAt = null;
@@ -192,12 +279,13 @@ export class Spool {
     if (size > 0) {
       const file = await open(this.path, 'r');
       try {
-        for await (const item of scan(file, size)) {
+        for await (const item of scan(file, size, this.key, this.path)) {
           if (item.kind === 'record') {
             good.push(item);
             this.note(item.batch);
           } else if (item.kind === 'torn') tornBytes += item.end - item.start;
           else {
+            if (item.unauthenticated) unauthenticated++;
             damagedRecords++;
             damagedBytes += item.end - item.start;
           }
@@ -205,6 +293,15 @@ export class Spool {
       } finally {
         await file.close();
       }
+    }
+    if (unauthenticated > 0 && good.length === 0) {
+      this.count = 0;
+      this.lastSeq = null;
+      this.firstAt = null;
+      this.metadataById.clear();
+      throw new EncryptionKeyError(
+        `DATA_ENCRYPTION_KEY does not open the spool ${this.path}: none of its ${unauthenticated} record${unauthenticated === 1 ? '' : 's'} authenticates (it was written with another key); start with the key it was written with`,
+      );
     }
     let quarantinedTo: string | null = null;
     const legacy = size > 0 && good.length > 0 && good[0]!.start === 0 && !(await this.startsWithMarker());
@@ -251,7 +348,7 @@ export class Spool {
   async appendAll(batches: readonly SpooledBatch[]): Promise<void> {
     if (!batches.length) return;
     this.handle ??= await open(this.path, 'a');
-    const bytes = Buffer.concat(batches.map(encode));
+    const bytes = Buffer.concat(batches.map((batch) => encode(batch, this.key)));
     await this.handle.write(bytes);
     await this.handle.datasync();
     this.sizeBytes += bytes.length;
@@ -264,7 +361,8 @@ export class Spool {
     if (size === 0) return;
     const file = await open(this.path, 'r');
     try {
-      for await (const item of scan(file, size)) if (item.kind === 'record') yield item.batch;
+      for await (const item of scan(file, size, this.key, this.path))
+        if (item.kind === 'record') yield item.batch;
     } finally {
       await file.close();
     }
@@ -305,7 +403,7 @@ export class Spool {
   private async startsWithMarker(): Promise<boolean> {
     const file = await open(this.path, 'r');
     try {
-      return (await readAt(file, MAGIC.length, 0)).equals(MAGIC);
+      return isMarker(await readAt(file, MAGIC.length, 0));
     } finally {
       await file.close();
     }
@@ -318,8 +416,8 @@ export class Spool {
     const target = await open(next, 'w');
     try {
       const size = await this.bytes();
-      for await (const item of scan(source, size)) {
-        if (item.kind === 'record') await target.write(encode(item.batch));
+      for await (const item of scan(source, size, this.key, this.path)) {
+        if (item.kind === 'record') await target.write(encode(item.batch, this.key));
       }
       await target.datasync();
     } finally {

@@ -3,12 +3,15 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeDurably } from '../runtime/durable-file.js';
+import { openFile, writeFor } from '../stores/encryption.js';
 
 /**
  * Where a learning pipeline keeps what its tasks make (the window read, the rows built): JSON files
  * named by their sha256 under `<DATA_DIR>/learning`, written durably before the `taskSucceeded` that
  * names them is appended, so a resumed run finds every finished task's output. Never rewritten; the
  * files of runs that cannot be resumed any more (finished, cancelled, or superseded) are swept.
+ * With a key (the learning-blobs subkey of DATA_ENCRYPTION_KEY) each file is sealed (AES-256-GCM); the
+ * name stays the sha256 of the JSON.
  */
 export const BlobRef = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int() });
 export type BlobRef = z.infer<typeof BlobRef>;
@@ -23,16 +26,17 @@ export interface BlobStore {
   sweep(keep: ReadonlySet<string>, graceMs: number, now: number): number;
 }
 
-export function createBlobStore(dir: string): BlobStore {
+export function createBlobStore(dir: string, key: Buffer | null = null): BlobStore {
   return {
     save(value) {
       const json = JSON.stringify(value);
       const sha256 = createHash('sha256').update(json).digest('hex');
-      writeDurably(dir, `${sha256}.json`, json);
+      writeDurably(dir, `${sha256}.json`, writeFor(key, Buffer.from(json, 'utf8'), 'learning-blobs'));
       return { sha256, bytes: Buffer.byteLength(json) };
     },
     load(ref) {
-      const json = readFileSync(join(dir, `${ref.sha256}.json`), 'utf8');
+      const path = join(dir, `${ref.sha256}.json`);
+      const json = openFile(key, readFileSync(path), 'learning-blobs', path).toString('utf8');
       if (createHash('sha256').update(json).digest('hex') !== ref.sha256)
         throw new Error(`learning pipeline output ${ref.sha256} does not match its hash`);
       return JSON.parse(json);

@@ -6,14 +6,15 @@ import { join } from 'node:path';
  * fsynced, renamed into place, and the directory fsynced. For content-addressed files: an existing
  * file of that name already holds the same content and is left alone.
  */
-export function writeDurably(dir: string, name: string, text: string): string {
+export function writeDurably(dir: string, name: string, text: string | Uint8Array): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, name);
   if (existsSync(path)) return path;
   const temp = `${path}.${process.pid}.tmp`;
   const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, text);
+    if (typeof text === 'string') writeSync(fd, text);
+    else writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch } from '../../src/domain/metrics/batch.js';
 import { openAnalyticsStore, queryRows } from '../../src/stores/clickhouse/client.js';

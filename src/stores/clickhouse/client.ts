@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
-import { drainPending } from 'chdb';
+import { drainPending, Session } from 'chdb';
 import { createChdbConnection } from 'chdb/connection';
+import { EncryptionKeyError } from '../encryption.js';
 
 export interface AnalyticsStoreOptions {
   /** A ClickHouse server (`http://host:8123`). Omitted: embedded chDB under `dataDir`. */
@@ -15,6 +17,117 @@ export interface AnalyticsStoreOptions {
   readonly database: string;
   /** chDB's data directory (embedded mode only). chDB binds one directory per process. */
   readonly dataDir: string;
+  /**
+   * The clickhouse-disk subkey of DATA_ENCRYPTION_KEY (embedded mode only): every MergeTree table then
+   * lives on an encrypted disk (AES-256-CTR) and inserts are staged through a pipe, never a file.
+   */
+  readonly encryptionKey?: Buffer | null;
+}
+
+/** The encrypted disk's directory inside chDB's data directory, and the names in its configuration. */
+const ENCRYPTED_DIR = 'encrypted';
+const ENCRYPTED_DISK = 'all_use_encrypted';
+const KEY_ENV = 'ALL_USE_CHDB_DISK_KEY';
+
+/**
+ * chDB's configuration for encryption at rest: a local disk under `<dataDir>/encrypted/`, an encrypted
+ * disk over it, and that disk as the default storage policy of every MergeTree table and of temporary
+ * data. The key is not in the file: ClickHouse reads it from the environment of this process.
+ */
+function encryptedDiskConfig(dataDir: string): string {
+  const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<clickhouse>
+  <storage_configuration>
+    <disks>
+      <all_use_encrypted_base>
+        <type>local</type>
+        <path>${xml(join(resolve(dataDir), ENCRYPTED_DIR))}/</path>
+      </all_use_encrypted_base>
+      <${ENCRYPTED_DISK}>
+        <type>encrypted</type>
+        <disk>all_use_encrypted_base</disk>
+        <path>data/</path>
+        <algorithm>AES_256_CTR</algorithm>
+        <key_hex from_env="${KEY_ENV}"/>
+      </${ENCRYPTED_DISK}>
+    </disks>
+    <policies>
+      <all_use_encrypted>
+        <volumes><main><disk>${ENCRYPTED_DISK}</disk></main></volumes>
+      </all_use_encrypted>
+    </policies>
+  </storage_configuration>
+  <tmp_policy>all_use_encrypted</tmp_policy>
+  <merge_tree><storage_policy>all_use_encrypted</storage_policy></merge_tree>
+</clickhouse>
+`;
+}
+
+/**
+ * Starts chDB's engine for `dataDir` with the encrypted disk (a session kept open while the store is:
+ * the connections the client makes share its engine). Data written without a key, a key that does not
+ * open the data, and data written with a key opened without one are EncryptionKeyErrors.
+ */
+function startEngine(dataDir: string, key: Buffer | null): Session | null {
+  const encryptedDir = join(dataDir, ENCRYPTED_DIR);
+  if (!key) {
+    if (existsSync(encryptedDir))
+      throw new EncryptionKeyError(
+        `embedded ClickHouse under ${dataDir} is encrypted but DATA_ENCRYPTION_KEY is not set: start with the key it was written with`,
+      );
+    return null;
+  }
+  const hadData = existsSync(join(dataDir, 'metadata'));
+  if (hadData && !existsSync(encryptedDir))
+    throw new EncryptionKeyError(
+      `embedded ClickHouse under ${dataDir} was written without DATA_ENCRYPTION_KEY (plain text) but the key is set: nothing is written in plain text while a key is set. With the service stopped, remove ${dataDir} (the projections rebuild it from the event log at the next start; see "Encryption at rest" in docs/security.md), or start without the key.`,
+    );
+  mkdirSync(encryptedDir, { recursive: true });
+  const configFile = `${resolve(dataDir)}.encrypted-disk.xml`;
+  writeFileSync(configFile, encryptedDiskConfig(dataDir));
+  process.env[KEY_ENV] = key.toString('hex');
+  try {
+    return new Session(dataDir, { connectionArgs: [`--config-file=${configFile}`] });
+  } catch (error) {
+    throw new EncryptionKeyError(
+      `embedded ClickHouse under ${dataDir} does not open with DATA_ENCRYPTION_KEY: its data was written with another key, or without a key (${error instanceof Error ? error.message : String(error)}; chDB prints the engine's reason above)`,
+      { cause: error },
+    );
+  } finally {
+    delete process.env[KEY_ENV];
+  }
+}
+
+/** A named pipe: what is written to it goes to its reader, never to the disk. */
+function makePipe(path: string): void {
+  execFileSync('mkfifo', ['-m', '600', path]);
+}
+
+/**
+ * After an insert that failed, perhaps before it opened the pipe: reads the pipe (non-blocking) until
+ * the writer is done, so the writer never waits forever for a reader.
+ */
+async function drainPipe(path: string, written: Promise<void>): Promise<void> {
+  let settled = false;
+  written.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  const reader = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => null);
+  if (!reader) return;
+  try {
+    const buffer = Buffer.alloc(1 << 16);
+    while (!settled) {
+      await reader.read(buffer, 0, buffer.length, null).catch(() => undefined);
+      await new Promise((done) => setTimeout(done, 5));
+    }
+  } finally {
+    await reader.close();
+  }
 }
 
 export interface AnalyticsStore {
@@ -60,6 +173,8 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
   }
   let client: ClickHouseClient;
   let kind: AnalyticsStore['kind'];
+  let engine: Session | null = null;
+  const key = options.url ? null : (options.encryptionKey ?? null);
   if (options.url) {
     kind = 'server';
     client = createClient({
@@ -72,11 +187,27 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
   } else {
     kind = 'chdb';
     mkdirSync(options.dataDir, { recursive: true });
+    engine = startEngine(options.dataDir, key);
     client = createClient({
       // The connection type comes from chdb's copy of the client's common package: same shape.
       connection: createChdbConnection({ path: options.dataDir }) as unknown as never,
       clickhouse_settings: SETTINGS,
     } as Parameters<typeof createClient>[0]);
+  }
+  if (engine) {
+    // The engine must be the one started with the encrypted disk, not one this process started before.
+    const disks = await client.query({
+      query: `SELECT count() AS n FROM system.disks WHERE name = '${ENCRYPTED_DISK}'`,
+      format: 'JSONEachRow',
+    });
+    const [row] = await disks.json<{ n: string }>();
+    if (row?.n !== '1') {
+      await client.close();
+      engine.cleanup();
+      throw new EncryptionKeyError(
+        `embedded ClickHouse under ${options.dataDir} was already started in this process without encryption: DATA_ENCRYPTION_KEY cannot apply to it`,
+      );
+    }
   }
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${options.database}` });
   const table = (name: string) => {
@@ -102,6 +233,35 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
     async insertNative(name, columns, block) {
       const target = `${table(name)} (${columnList(columns)})`;
       const chunks = block instanceof Uint8Array ? [block] : [...block];
+      if (kind === 'chdb' && key) {
+        // Encrypted: the block goes through a named pipe, so it never reaches the disk in plain text.
+        const file = join(spoolDir, `insert-${randomUUID()}.pipe`);
+        makePipe(file);
+        try {
+          const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+          const inserted = client.command({
+            query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
+          });
+          const written = (async () => {
+            const handle = await open(file, 'w');
+            try {
+              await handle.writev(chunks);
+            } finally {
+              await handle.close();
+            }
+          })();
+          try {
+            await inserted;
+          } catch (error) {
+            await drainPipe(file, written);
+            throw error;
+          }
+          await written;
+        } finally {
+          await rm(file, { force: true });
+        }
+        return;
+      }
       if (kind === 'chdb') {
         const file = join(spoolDir, `insert-${randomUUID()}.native`);
         const handle = await open(file, 'w');
@@ -140,6 +300,7 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
     },
     async close() {
       await client.close();
+      engine?.cleanup();
       if (kind === 'chdb') await drainPending();
     },
   };

@@ -12,8 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
-import { createSqliteEventStore } from './sqlite.js';
+import { createSqliteEventStore, openStoreFile } from './sqlite.js';
 import {
   COPY_BATCH,
   describeError,
@@ -32,6 +31,8 @@ export interface RepairOptions {
   readonly force?: boolean;
   /** The time in the damaged file's new name (default: now). */
   readonly now?: Date;
+  /** The event log's subkey when the file is encrypted (DATA_ENCRYPTION_KEY): the repaired file is too. */
+  readonly key?: Buffer | null;
 }
 
 export interface RepairResult {
@@ -98,7 +99,8 @@ function freeName(base: string): string {
 export async function repairStoreFile(path: string, options: RepairOptions = {}): Promise<RepairResult> {
   requireFile(path);
   const before = fingerprint(path);
-  const first = scanFile(path, { integrity: true });
+  const key = options.key ?? null;
+  const first = scanFile(path, { integrity: true, key });
   const report = first.report;
   const continueAfter = (kept: bigint | null) => {
     const highest = report.highestPosition ?? 0n;
@@ -128,8 +130,8 @@ export async function repairStoreFile(path: string, options: RepairOptions = {})
   const temp = freeName(`${path}.repair-${stamp}`);
   try {
     // The new file gets exactly the schema the service creates, and a fresh epoch.
-    await createSqliteEventStore({ path: temp }).close();
-    const db = new Database(temp, { fileMustExist: true });
+    await createSqliteEventStore({ path: temp, key }).close();
+    const db = openStoreFile(temp, key, { fileMustExist: true });
     let kept: { count: number; first: bigint | null; last: bigint | null };
     let newEpoch: string;
     try {
@@ -141,6 +143,7 @@ export async function repairStoreFile(path: string, options: RepairOptions = {})
       db.exec('BEGIN');
       const second = scanFile(path, {
         integrity: false,
+        key,
         upTo: report.lastPosition,
         onEvent: (row) => {
           try {
@@ -209,7 +212,7 @@ export async function repairStoreFile(path: string, options: RepairOptions = {})
     fsyncPath(temp);
 
     // It opens as the service opens it, with the new identity and the events kept.
-    const reopened = createSqliteEventStore({ path: temp });
+    const reopened = createSqliteEventStore({ path: temp, key });
     try {
       const { epoch } = await reopened.identity();
       const head = await reopened.headPosition();

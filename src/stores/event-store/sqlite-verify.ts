@@ -9,9 +9,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { categoryOf } from './port.js';
-import type { EventRow } from './sqlite.js';
+import { type EventRow, openStoreFile } from './sqlite.js';
 /** The file is missing or is not a file: the command was given the wrong path. */
 export class StoreFileUsageError extends Error {
   constructor(message: string) {
@@ -125,10 +125,14 @@ export function requireFile(path: string): void {
  * SQLite itself removes them: only when no one else has the file open, and with an empty WAL there is
  * nothing to write back).
  */
-export function withReadOnly<T>(path: string, read: (db: Database.Database) => T): T {
+export function withReadOnly<T>(
+  path: string,
+  read: (db: Database.Database) => T,
+  key: Buffer | null = null,
+): T {
   const hadWal = existsSync(`${path}-wal`);
   const hadShm = existsSync(`${path}-shm`);
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openStoreFile(path, key, { readonly: true, fileMustExist: true });
   try {
     // A file shorter than its header says (truncated) is refused as a whole unless the schema is
     // "writable"; with it, SQLite reads the pages that are there and fails on the ones that are not.
@@ -150,7 +154,7 @@ export function withReadOnly<T>(path: string, read: (db: Database.Database) => T
       !existsSync(`${path}-journal`)
     ) {
       try {
-        const cleaner = new Database(path, { fileMustExist: true });
+        const cleaner = openStoreFile(path, key, { fileMustExist: true });
         try {
           cleaner.pragma('schema_version');
         } catch {
@@ -233,146 +237,154 @@ interface ScanOptions {
   readonly upTo?: bigint | null;
   /** Called with each intact event, in position order; a string returned stops the read there (it is damage). */
   readonly onEvent?: (row: EventRow) => string | undefined;
+  /** The event log's subkey when the file is encrypted (DATA_ENCRYPTION_KEY). */
+  readonly key?: Buffer | null;
 }
 
 export function scanFile(path: string, options: ScanOptions): Scan {
   requireFile(path);
   const walBytes = existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0;
-  return withReadOnly(path, (db) => {
-    const problems: string[] = [];
-    const notes: string[] = [];
-    if (walBytes > 0)
-      notes.push(
-        `${path}-wal holds ${walBytes} bytes not yet written back into the file: the service is running (stop it first) or did not stop cleanly; the events committed in it are read too`,
-      );
-    const integrity = options.integrity ? integrityOf(db) : { ok: true, messages: [] };
+  return withReadOnly(
+    path,
+    (db) => {
+      const problems: string[] = [];
+      const notes: string[] = [];
+      if (walBytes > 0)
+        notes.push(
+          `${path}-wal holds ${walBytes} bytes not yet written back into the file: the service is running (stop it first) or did not stop cleanly; the events committed in it are read too`,
+        );
+      const integrity = options.integrity ? integrityOf(db) : { ok: true, messages: [] };
 
-    const meta = attempt(() => {
-      const rows = db.prepare<[], { key: unknown; value: unknown }>('SELECT key, value FROM meta').all();
-      return new Map(rows.map((r) => [String(r.key), String(r.value)]));
-    });
-    let epoch: string | null = null;
-    if (!meta.ok) problems.push(`the meta table does not read (${meta.error})`);
-    else {
-      epoch = meta.value.get('epoch') ?? null;
-      if (epoch === null) notes.push('no epoch in meta (the service writes one when it next opens the file)');
-    }
-
-    const oldStreams = attempt(() => {
-      const columns = db.prepare<[], { name: string }>('PRAGMA table_info(streams)').all();
-      const withAge = columns.some((c) => c.name === 'max_age_ms');
-      const rows = db
-        .prepare<[], { stream_id: unknown; revision: unknown; max_age_ms: unknown }>(
-          `SELECT stream_id, revision, ${withAge ? 'max_age_ms' : 'NULL AS max_age_ms'} FROM streams`,
-        )
-        .all();
-      return new Map(
-        rows.map((r) => [
-          String(r.stream_id),
-          {
-            revision: typeof r.revision === 'bigint' ? r.revision : null,
-            maxAgeMs: typeof r.max_age_ms === 'bigint' ? r.max_age_ms : null,
-          },
-        ]),
-      );
-    });
-    if (!oldStreams.ok) problems.push(`the streams table does not read (${oldStreams.error})`);
-    const streamsTable = oldStreams.ok ? oldStreams.value : null;
-
-    // The largest position ever given: AUTOINCREMENT keeps it in sqlite_sequence, deleted rows included.
-    let highest: bigint | null = null;
-    const raise = (p: unknown) => {
-      if (typeof p === 'bigint' && p > 0n && (highest === null || p > highest)) highest = p;
-    };
-    const sequence = attempt(
-      () =>
-        db.prepare<[], { seq: unknown }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq,
-    );
-    if (sequence.ok) raise(sequence.value);
-    const maxPosition = attempt(
-      () => db.prepare<[], { p: unknown }>('SELECT max(position) AS p FROM events').get()?.p,
-    );
-    if (maxPosition.ok) raise(maxPosition.value);
-
-    const revisions = new Map<string, bigint>();
-    let eventsRead = 0;
-    let first: bigint | null = null;
-    let last: bigint | null = null;
-    let damage: StoreDamage | null = null;
-    let eventsTableReads = false;
-    let failure: { error: unknown } | null = null;
-    try {
-      const select = db.prepare<[], EventRow>(
-        'SELECT position, event_id, stream_id, revision, category, type, data, metadata, created_at FROM events ORDER BY position',
-      );
-      eventsTableReads = true;
-      for (const row of select.iterate()) {
-        const wrong = rowProblem(row, last, revisions, streamsTable, notes);
-        if (wrong) {
-          damage = { lastGoodPosition: last, error: wrong };
-          break;
-        }
-        let refused: string | undefined;
-        try {
-          refused = options.onEvent?.(row);
-        } catch (error) {
-          failure = { error };
-          break;
-        }
-        if (refused) {
-          damage = { lastGoodPosition: last, error: refused };
-          break;
-        }
-        eventsRead++;
-        first ??= row.position;
-        last = row.position;
-        revisions.set(row.stream_id, row.revision);
-        if (options.upTo != null && row.position >= options.upTo) break;
+      const meta = attempt(() => {
+        const rows = db.prepare<[], { key: unknown; value: unknown }>('SELECT key, value FROM meta').all();
+        return new Map(rows.map((r) => [String(r.key), String(r.value)]));
+      });
+      let epoch: string | null = null;
+      if (!meta.ok) problems.push(`the meta table does not read (${meta.error})`);
+      else {
+        epoch = meta.value.get('epoch') ?? null;
+        if (epoch === null)
+          notes.push('no epoch in meta (the service writes one when it next opens the file)');
       }
-    } catch (error) {
-      damage = { lastGoodPosition: last, error: describeError(error) };
-    }
-    if (failure) throw failure.error;
-    raise(last);
 
-    if (streamsTable) {
-      const wrong: string[] = [];
-      for (const [streamId, revision] of revisions) {
-        const recorded = streamsTable.get(streamId);
-        if (!recorded) wrong.push(`stream ${streamId} has events but no row in the streams table`);
-        else if (recorded.revision === null || recorded.revision < revision)
-          wrong.push(
-            `stream ${streamId} has an event at revision ${revision} but the streams table says ${recorded.revision ?? 'nothing'}`,
+      const oldStreams = attempt(() => {
+        const columns = db.prepare<[], { name: string }>('PRAGMA table_info(streams)').all();
+        const withAge = columns.some((c) => c.name === 'max_age_ms');
+        const rows = db
+          .prepare<[], { stream_id: unknown; revision: unknown; max_age_ms: unknown }>(
+            `SELECT stream_id, revision, ${withAge ? 'max_age_ms' : 'NULL AS max_age_ms'} FROM streams`,
+          )
+          .all();
+        return new Map(
+          rows.map((r) => [
+            String(r.stream_id),
+            {
+              revision: typeof r.revision === 'bigint' ? r.revision : null,
+              maxAgeMs: typeof r.max_age_ms === 'bigint' ? r.max_age_ms : null,
+            },
+          ]),
+        );
+      });
+      if (!oldStreams.ok) problems.push(`the streams table does not read (${oldStreams.error})`);
+      const streamsTable = oldStreams.ok ? oldStreams.value : null;
+
+      // The largest position ever given: AUTOINCREMENT keeps it in sqlite_sequence, deleted rows included.
+      let highest: bigint | null = null;
+      const raise = (p: unknown) => {
+        if (typeof p === 'bigint' && p > 0n && (highest === null || p > highest)) highest = p;
+      };
+      const sequence = attempt(
+        () =>
+          db.prepare<[], { seq: unknown }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()
+            ?.seq,
+      );
+      if (sequence.ok) raise(sequence.value);
+      const maxPosition = attempt(
+        () => db.prepare<[], { p: unknown }>('SELECT max(position) AS p FROM events').get()?.p,
+      );
+      if (maxPosition.ok) raise(maxPosition.value);
+
+      const revisions = new Map<string, bigint>();
+      let eventsRead = 0;
+      let first: bigint | null = null;
+      let last: bigint | null = null;
+      let damage: StoreDamage | null = null;
+      let eventsTableReads = false;
+      let failure: { error: unknown } | null = null;
+      try {
+        const select = db.prepare<[], EventRow>(
+          'SELECT position, event_id, stream_id, revision, category, type, data, metadata, created_at FROM events ORDER BY position',
+        );
+        eventsTableReads = true;
+        for (const row of select.iterate()) {
+          const wrong = rowProblem(row, last, revisions, streamsTable, notes);
+          if (wrong) {
+            damage = { lastGoodPosition: last, error: wrong };
+            break;
+          }
+          let refused: string | undefined;
+          try {
+            refused = options.onEvent?.(row);
+          } catch (error) {
+            failure = { error };
+            break;
+          }
+          if (refused) {
+            damage = { lastGoodPosition: last, error: refused };
+            break;
+          }
+          eventsRead++;
+          first ??= row.position;
+          last = row.position;
+          revisions.set(row.stream_id, row.revision);
+          if (options.upTo != null && row.position >= options.upTo) break;
+        }
+      } catch (error) {
+        damage = { lastGoodPosition: last, error: describeError(error) };
+      }
+      if (failure) throw failure.error;
+      raise(last);
+
+      if (streamsTable) {
+        const wrong: string[] = [];
+        for (const [streamId, revision] of revisions) {
+          const recorded = streamsTable.get(streamId);
+          if (!recorded) wrong.push(`stream ${streamId} has events but no row in the streams table`);
+          else if (recorded.revision === null || recorded.revision < revision)
+            wrong.push(
+              `stream ${streamId} has an event at revision ${revision} but the streams table says ${recorded.revision ?? 'nothing'}`,
+            );
+        }
+        if (wrong.length)
+          problems.push(
+            ...wrong.slice(0, MAX_MESSAGES),
+            ...(wrong.length > MAX_MESSAGES ? [`… and ${wrong.length - MAX_MESSAGES} more streams`] : []),
           );
       }
-      if (wrong.length)
-        problems.push(
-          ...wrong.slice(0, MAX_MESSAGES),
-          ...(wrong.length > MAX_MESSAGES ? [`… and ${wrong.length - MAX_MESSAGES} more streams`] : []),
-        );
-    }
 
-    return {
-      report: {
-        file: path,
-        intact: integrity.ok && damage === null && problems.length === 0,
-        integrity,
-        epoch,
-        eventsRead,
-        firstPosition: first,
-        lastPosition: last,
-        streams: revisions.size,
-        highestPosition: highest,
-        damage,
-        inconsistencies: problems,
-        notes,
-      },
-      eventsTableReads,
-      oldStreams: streamsTable,
-      meta: meta.ok ? meta.value : null,
-      revisions,
-    };
-  });
+      return {
+        report: {
+          file: path,
+          intact: integrity.ok && damage === null && problems.length === 0,
+          integrity,
+          epoch,
+          eventsRead,
+          firstPosition: first,
+          lastPosition: last,
+          streams: revisions.size,
+          highestPosition: highest,
+          damage,
+          inconsistencies: problems,
+          notes,
+        },
+        eventsTableReads,
+        oldStreams: streamsTable,
+        meta: meta.ok ? meta.value : null,
+        revisions,
+      };
+    },
+    options.key ?? null,
+  );
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -388,8 +400,8 @@ function attempt<T>(read: () => T): Attempt<T> {
  * Checks the store file without changing it (read-only). Throws StoreFileUsageError when there is no
  * such file; any damage is in the report, never thrown.
  */
-export function verifyStoreFile(path: string): StoreFileReport {
-  return scanFile(path, { integrity: true }).report;
+export function verifyStoreFile(path: string, key: Buffer | null = null): StoreFileReport {
+  return scanFile(path, { integrity: true, key }).report;
 }
 
 export const range = (first: bigint | null, last: bigint | null) =>

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { EncryptionKeyError } from '../encryption.js';
 import {
   type AppendOptions,
   type AppendResult,
@@ -42,6 +43,68 @@ export interface SqliteEventStoreOptions {
    * before it fails with EventStoreUnavailableError (default 5,000 ms).
    */
   readonly lockWaitMs?: number;
+  /**
+   * The event log's subkey (DATA_ENCRYPTION_KEY, see src/stores/encryption.ts): the file, its WAL and
+   * its journal are then encrypted (SQLite3MultipleCiphers, ChaCha20-Poly1305). Null or omitted: plain.
+   */
+  readonly key?: Buffer | null;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Does the file start as a plain SQLite database? Null when it does not exist or is empty. */
+function plainHeader(path: string): boolean | null {
+  if (path === ':memory:' || !existsSync(path)) return null;
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(SQLITE_HEADER.length);
+    const read = readSync(fd, head, 0, head.length, 0);
+    return read === 0 ? null : head.subarray(0, read).equals(SQLITE_HEADER);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens an event store file, keyed or plain, before anything else reads it: with a key, the cipher and
+ * the key are set first and `sqlite_master` is read to check that the key opens the file. A file
+ * written without a key while one is set, an encrypted file without the key, and a key that does not
+ * open the file are EncryptionKeyErrors naming the file.
+ */
+export function openStoreFile(
+  path: string,
+  key: Buffer | null | undefined,
+  options?: Database.Options & { readonly verify?: boolean },
+): Database.Database {
+  const plain = plainHeader(path);
+  if (key && plain === true)
+    throw new EncryptionKeyError(
+      `the event store file ${path} was written without DATA_ENCRYPTION_KEY (it is plain text) but the key is set: nothing is written in plain text while a key is set. With the service stopped, run 'npm run store:encrypt' to encrypt the data directory with the key, or start without the key.`,
+    );
+  const db = new Database(path, options);
+  try {
+    if (key) {
+      db.pragma("cipher = 'chacha20'");
+      db.pragma(`hexkey = '${key.toString('hex')}'`);
+    }
+    if (key || options?.verify) db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (error) {
+    db.close();
+    if (key && plain === false && isDamage(error))
+      throw new EncryptionKeyError(
+        `DATA_ENCRYPTION_KEY does not open the event store file ${path}: it was encrypted with another key (or is damaged: 'npm run store:verify' with the right key tells)`,
+        { cause: error },
+      );
+    if (!key && plain === false && isDamage(error))
+      throw damaged(
+        path,
+        new Error(
+          `${(error as Error).message}; it is not a plain SQLite file: if it was written with DATA_ENCRYPTION_KEY, start with that key`,
+        ),
+      );
+    throw error;
+  }
+  return db;
 }
 
 /** A page of a read stops past this many bytes of event data, so no read holds the event loop for long. */
@@ -150,7 +213,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   let db: Database.Database;
   let epoch: string;
   try {
-    db = new Database(options.path);
+    db = openStoreFile(options.path, options.key, { verify: true });
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -168,6 +231,7 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
     db.prepare('SELECT max(position) FROM events').get();
     db.prepare('SELECT position FROM events ORDER BY position LIMIT 1').get();
   } catch (error) {
+    if (error instanceof EncryptionKeyError || error instanceof EventStoreDamagedError) throw error;
     if (isDamage(error)) throw damaged(options.path, error);
     throw error;
   }

@@ -12,7 +12,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
