@@ -7,8 +7,14 @@
  * `--mode sdk` (default): the in-process SDK recording into the agent's buffer, made durable by
  * `flush()` (its point of durability). `--mode push`: the durable path of OTLP and `ingestMetrics`
  * without HTTP: requests of `--request N` samples (default 5,000) from `--clients C` concurrent clients
- * (default 8), each answered only once its samples are in the log. `npm run bench:ingest` runs both. Prints a table; the last line is JSON with `samplesPerSecond` and
- * `bytesPerSample` (compressed bytes of the samples table over its rows).
+ * (default 8), each answered only once its samples are in the log. `--mode service`: OTLP/HTTP through
+ * the running service in a child process, from a separate load-generator process with `--clients C`
+ * concurrent clients (default 8) sending `--request N`-point requests (default 5,000) over 1,000 series
+ * for `--seconds S` per run (default 8), protobuf then JSON, with the default analysis off and on (see
+ * `bench/ingest-service.ts`). `npm run bench:ingest` runs all three. Prints a table; the last line is
+ * JSON with `samplesPerSecond` and `bytesPerSample` (compressed bytes of the samples table over its
+ * rows), or for `--mode service` `serviceSamplesPerSecondProtobuf`, `serviceSamplesPerSecondJson`
+ * (and their `…Analysed` variants), `serviceCpuSeconds` and `generatorCpuSeconds`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +40,13 @@ const STEPS = Math.ceil(TOTAL / SERIES);
 const MODE = process.argv.includes('--mode') ? process.argv[process.argv.indexOf('--mode') + 1] : 'sdk';
 const REQUEST = arg('request', 5000);
 const CLIENTS = arg('clients', 8);
-if (MODE !== 'push' && MODE !== 'sdk') throw new Error('--mode must be push or sdk');
+if (MODE !== 'push' && MODE !== 'sdk' && MODE !== 'service')
+  throw new Error('--mode must be push, sdk or service');
+if (MODE === 'service') {
+  const { serviceIngest } = await import('./ingest-service.js');
+  await serviceIngest({ clients: CLIENTS, points: REQUEST, series: SERIES, seconds: arg('seconds', 8) });
+  process.exit(0);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
 const logger = pino({ level: 'warn' });

@@ -116,12 +116,28 @@ export interface PushRequest {
   prepare(slicer: TimeSlicer): PreparedPush | Promise<PreparedPush>;
 }
 
+/**
+ * Samples in columns, as an edge decodes them straight from the wire: sample i is
+ * (series[seriesIndex[i]], timestamps[i] ms, values[i]), for i < count. The same input object for a
+ * series that is sent again lets the agent skip its validation and hashing.
+ */
+export interface PushColumns {
+  readonly count: number;
+  readonly series: readonly SeriesInput[];
+  readonly seriesIndex: Uint32Array;
+  readonly timestamps: Float64Array;
+  readonly values: Float64Array;
+}
+
 export interface PreparedPush {
-  readonly samples: readonly SampleInput[];
+  /** The samples, as objects… */
+  readonly samples?: readonly SampleInput[];
+  /** …or in columns (then `samples` is not read); a sample's index is its row. */
+  readonly columns?: PushColumns;
   /** The answer to give (and to give again to a retry), from what was accepted. */
   respond(result: RecordResult): JsonValue;
   /** Called with the indexes of the accepted samples once they are taken. */
-  accepted?(indexes: readonly number[]): void;
+  accepted?(indexes: Uint32Array): void;
 }
 
 export interface PushOutcome {
@@ -241,6 +257,8 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    * more than everything else the sample goes through.
    */
   const resolved = new Map<string, SeriesDef>();
+  /** The same, by the input object, for edges that hand the same object for a series again (columns). */
+  const resolvedInputs = new WeakMap<SeriesInput, SeriesDef>();
   const anonymise = compilePrivacy(options.privacy ?? NO_PRIVACY_RULES);
   const inputKey = (input: SeriesInput): string => {
     let key = `${input.name}\u0000${input.kind}\u0000${input.unit ?? ''}\u0000${input.role ?? ''}\u0000${input.family ?? ''}`;
@@ -262,9 +280,16 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    * series limits (a known series is seen again). Throws a ValidationError naming the field. Inputs
    * already resolved skip straight to the admission.
    */
-  function resolve(input: SeriesInput): SeriesDef {
+  function resolve(input: SeriesInput, stable = false): SeriesDef {
+    let def = stable ? resolvedInputs.get(input) : undefined;
+    if (def) {
+      const admission = registry.admit(def.family, def.id);
+      if (!admission.ok)
+        throw new ValidationError(admission.reason, [{ path: 'labels', message: admission.reason }]);
+      return def;
+    }
     const key = inputKey(input);
-    let def = resolved.get(key);
+    def = resolved.get(key);
     if (!def) {
       const issues = [
         ...checkMetricName(input.name),
@@ -291,6 +316,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       if (resolved.size >= RESOLVED_SERIES) resolved.clear();
       resolved.set(key, def);
     }
+    if (stable) resolvedInputs.set(input, def);
     return def;
   }
 
@@ -409,10 +435,83 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
     return taking.result();
   }
 
+  /**
+   * Validates columns into a columnar batch, as `admission` does samples (the same refusals, in the
+   * same order), resolving each series once, at its first valid sample.
+   */
+  async function admitColumns(columns: PushColumns, at: number, slicer: TimeSlicer) {
+    const n = columns.count;
+    const rejected: (Issue & { index: number })[] = [];
+    const series: SeriesDef[] = [];
+    const local = new Map<string, number>();
+    /** Per input series: its slot in the batch (≥ 0), -1 when refused, -2 before its first valid sample. */
+    const slotOf = new Int32Array(columns.series.length).fill(-2);
+    const refusals: Issue[][] = [];
+    const seriesIndex = new Uint32Array(n);
+    const timestamps = new Float64Array(n);
+    const values = new Float64Array(n);
+    const indexes = new Uint32Array(n);
+    const earliest = at - limits.maxPastMs;
+    const latest = at + limits.maxFutureMs;
+    let count = 0;
+    for (let index = 0; index < n; index++) {
+      if (slicer.due()) await slicer.yield();
+      const value = columns.values[index]!;
+      const ts = Math.round(columns.timestamps[index]!);
+      const s = columns.seriesIndex[index]!;
+      if (!(Number.isFinite(value) && ts >= earliest && ts <= latest)) {
+        stats.rejected++;
+        for (const issue of [...checkValue(value), ...checkTimestamp(ts, at, limits)])
+          rejected.push({ index, ...issue });
+        continue;
+      }
+      let slot = slotOf[s]!;
+      if (slot === -2) {
+        try {
+          const def = resolve(columns.series[s]!, true);
+          const known = local.get(def.id);
+          if (known === undefined) {
+            slot = series.length;
+            series.push(def);
+            local.set(def.id, slot);
+          } else slot = known;
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          refusals[s] = [...error.issues];
+          slot = -1;
+        }
+        slotOf[s] = slot;
+      }
+      if (slot === -1) {
+        stats.rejected++;
+        for (const issue of refusals[s]!) rejected.push({ index, ...issue });
+        continue;
+      }
+      seriesIndex[count] = slot;
+      timestamps[count] = ts;
+      values[count] = value;
+      indexes[count] = index;
+      count++;
+    }
+    return {
+      count,
+      rejected,
+      batch: {
+        series,
+        seriesIndex: seriesIndex.subarray(0, count),
+        timestamps: timestamps.subarray(0, count),
+        values: values.subarray(0, count),
+      },
+      indexes: indexes.subarray(0, count),
+    };
+  }
+
   async function takePush(request: PushRequest, key: string | undefined) {
     const slicer = timeSlicer();
     const prepared = await request.prepare(slicer);
-    const { count, rejected, batch, indexes } = await admitSliced(prepared.samples, now(), slicer);
+    const { count, rejected, batch, indexes } = prepared.columns
+      ? await admitColumns(prepared.columns, now(), slicer)
+      : await admitSliced(prepared.samples ?? [], now(), slicer);
     if (count && held() + count > capacity) {
       stats.dropped += count;
       throw new BackpressureError(`the agent holds ${held()} samples (at most ${capacity}): retry later`);
@@ -430,7 +529,7 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       samples: count,
     });
     stats.recorded += count;
-    prepared.accepted?.(Array.from(indexes));
+    prepared.accepted?.(indexes);
     return { response, durable };
   }
 
@@ -510,11 +609,19 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       const key = request.key;
       // One request is taken at a time (its conversion and admission, in slices), then waits for
       // durability apart: conversions never interleave, and the event loop gets a turn between them.
-      const taken = await taking(async () =>
-        key === undefined
-          ? { ...(await takePush(request, undefined)), duplicate: false }
-          : await idempotency.once(key, () => takePush(request, key)),
-      );
+      // Appends wait while requests are being taken, so that those taken one after another share one
+      // append (group commit); the last one taken lets the append go.
+      const release = delivery.hold();
+      let taken: Awaited<ReturnType<typeof takePush>> & { duplicate: boolean };
+      try {
+        taken = await taking(async () =>
+          key === undefined
+            ? { ...(await takePush(request, undefined)), duplicate: false }
+            : await idempotency.once(key, () => takePush(request, key)),
+        );
+      } finally {
+        release();
+      }
       await delivery.wait(taken.durable, ackTimeoutMs);
       return { response: taken.response, duplicate: taken.duplicate };
     },

@@ -30,6 +30,8 @@ export interface DeliveryOptions {
   readonly now: () => number;
   /** Events one append carries at most (group commit). */
   readonly maxGroupEvents?: number;
+  /** How long a unit waits at most for requests being taken to share its append (default 100 ms). */
+  readonly maxGroupWaitMs?: number;
   /** Samples one append carries at most. */
   readonly maxGroupSamples?: number;
   /** The event store could not be reached: batches go to the spool from now on. */
@@ -45,6 +47,8 @@ export interface DeliveryHealth {
   /** Since when the oldest unit not yet durable has waited, or null. */
   readonly waitingSince: number | null;
   readonly batchesFlushed: number;
+  /** Appends made to the log: a group commit carries the events of several requests in one. */
+  readonly appends: number;
   readonly samplesFlushed: number;
   readonly spooledBatches: number;
   readonly spooledBytes: number;
@@ -100,6 +104,7 @@ export function createDelivery(options: DeliveryOptions) {
   }
   const stats = {
     batches: 0,
+    appends: 0,
     flushed: 0,
     spooledTotal: 0,
     lastLatency: null as number | null,
@@ -132,6 +137,20 @@ export function createDelivery(options: DeliveryOptions) {
     if (drainQueued) return;
     drainQueued = true;
     void serial(drain);
+  }
+
+  /** Requests being taken that will submit a unit soon: appends wait for them (group commit). */
+  let holds = 0;
+  let groupTimer: NodeJS.Timeout | null = null;
+  /** How long the oldest unit may wait for the requests being taken before it is appended anyway. */
+  const maxGroupWaitMs = options.maxGroupWaitMs ?? 100;
+
+  /** Whether to wait for the requests being taken, so that they share this append. */
+  function waitForMore(): boolean {
+    if (holds === 0 || degraded || spool.size > 0 || queue.length >= maxGroupEvents) return false;
+    let samples = 0;
+    for (const queued of queue) samples += queued.unit.samples;
+    return samples < maxGroupSamples && options.now() - queue[0]!.submittedAt < maxGroupWaitMs;
   }
 
   function takeGroup(): Queued[] {
@@ -221,12 +240,26 @@ export function createDelivery(options: DeliveryOptions) {
   async function drain(): Promise<void> {
     drainQueued = false;
     while (queue.length && !stopped) {
+      // The last request being taken kicks the drain again when it has submitted (see `hold`), or
+      // the oldest unit's wait runs out.
+      if (waitForMore()) {
+        groupTimer ??= setTimeout(
+          () => {
+            groupTimer = null;
+            kick();
+          },
+          Math.max(1, maxGroupWaitMs - (options.now() - queue[0]!.submittedAt)),
+        );
+        groupTimer.unref();
+        return;
+      }
       const group = takeGroup();
       const started = options.now();
       // Spooled batches (of this process or an earlier one) go first: a new one never overtakes them.
       if (!degraded && spool.size === 0) {
         try {
           await append(group.map((q) => q.unit));
+          stats.appends++;
           settle(group, started, true);
           // The next append after a turn of the event loop: requests and probes are served between.
           if (queue.length) await new Promise<void>((r) => setImmediate(r));
@@ -333,6 +366,23 @@ export function createDelivery(options: DeliveryOptions) {
       return durable;
     },
 
+    /**
+     * Says a request is being taken and will submit a unit soon: until the returned release is called
+     * (once it has submitted, or given up), appends wait for it, so that requests taken one after
+     * another while an append is due share one append (bounded by the group's size and
+     * `maxGroupWaitMs`).
+     */
+    hold(): () => void {
+      holds++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        holds--;
+        if (holds === 0 && queue.length) kick();
+      };
+    },
+
     /** Resolves when every unit submitted so far is durable. */
     idle(): Promise<void> {
       return tail;
@@ -376,6 +426,7 @@ export function createDelivery(options: DeliveryOptions) {
         pendingSamples,
         waitingSince: queue[0]?.submittedAt ?? null,
         batchesFlushed: stats.batches,
+        appends: stats.appends,
         samplesFlushed: stats.flushed,
         spooledBatches: spool.size,
         spooledBytes: spool.byteSize,
@@ -398,6 +449,7 @@ export function createDelivery(options: DeliveryOptions) {
     /** Stops retrying; units not yet durable are reported (the caller logs them). */
     async stop(): Promise<number> {
       stopped = true;
+      if (groupTimer) clearTimeout(groupTimer);
       if (retryTimer) clearTimeout(retryTimer);
       retryTimer = null;
       await chain;

@@ -5,10 +5,12 @@ import type { CollectionAgent, RecordResult } from '../../collection/agent.js';
 import { IDEMPOTENCY_KEY } from '../../collection/idempotency.js';
 import type { Principal } from '../../domain/auth/roles.js';
 import { BackpressureError, NotDurableError } from '../../domain/errors.js';
-import { HttpError, readBody } from '../../runtime/http-body.js';
+import { HttpError } from '../../runtime/http-body.js';
 import type { JsonValue } from '../../stores/event-store/port.js';
+import { readOtlpBody } from './body.js';
 import { type ConvertedRequest, createOtlpConverter } from './convert.js';
-import { ExportMetricsServiceRequest, ExportMetricsServiceResponse, Status } from './schema.js';
+import { ExportMetricsServiceResponse, Status } from './schema.js';
+import { WireError } from './wire.js';
 
 export interface OtlpHandlerOptions {
   readonly agent: CollectionAgent;
@@ -33,19 +35,8 @@ interface Answer {
   readonly body: { partialSuccess?: { rejectedDataPoints: string; errorMessage: string }; message?: string };
 }
 
-/** The request in a body: an ExportMetricsServiceRequest from protobuf or JSON; a 400 naming what is wrong. */
-function decode(body: Buffer, format: Format): unknown {
-  if (format === 'protobuf') {
-    try {
-      const message = ExportMetricsServiceRequest.decode(body);
-      return ExportMetricsServiceRequest.toObject(message, { longs: String, enums: Number, bytes: String });
-    } catch (error) {
-      throw new HttpError(
-        400,
-        `body is not a valid OTLP ExportMetricsServiceRequest (protobuf): ${(error as Error).message}`,
-      );
-    }
-  }
+/** A JSON body parsed: an ExportMetricsServiceRequest's shape, or a 400 naming what is wrong. */
+function parseJson(body: Buffer): unknown {
   let request: unknown;
   try {
     request = JSON.parse(body.toString('utf8'));
@@ -69,10 +60,10 @@ function answer(converted: ConvertedRequest, result: RecordResult): Answer {
     const point = converted.pointOfSample[issue.index]!;
     if (!reasons.has(point)) reasons.set(point, { path: issue.path, message: issue.message });
   }
-  const total = converted.points.length;
+  const total = converted.pointCount;
   const describe = [...reasons.entries()]
     .slice(0, 5)
-    .map(([point, issue]) => `${converted.points[point]} (${issue.path}): ${issue.message}`)
+    .map(([point, issue]) => `${converted.pointPath(point)} (${issue.path}): ${issue.message}`)
     .join('; ');
   const more = reasons.size > 5 ? `; and ${reasons.size - 5} more` : '';
   if (total > 0 && reasons.size === total)
@@ -118,7 +109,9 @@ function fail(
  * partial success. Points that fail validation are reported in `partialSuccess` (rejectedDataPoints
  * and the reasons) while the rest are kept; a request none of whose points can be accepted gets 400
  * with the reasons. A body that cannot be decoded gets 400, one over the size limit 413, an unknown
- * content type 415.
+ * content type 415. A gzip body is decompressed as it arrives (body.ts); protobuf is walked once
+ * straight into the agent's columns (wire.ts), JSON parsed and then converted into them (convert.ts):
+ * no object is made per data point.
  *
  * A 200 is sent only once the accepted samples are durable (in the log, or fsynced to the spool while
  * the log is unreachable). With an `Idempotency-Key` header, a retry of a request already taken is
@@ -195,7 +188,7 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
     }
     let body: Buffer;
     try {
-      body = await readBody(req, {
+      body = await readOtlpBody(req, {
         maxBytes: options.maxBodyBytes,
         maxDecodedBytes: options.maxDecodedBytes,
       });
@@ -217,9 +210,21 @@ export function createOtlpHandler(options: OtlpHandlerOptions) {
         // Decoded only when its turn comes (requests are taken one at a time): a queued request holds
         // its body as sent, never its far larger decoded form.
         prepare: async (slicer) => {
-          const converted = await convert(decode(body, format), slicer);
+          let converted: ConvertedRequest;
+          try {
+            converted =
+              format === 'protobuf'
+                ? await convert.protobuf(body, slicer)
+                : await convert(parseJson(body), slicer);
+          } catch (error) {
+            if (!(error instanceof WireError)) throw error;
+            throw new HttpError(
+              400,
+              `body is not a valid OTLP ExportMetricsServiceRequest (protobuf): ${error.message}`,
+            );
+          }
           return {
-            samples: converted.samples,
+            columns: converted,
             respond: (result) => answer(converted, result) as unknown as JsonValue,
             accepted: (indexes) => converted.commit(indexes),
           };
