@@ -5,7 +5,7 @@
  * to do), 1 failed or declined, 2 bad usage.
  */
 import { parseArgs } from 'node:util';
-import { encryptDataDir } from '../src/stores/encrypt-data-dir.js';
+import { encryptDataDir } from '../src/maintenance/encrypt-data-dir.js';
 import { dataKeyFromSetting } from '../src/stores/encryption.js';
 
 const usage = `usage: DATA_ENCRYPTION_KEY=... npm run store:encrypt -- [--rebuild-clickhouse] [--json]

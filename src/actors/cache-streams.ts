@@ -1,5 +1,7 @@
+import { ACTOR_CACHE_CATEGORY } from '../domain/actor-cache/facts.js';
 import type { FactType } from '../domain/facts.js';
-import type { RecordedEvent } from '../stores/event-store/port.js';
+
+export { ACTOR_CACHE_CATEGORY, isActorCacheEvent } from '../domain/actor-cache/facts.js';
 
 /**
  * The host's caches in the event store: snapshots of actors' state and the index of actors with work
@@ -7,7 +9,6 @@ import type { RecordedEvent } from '../stores/event-store/port.js';
  * category, `actorcache`, whose events are never facts: readers of the whole log leave them out
  * (`isActorCacheEvent`), and only the newest event of each cache stream is kept.
  */
-export const ACTOR_CACHE_CATEGORY = 'actorcache';
 export const ACTOR_SNAPSHOT_TYPE = 'actorSnapshotted' satisfies FactType;
 export const IN_FLIGHT_INDEX_TYPE = 'actorsInFlightIndexed' satisfies FactType;
 
@@ -15,8 +16,3 @@ export const IN_FLIGHT_INDEX_TYPE = 'actorsInFlightIndexed' satisfies FactType;
 export const snapshotStreamOf = (streamId: string): string => `${ACTOR_CACHE_CATEGORY}-snapshot-${streamId}`;
 /** `actorcache-inflight-<kind>`: which actors of a kind had work in flight, as of a log position. */
 export const inFlightStreamOf = (kind: string): string => `${ACTOR_CACHE_CATEGORY}-inflight-${kind}`;
-
-/** True for the host's cache events: not facts, left out by every reader of the log as a whole. */
-export function isActorCacheEvent(event: Pick<RecordedEvent, 'category'>): boolean {
-  return event.category === ACTOR_CACHE_CATEGORY;
-}

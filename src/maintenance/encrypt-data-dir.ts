@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { SeriesRegistry } from '../collection/series-registry.js';
 import { Spool } from '../collection/spool.js';
-import { type DataKey, isSealedFile, sealFile } from './encryption.js';
-import { openStoreFile } from './event-store/sqlite.js';
+import { type DataKey, isSealedFile, sealFile } from '../stores/encryption.js';
+import { openStoreFile } from '../stores/event-store/sqlite.js';
 
 export interface EncryptResult {
   readonly dataDir: string;

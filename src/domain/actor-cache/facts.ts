@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { UInt64Text } from '../primitives.js';
 
+/** The category of the actor host's caches in the log. */
+export const ACTOR_CACHE_CATEGORY = 'actorcache';
+
+/** True for the host's cache events: not facts, left out by every reader of the log as a whole. */
+export function isActorCacheEvent(event: { readonly category: string }): boolean {
+  return event.category === ACTOR_CACHE_CATEGORY;
+}
+
 /**
  * The actor host's caches in the log (category `actorcache`): an actor's newest snapshot, and which
  * actors of a kind had work in flight as of a log position. Not facts of the domain: readers of the

@@ -1,4 +1,4 @@
-import { isActorCacheEvent } from '../../actors/cache-streams.js';
+import { isActorCacheEvent } from '../../domain/actor-cache/facts.js';
 import { rowsProjection } from '../projection.js';
 import { AUDIT_INDEX_TABLE, toAuditRow } from './mapping.js';
 

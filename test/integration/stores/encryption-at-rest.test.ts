@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SeriesRegistry } from '../../../src/collection/series-registry.js';
 import { Spool, type SpooledBatch } from '../../../src/collection/spool.js';
 import { createBlobStore } from '../../../src/learning-pipelines/blobs.js';
-import { encryptDataDir } from '../../../src/stores/encrypt-data-dir.js';
+import { encryptDataDir } from '../../../src/maintenance/encrypt-data-dir.js';
 import { EncryptionKeyError, parseDataKey } from '../../../src/stores/encryption.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 import { verifyStoreFile } from '../../../src/stores/event-store/sqlite-verify.js';
