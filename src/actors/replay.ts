@@ -99,7 +99,7 @@ const before = (event: RecordedEvent, point: ReplayPoint) =>
 /**
  * An actor's state as of a point: its stream folded up to there (all of it without a point). The
  * fold starts from the actor's stored snapshot when that lies at or before the point and still
- * matches the stream (see snapshots.ts); otherwise from the first event.
+ * matches the stream (see snapshots.ts), unless the point is a time; otherwise from the first event.
  */
 export async function replayActor(
   store: EventStore,
@@ -108,7 +108,9 @@ export async function replayActor(
   point: ReplayPoint = {},
 ): Promise<ActorReplay> {
   const streamId = `${kind.kind}-${id}`;
-  const saved = await usableSnapshot(store, kind, streamId, point.revision);
+  // Not for a point in time: event times need not rise within a stream (a clock stepped back), and a
+  // fold stops at the first event after the time, which a snapshot cannot tell.
+  const saved = point.time === undefined ? await usableSnapshot(store, kind, streamId, point.revision) : null;
   if (saved) {
     let replay: ActorReplay | null = null;
     for await (const event of store.readStream(streamId, { fromRevision: saved.revision })) {

@@ -129,6 +129,27 @@ export async function encryptDataDir(
     }
   }
 
+  // Damaged records set aside from a spool are kept for inspection: sealed as whole files (read with the key).
+  if (existsSync(spoolDir))
+    for (const name of readdirSync(spoolDir)) {
+      if (!/\.spool\.damaged-/.test(name)) continue;
+      const path = join(spoolDir, name);
+      const bytes = readFileSync(path);
+      if (isSealedFile(bytes)) continue;
+      writeFileSync(`${path}.encrypt`, sealFile(key.subkey('spool'), bytes, 'spool'));
+      renameSync(`${path}.encrypt`, path);
+      lines.push(`sealed the damaged spool copy ${path}`);
+    }
+
+  // Insert files a crash left behind (their rows come again from the log): removed, not kept in plain text.
+  const inserts = `${clickhouse}-inserts`;
+  if (existsSync(inserts))
+    for (const name of readdirSync(inserts)) {
+      if (!name.endsWith('.native')) continue;
+      rmSync(join(inserts, name), { force: true });
+      lines.push(`removed the insert file a crash left, ${join(inserts, name)}`);
+    }
+
   const registry = join(dir, 'series.registry');
   if (existsSync(registry)) {
     const text = readFileSync(registry, 'utf8');

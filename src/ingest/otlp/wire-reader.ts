@@ -18,6 +18,9 @@ export const LEN = 2;
 const I32 = 5;
 const TWO_32 = 4294967296;
 
+/** How deep unknown groups may nest before a body is refused. */
+const MAX_GROUP_DEPTH = 64;
+
 /** A cursor over the bytes: the decoder's only state. */
 export class Reader {
   pos = 0;
@@ -87,7 +90,10 @@ export class Reader {
 
   /** A length prefix: the end of the bytes it announces (the cursor is at their start). */
   len(end: number): number {
-    const length = this.varint(end);
+    const at = this.pos;
+    const length = this.varint64(end);
+    if (this.hi !== 0 || length > 0x7fffffff)
+      throw new WireError(`length at byte ${at} is larger than any message (over 2^31 bytes)`);
     const to = this.pos + length;
     if (to > end)
       throw new WireError(`length ${length} at byte ${this.pos} runs past the end of its message`);
@@ -103,12 +109,15 @@ export class Reader {
 
   /** A tag: field number × 8 + wire type. */
   tag(end: number): number {
-    const tag = this.varint(end);
+    const at = this.pos;
+    const tag = this.varint64(end);
+    if (this.hi !== 0) throw new WireError(`tag at byte ${at} is beyond 32 bits`);
     if (tag >>> 3 === 0) throw new WireError(`field number 0 at byte ${this.pos}`);
     return tag;
   }
 
-  skip(wireType: number, end: number, field = 0): void {
+  /** Skips an unknown field; groups nest at most MAX_GROUP_DEPTH deep (deeper is refused, not a stack overflow). */
+  skip(wireType: number, end: number, field = 0, depth = 0): void {
     switch (wireType) {
       case VARINT:
         this.varint(end);
@@ -126,13 +135,15 @@ export class Reader {
         return;
       case 3:
         // A group (deprecated): skipped up to its end tag.
+        if (depth >= MAX_GROUP_DEPTH)
+          throw new WireError(`groups nested more than ${MAX_GROUP_DEPTH} deep at byte ${this.pos}`);
         for (;;) {
           const tag = this.tag(end);
           if ((tag & 7) === 4) {
             if (tag >>> 3 !== field) throw new WireError(`unmatched end of group at byte ${this.pos}`);
             return;
           }
-          this.skip(tag & 7, end, tag >>> 3);
+          this.skip(tag & 7, end, tag >>> 3, depth + 1);
         }
       default:
         throw new WireError(`invalid wire type ${wireType} at byte ${this.pos}`);

@@ -71,7 +71,9 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
     // running (a job in the learning pool has its worker stopped), not only the wait for its result.
     const attemptAbort = new AbortController();
     const stop = () => attemptAbort.abort(signal.reason);
-    signal.addEventListener('abort', stop, { once: true });
+    // Paused or cancelled while its start was being recorded: the attempt is given up at once.
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
     try {
       const output = await Promise.race([
         TASKS[task.kind](input, deps, attemptAbort.signal),

@@ -225,6 +225,38 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
     rmSync(spoolDir, { recursive: true, force: true });
     mkdirSync(spoolDir, { recursive: true });
   }
+  /** The encrypted inserts in turn (see `insertNative`). */
+  let pipeInserts: Promise<unknown> = Promise.resolve();
+
+  /** An encrypted native insert through a named pipe (see `insertNative`). */
+  async function pipeInsert(target: string, chunks: readonly Uint8Array[]): Promise<void> {
+    const file = join(spoolDir, `insert-${randomUUID()}.pipe`);
+    makePipe(file);
+    try {
+      const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+      const inserted = client.command({
+        query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
+      });
+      const written = (async () => {
+        const handle = await open(file, 'w');
+        try {
+          await handle.writev(chunks);
+        } finally {
+          await handle.close();
+        }
+      })();
+      try {
+        await inserted;
+      } catch (error) {
+        await drainPipe(file, written);
+        throw error;
+      }
+      await written;
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
   return {
     client,
     database: options.database,
@@ -235,32 +267,12 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
       const chunks = block instanceof Uint8Array ? [block] : [...block];
       if (kind === 'chdb' && key) {
         // Encrypted: the block goes through a named pipe, so it never reaches the disk in plain text.
-        const file = join(spoolDir, `insert-${randomUUID()}.pipe`);
-        makePipe(file);
-        try {
-          const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-          const inserted = client.command({
-            query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
-          });
-          const written = (async () => {
-            const handle = await open(file, 'w');
-            try {
-              await handle.writev(chunks);
-            } finally {
-              await handle.close();
-            }
-          })();
-          try {
-            await inserted;
-          } catch (error) {
-            await drainPipe(file, written);
-            throw error;
-          }
-          await written;
-        } finally {
-          await rm(file, { force: true });
-        }
-        return;
+        // One at a time: opening a pipe holds a thread of Node's pool until its reader (chDB, whose
+        // queries need that pool too) opens it, so concurrent ones could take every thread and wait
+        // for each other for ever.
+        const turn = pipeInserts.then(() => pipeInsert(target, chunks));
+        pipeInserts = turn.catch(() => undefined);
+        return turn;
       }
       if (kind === 'chdb') {
         const file = join(spoolDir, `insert-${randomUUID()}.native`);

@@ -296,9 +296,13 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
       // it started, or the server's search checkpoints reach it (filtered out, the head is never
       // delivered), or the server says it caught up (23.10 on) and nothing it sent before waits in the
       // client's buffer (the signal can overtake buffered events).
+      // Both signals can come while events the server sent before them still wait in the client's
+      // buffer (a paused subscription): caught up only once that buffer is drained.
+      let searchedPastHead = false;
       const reached = (position: EsdbPosition): void => {
-        if (!caughtUp && head !== undefined && head !== null && encodeEsdbPosition(position) >= head) {
-          markCaughtUp();
+        if (head !== undefined && head !== null && encodeEsdbPosition(position) >= head) {
+          searchedPastHead = true;
+          drainedAfterServerCaughtUp();
         }
       };
       const subscription = client.subscribeToAll({
@@ -307,7 +311,8 @@ export function createEsdbEventStore(client: EventStoreDBClient): EventStore {
       });
       let serverCaughtUp = false;
       const drainedAfterServerCaughtUp = (): void => {
-        if (serverCaughtUp && !caughtUp && subscription.readableLength === 0) markCaughtUp();
+        if ((serverCaughtUp || searchedPastHead) && !caughtUp && subscription.readableLength === 0)
+          markCaughtUp();
       };
       subscription.on('caughtUp', () => {
         serverCaughtUp = true;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeriesRegistry } from '../../../src/collection/series-registry.js';
@@ -153,6 +153,10 @@ describe('encrypted event log', () => {
     registry.open();
     registry.admit(PLANTED, '7');
     const ref = createBlobStore(join(dir, 'learning')).save({ customer: PLANTED });
+    // A damaged spool copy kept for inspection, and an insert file a crash left behind.
+    writeFileSync(join(dir, 'spool', 'agent.spool.damaged-1700000000000'), `record of ${PLANTED}`);
+    mkdirSync(join(dir, 'clickhouse-inserts'), { recursive: true });
+    writeFileSync(join(dir, 'clickhouse-inserts', 'insert-x.native'), `row of ${PLANTED}`);
     expect(() =>
       createSqliteEventStore({ path: join(dir, 'events.db'), key: keys.subkey('event-log') }),
     ).toThrow(/was written without DATA_ENCRYPTION_KEY .*npm run store:encrypt/);

@@ -336,6 +336,9 @@ describe('OTLP protobuf decoding straight into columns', () => {
       Buffer.from([0x00]), // field 0
       Buffer.from([0x0f]), // wire type 7
       Buffer.from([0x0a, 0x80]), // a truncated varint
+      Buffer.alloc(100_000, 0x0b), // groups (field 1) nested 100,000 deep: refused, not a stack overflow
+      Buffer.from([0x0a, 0x80, 0x80, 0x80, 0x80, 0x10, 0x00]), // a length of 2^32: not read as 0
+      Buffer.from([0x80, 0x80, 0x80, 0x80, 0x10, 0x00]), // a tag beyond 32 bits: not read as field 0
     ])
       await expect(convert.protobuf(garbage)).rejects.toBeInstanceOf(WireError);
     // Unknown fields of every wire type are skipped.
