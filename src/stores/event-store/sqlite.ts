@@ -12,6 +12,7 @@ import {
   type EventStore,
   EventStoreDamagedError,
   EventStoreUnavailableError,
+  type JsonValue,
   type Metadata,
   type Position,
   type ReadAllOptions,
@@ -179,7 +180,14 @@ export function damaged(path: string, error: unknown): EventStoreDamagedError {
   );
 }
 
-function parseRow(row: EventRow): RecordedEvent {
+/**
+ * A row as an event. Its payload is parsed when it is first read: a consumer that needs only the
+ * envelope (the audit index reads every event, sample batches of 100 KB included) parses none of it.
+ * Each read gives its own objects, as before; `unreadable` names a payload that is not JSON.
+ */
+function parseRow(row: EventRow, unreadable: (error: Error) => Error): RecordedEvent {
+  let text: string | null = row.data;
+  let data: JsonValue = null;
   return {
     id: row.event_id,
     type: row.type,
@@ -187,7 +195,17 @@ function parseRow(row: EventRow): RecordedEvent {
     category: row.category,
     revision: row.revision,
     position: row.position,
-    data: JSON.parse(row.data),
+    get data(): JsonValue {
+      if (text !== null) {
+        try {
+          data = JSON.parse(text) as JsonValue;
+        } catch (error) {
+          throw unreadable(error as Error);
+        }
+        text = null;
+      }
+      return data;
+    },
     metadata: JSON.parse(row.metadata) as Metadata,
     createdAt: new Date(Number(row.created_at)),
   };
@@ -238,13 +256,15 @@ export function createSqliteEventStore(options: SqliteEventStoreOptions): EventS
   const lockWaitMs = options.lockWaitMs ?? 5000;
   /** A row whose data or metadata is not JSON is a damaged file, named as such. */
   const toRecorded = (row: EventRow): RecordedEvent => {
-    try {
-      return parseRow(row);
-    } catch (error) {
-      throw damaged(
+    const unreadable = (error: Error) =>
+      damaged(
         options.path,
-        new Error(`the event at position ${row.position} does not read as JSON: ${(error as Error).message}`),
+        new Error(`the event at position ${row.position} does not read as JSON: ${error.message}`),
       );
+    try {
+      return parseRow(row, unreadable);
+    } catch (error) {
+      throw unreadable(error as Error);
     }
   };
 

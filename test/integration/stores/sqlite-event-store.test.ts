@@ -3,6 +3,7 @@ import { mkdtempSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import {
   EventStoreDamagedError,
@@ -87,5 +88,30 @@ describe('embedded SQLite store', () => {
     expect(error).toBeInstanceOf(EventStoreDamagedError);
     expect((error as Error).message).toContain(path);
     expect((error as Error).message).toContain('npm run store:repair');
+  });
+
+  it('parses a payload only when it is read, and names a payload that is not JSON as damage then', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'es-')), 'events.db');
+    const store = createSqliteEventStore({ path });
+    await store.append('s-1', [
+      { id: randomUUID(), type: 'a', data: { n: 1 } },
+      { id: randomUUID(), type: 'a', data: { n: 2 } },
+    ]);
+    const other = new Database(path);
+    other.prepare("UPDATE events SET data = '{not json' WHERE revision = 1").run();
+    other.close();
+    const read = [];
+    for await (const event of store.readStream('s-1')) read.push(event);
+    // The envelope of the damaged event reads; its payload is named as damage where it is read.
+    expect(read.map((e) => e.type)).toEqual(['a', 'a']);
+    expect(read[0]!.data).toEqual({ n: 1 });
+    expect(read[0]!.data).toBe(read[0]!.data); // parsed once
+    expect(() => read[1]!.data).toThrow(EventStoreDamagedError);
+    expect(() => read[1]!.data).toThrow(/position 2 does not read as JSON/);
+    // Each read gives its own objects.
+    const again = await store.readAt(read[0]!.position);
+    expect(again!.data).toEqual(read[0]!.data);
+    expect(again!.data).not.toBe(read[0]!.data);
+    await store.close();
   });
 });
