@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   EventStoreDamagedError,
   EventStoreUnavailableError,
+  type RecordedEvent,
   WrongExpectedVersionError,
 } from '../../../src/stores/event-store/port.js';
 import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
@@ -100,7 +101,7 @@ describe('embedded SQLite store', () => {
     const other = new Database(path);
     other.prepare("UPDATE events SET data = '{not json' WHERE revision = 1").run();
     other.close();
-    const read = [];
+    const read: RecordedEvent[] = [];
     for await (const event of store.readStream('s-1')) read.push(event);
     // The envelope of the damaged event reads; its payload is named as damage where it is read.
     expect(read.map((e) => e.type)).toEqual(['a', 'a']);
