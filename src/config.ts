@@ -132,6 +132,7 @@ export const ConfigSchema = z.object({
   PIPELINES_FILE: z.string().optional(),
   /** A pipeline's series silent this long (in sample time) has its detector state written out and freed. */
   PIPELINE_SERIES_IDLE_HOURS: int(1, 87_600).default(24),
+  PIPELINE_CHECKPOINT_MIN_INTERVAL_MS: int(0, 3_600_000).default(5000),
   /** `on`: every incoming series (or those `DEFAULT_ANALYTICS_MATCH` matches) is analysed, with default alert rules. */
   DEFAULT_ANALYTICS: z.enum(['on', 'off']).default('on'),
   /** A series matcher as JSON, e.g. `{"name":"http_*","labels":{"env":"prod"}}`: narrows the default analytics. */

@@ -290,6 +290,7 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
         logger,
         startAfter,
         idleMs: config.PIPELINE_SERIES_IDLE_HOURS * 3_600_000,
+        checkpointMinIntervalMs: config.PIPELINE_CHECKPOINT_MIN_INTERVAL_MS,
       }),
     scrape: {
       agent: newAgent,

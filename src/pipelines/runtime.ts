@@ -31,8 +31,14 @@ export interface PipelineRuntimeOptions {
   readonly events: EventStore;
   readonly host: ActorHost;
   readonly logger: Logger;
-  /** A checkpoint of the pipeline's state is recorded every this many emissions (default 20). */
+  /** A checkpoint of the pipeline's state is recorded every this many emissions (default 20)… */
   readonly checkpointEvery?: number;
+  /**
+   * …but not sooner than this many milliseconds after the last one (default 0): under a high rate a
+   * checkpoint of every series' analytics is most of a pipeline's work. A crash then replays at most
+   * this much more of the log (its emissions again, as retries).
+   */
+  readonly checkpointMinIntervalMs?: number;
   /** Checkpoints larger than this many characters of JSON are written in parts (tests make it small). */
   readonly checkpointPartChars?: number;
   /** Per-series analytics records are written in chunks of about this many characters (tests make it small). */
@@ -122,6 +128,10 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
   const streams = { out: `samples-pipeline_${id}`, quality: `findings-${id}` };
   const definitionHash = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
   const checkpointEvery = options.checkpointEvery ?? 20;
+  const checkpointMinIntervalMs = options.checkpointMinIntervalMs ?? 0;
+  /** A checkpoint is due (by emissions) and waits for `checkpointMinIntervalMs` to pass. */
+  let checkpointDue = false;
+  let lastCheckpointAt = Number.NEGATIVE_INFINITY;
   const now = options.now ?? Date.now;
   const store = createCheckpointStore({
     pipelineId: id,
@@ -230,7 +240,8 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     await appendFacts('quality', trigger, perSeries);
     for (const f of findings.slice(perSeries.length)) await appendFacts('quality', trigger, [f]);
     emissions++;
-    if (emissions % checkpointEvery === 0) await checkpoint(trigger);
+    if (emissions % checkpointEvery === 0) checkpointDue = true;
+    if (checkpointDue && Date.now() - lastCheckpointAt >= checkpointMinIntervalMs) await checkpoint(trigger);
   }
 
   /**
@@ -275,6 +286,8 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     analytics?.dropEvicted();
     checkpointed = source.position;
     sinceCheckpoint = 0;
+    checkpointDue = false;
+    lastCheckpointAt = Date.now();
   }
 
   /** Everything starts from the newest checkpoint (or from nothing): no value of a failed run survives. */
@@ -292,6 +305,7 @@ export function createPipelineRuntime(options: PipelineRuntimeOptions): Pipeline
     micro = { samples: 0, openedAt: null };
     emissions = 0;
     sinceCheckpoint = 0;
+    checkpointDue = false;
     processed = null;
     checkpointed = null;
     const startAfter = options.startAfter ?? null;

@@ -110,16 +110,41 @@ describe('per-series checkpoints and idle-series eviction', () => {
     await events.close();
   });
 
-  const runtime = (store: EventStore, checkpointEvery = 3) =>
+  const runtime = (store: EventStore, checkpointEvery = 3, checkpointMinIntervalMs = 0) =>
     createPipelineRuntime({
       definition,
       events: store,
       host,
       logger: silentLogger,
       checkpointEvery,
+      checkpointMinIntervalMs,
       checkpointSeriesChunkChars: 40_000,
       idleMs: 60_000,
     });
+
+  it('checkpoints no sooner than its minimum interval, and a crash then replays more of the log to the same findings', async () => {
+    const all = batches();
+    const append = async (seq: number) =>
+      events.append('samples-src', [batchEvent(batchOf('src', seq, all[seq]!))], {
+        expectedRevision: seq === 0 ? 'noStream' : BigInt(seq - 1),
+      });
+    const first = runtime(events, 1, 3_600_000);
+    await first.start();
+    for (let seq = 0; seq < 30; seq++) await append(seq);
+    await first.waitFor();
+    const checkpoints = (await streamOf(events, 'pipelinestate-watch')).filter(
+      (e) => e.type === 'pipelineCheckpointed',
+    );
+    // Due after every emission, but only the first is written within the hour.
+    expect(checkpoints).toHaveLength(1);
+    await first.stop({ checkpoint: false });
+    for (let seq = 30; seq < all.length; seq++) await append(seq);
+    const second = runtime(events, 1, 3_600_000);
+    await second.start();
+    await second.waitFor();
+    await second.stop();
+    expect(await anomaliesIn(events)).toEqual(expectedAnomalies());
+  });
 
   it.each([
     [3, 'a short chain'],
