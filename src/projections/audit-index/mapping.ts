@@ -13,9 +13,20 @@ function small(metadata: Metadata, key: string): number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 65536 ? value : 0;
 }
 
-/** `2026-11-27 01:02:03.456`, the DateTime64(3, 'UTC') text form. */
+let lastMs = Number.NaN;
+let lastText = '';
+
+/**
+ * `2026-11-27 01:02:03.456`, the DateTime64(3, 'UTC') text form. The events of one append share their
+ * time, so the last one formatted is kept (the audit index formats one for every event in the log).
+ */
 export function clickhouseTime(date: Date): string {
-  return date.toISOString().replace('T', ' ').replace('Z', '');
+  const ms = date.getTime();
+  if (ms !== lastMs) {
+    lastText = date.toISOString().replace('T', ' ').replace('Z', '');
+    lastMs = ms;
+  }
+  return lastText;
 }
 
 /** One audit row per event. Pure. */
