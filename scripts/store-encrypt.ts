@@ -4,9 +4,10 @@
  * "Encryption at rest" in docs/security.md). Run it with the service stopped. Exit 0 done (or nothing
  * to do), 1 failed or declined, 2 bad usage.
  */
-import { parseArgs } from 'node:util';
+
 import { encryptDataDir } from '../src/maintenance/encrypt-data-dir.js';
 import { dataKeyFromSetting } from '../src/stores/encryption.js';
+import { cliOptions } from './cli-args.js';
 
 const usage = `usage: DATA_ENCRYPTION_KEY=... npm run store:encrypt -- [--rebuild-clickhouse] [--json]
 
@@ -26,28 +27,10 @@ Without it, plain ClickHouse data stops the command with this advice.
 
 Exit codes: 0 encrypted (or nothing to do), 1 failed or declined, 2 bad usage.`;
 
-let values: { 'rebuild-clickhouse'?: boolean; json?: boolean; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: {
-      'rebuild-clickhouse': { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  process.stderr.write(
-    `store:encrypt: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`,
-  );
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const values = cliOptions('store:encrypt', usage, {
+  'rebuild-clickhouse': { type: 'boolean' },
+  json: { type: 'boolean' },
+});
 const setting = process.env.DATA_ENCRYPTION_KEY;
 if (!setting) {
   process.stderr.write(`store:encrypt: DATA_ENCRYPTION_KEY is not set\n\n${usage}\n`);

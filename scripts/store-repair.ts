@@ -4,7 +4,7 @@
  * aside beside it. Exit 0 repaired (or intact, or a dry run), 1 the repair declined or failed (the file
  * is then unchanged), 2 bad usage (see src/stores/event-store/sqlite-repair.ts).
  */
-import { parseArgs } from 'node:util';
+
 import { dataKeyFromSetting } from '../src/stores/encryption.js';
 import { describeRepair, repairStoreFile } from '../src/stores/event-store/sqlite-repair.js';
 import {
@@ -14,6 +14,7 @@ import {
   storeFilePath,
   toJson,
 } from '../src/stores/event-store/sqlite-verify.js';
+import { cliOptions } from './cli-args.js';
 
 const usage = `usage: npm run store:repair -- [--file PATH] [--dry-run] [--force] [--json]
 
@@ -35,30 +36,12 @@ with 'npm run projection:rebuild -- NAME'. An intact file is left as it is.
 Exit codes: 0 repaired, intact (nothing done) or dry run; 1 the repair declined or failed (the file is
 unchanged); 2 bad usage (unknown option, no such file).`;
 
-let values: { file?: string; 'dry-run'?: boolean; force?: boolean; json?: boolean; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: {
-      file: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      force: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  process.stderr.write(
-    `store:repair: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`,
-  );
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const values = cliOptions('store:repair', usage, {
+  file: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+});
 
 const file = storeFilePath(values.file);
 if (!values.json)

@@ -2,7 +2,7 @@
  * `npm run store:verify -- [--file PATH] [--json]`: checks the embedded event store's file, read-only.
  * Exit 0 intact, 1 damaged, 2 bad usage (see src/stores/event-store/sqlite-verify.ts).
  */
-import { parseArgs } from 'node:util';
+
 import { dataKeyFromSetting } from '../src/stores/encryption.js';
 import {
   describeReport,
@@ -11,6 +11,7 @@ import {
   toJson,
   verifyStoreFile,
 } from '../src/stores/event-store/sqlite-verify.js';
+import { cliOptions } from './cli-args.js';
 
 const usage = `usage: npm run store:verify -- [--file PATH] [--json]
 
@@ -27,24 +28,7 @@ Run it with the service stopped.
 Exit codes: 0 intact, 1 damaged (then 'npm run store:repair' keeps every event up to the damage),
 2 bad usage (unknown option, no such file).`;
 
-let values: { file?: string; json?: boolean; help?: boolean };
-try {
-  ({ values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: { file: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-    allowPositionals: false,
-  }));
-} catch (error) {
-  process.stderr.write(
-    `store:verify: ${error instanceof Error ? error.message : String(error)}\n\n${usage}\n`,
-  );
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const values = cliOptions('store:verify', usage, { file: { type: 'string' }, json: { type: 'boolean' } });
 
 const file = storeFilePath(values.file);
 try {

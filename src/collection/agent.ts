@@ -25,6 +25,7 @@ import {
 } from '../domain/metrics/validation.js';
 import { cpuGate, type TimeSlicer, timeSlicer } from '../runtime/yield.js';
 import type { EventStore, JsonValue, Metadata } from '../stores/event-store/port.js';
+import { Admitted } from './admitted.js';
 import { createDelivery, type DeliveryHealth } from './delivery.js';
 import { createIdempotency } from './idempotency.js';
 import { createLifecycle } from './lifecycle.js';
@@ -355,16 +356,9 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    * and reason. One pass, no allocation per valid sample: it is the hot path of every push request.
    */
   function admission(n: number, at: number) {
-    const rejected: (Issue & { index: number })[] = [];
-    const series: SeriesDef[] = [];
-    const local = new Map<string, number>();
-    const seriesIndex = new Uint32Array(n);
-    const timestamps = new Float64Array(n);
-    const values = new Float64Array(n);
-    const indexes = new Uint32Array(n);
+    const admitted = new Admitted(n);
     const earliest = at - limits.maxPastMs;
     const latest = at + limits.maxFutureMs;
-    let count = 0;
     return {
       take(sample: SampleInput, index: number): void {
         const value = sample.value;
@@ -384,34 +378,12 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
         }
         if (!def) {
           stats.rejected++;
-          for (const issue of issues ?? []) rejected.push({ index, ...issue });
+          admitted.refuse(index, issues ?? []);
           return;
         }
-        let slot = local.get(def.id);
-        if (slot === undefined) {
-          slot = series.length;
-          series.push(def);
-          local.set(def.id, slot);
-        }
-        seriesIndex[count] = slot;
-        timestamps[count] = ts;
-        values[count] = value;
-        indexes[count] = index;
-        count++;
+        admitted.take(admitted.slotOf(def), ts, value, index);
       },
-      result() {
-        return {
-          count,
-          rejected,
-          batch: {
-            series,
-            seriesIndex: seriesIndex.subarray(0, count),
-            timestamps: timestamps.subarray(0, count),
-            values: values.subarray(0, count),
-          },
-          indexes: indexes.subarray(0, count),
-        };
-      },
+      result: () => admitted.result(),
     };
   }
 
@@ -441,19 +413,12 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
    */
   async function admitColumns(columns: PushColumns, at: number, slicer: TimeSlicer) {
     const n = columns.count;
-    const rejected: (Issue & { index: number })[] = [];
-    const series: SeriesDef[] = [];
-    const local = new Map<string, number>();
+    const admitted = new Admitted(n);
     /** Per input series: its slot in the batch (≥ 0), -1 when refused, -2 before its first valid sample. */
     const slotOf = new Int32Array(columns.series.length).fill(-2);
     const refusals: Issue[][] = [];
-    const seriesIndex = new Uint32Array(n);
-    const timestamps = new Float64Array(n);
-    const values = new Float64Array(n);
-    const indexes = new Uint32Array(n);
     const earliest = at - limits.maxPastMs;
     const latest = at + limits.maxFutureMs;
-    let count = 0;
     for (let index = 0; index < n; index++) {
       if (slicer.due()) await slicer.yield();
       const value = columns.values[index]!;
@@ -461,20 +426,13 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       const s = columns.seriesIndex[index]!;
       if (!(Number.isFinite(value) && ts >= earliest && ts <= latest)) {
         stats.rejected++;
-        for (const issue of [...checkValue(value), ...checkTimestamp(ts, at, limits)])
-          rejected.push({ index, ...issue });
+        admitted.refuse(index, [...checkValue(value), ...checkTimestamp(ts, at, limits)]);
         continue;
       }
       let slot = slotOf[s]!;
       if (slot === -2) {
         try {
-          const def = resolve(columns.series[s]!, true);
-          const known = local.get(def.id);
-          if (known === undefined) {
-            slot = series.length;
-            series.push(def);
-            local.set(def.id, slot);
-          } else slot = known;
+          slot = admitted.slotOf(resolve(columns.series[s]!, true));
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
           refusals[s] = [...error.issues];
@@ -484,26 +442,12 @@ export function createCollectionAgent(options: CollectionAgentOptions): Collecti
       }
       if (slot === -1) {
         stats.rejected++;
-        for (const issue of refusals[s]!) rejected.push({ index, ...issue });
+        admitted.refuse(index, refusals[s]!);
         continue;
       }
-      seriesIndex[count] = slot;
-      timestamps[count] = ts;
-      values[count] = value;
-      indexes[count] = index;
-      count++;
+      admitted.take(slot, ts, value, index);
     }
-    return {
-      count,
-      rejected,
-      batch: {
-        series,
-        seriesIndex: seriesIndex.subarray(0, count),
-        timestamps: timestamps.subarray(0, count),
-        values: values.subarray(0, count),
-      },
-      indexes: indexes.subarray(0, count),
-    };
+    return admitted.result();
   }
 
   async function takePush(request: PushRequest, key: string | undefined) {
