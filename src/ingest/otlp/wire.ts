@@ -132,17 +132,10 @@ function keyValue(rd: Reader, end: number, out: Record<string, string>): void {
 /** The attributes (repeated KeyValue, field `field`) of the message in [start, end). */
 function attributes(rd: Reader, start: number, end: number, field: number): Record<string, string> {
   const out: Record<string, string> = {};
-  rd.pos = start;
-  while (rd.pos < end) {
-    const tag = rd.tag(end);
-    if (tag >>> 3 !== field) {
-      rd.skip(tag & 7, end, tag >>> 3);
-      continue;
-    }
-    rd.expect(tag, LEN);
-    const to = rd.len(end);
-    keyValue(rd, to, out);
-    rd.pos = to;
+  const found = ranges(rd, start, end, field);
+  for (let i = 0; i < found.length; i += 2) {
+    rd.pos = found[i]!;
+    keyValue(rd, found[i + 1]!, out);
   }
   rd.pos = end;
   return out;
