@@ -15,7 +15,7 @@ import {
 const HEX = '0f'.repeat(32);
 const PASSPHRASE = 'correct horse battery staple, and more';
 
-describe('encryption helper', () => {
+describe('sealing and key derivation', () => {
   it('derives a different subkey per use, the same from the same key', () => {
     const key = parseDataKey(HEX);
     expect(key.subkey('spool')).toHaveLength(32);
