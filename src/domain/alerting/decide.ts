@@ -243,13 +243,19 @@ export function decideObservations(
     string,
     { seriesId: string; name: string; labels: Labels; value: number; ts: number }
   >();
+  // The rules a series matches, worked out once a series (a batch holds many samples of each).
+  const matching = new Map<string, AlertRule[]>();
   for (const o of observations) {
     const recorded = work.state.series[o.def.id];
     const memory = seen.get(o.def.id) ?? recorded;
     let needsRate = false;
     let absenceFor = Number.POSITIVE_INFINITY;
-    for (const rule of rules) {
-      if (!matches(rule.match, o.def.name, o.def.labels)) continue;
+    let applies = matching.get(o.def.id);
+    if (!applies) {
+      applies = rules.filter((rule) => matches(rule.match, o.def.name, o.def.labels));
+      matching.set(o.def.id, applies);
+    }
+    for (const rule of applies) {
       if (!isFinding(o) && rule.condition.type === 'rateOfChange') needsRate = true;
       if (!isFinding(o) && rule.condition.type === 'absence') absenceFor = Math.min(absenceFor, rule.forMs);
       if (rule.condition.type === 'absence') {
