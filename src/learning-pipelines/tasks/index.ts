@@ -67,20 +67,18 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
       };
     }
     let timer: NodeJS.Timeout | undefined;
-    // The attempt's own signal: the pause or cancel, or its timeout. Either stops what the task has
-    // running (a job in the learning pool has its worker stopped), not only the wait for its result.
-    const attemptAbort = new AbortController();
-    const stop = () => attemptAbort.abort(signal.reason);
-    // Paused or cancelled while its start was being recorded: the attempt is given up at once.
-    if (signal.aborted) stop();
-    else signal.addEventListener('abort', stop, { once: true });
+    // The attempt's own signal: the pause or cancel (already given, too, if it came while the start
+    // was being recorded), its timeout, or its end. Each stops what the task has running (a job in the
+    // learning pool has its worker stopped), not only the wait for its result.
+    const own = new AbortController();
+    const attemptSignal = AbortSignal.any([signal, own.signal]);
     try {
       const output = await Promise.race([
-        TASKS[task.kind](input, deps, attemptAbort.signal),
+        TASKS[task.kind](input, deps, attemptSignal),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             const timeout = new TaskTimeout(`timed out after ${task.timeoutMs} ms`);
-            attemptAbort.abort(timeout);
+            own.abort(timeout);
             reject(timeout);
           }, task.timeoutMs);
         }),
@@ -97,8 +95,7 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
       return { type: 'taskFailed', ...base, at: deps.now(), error: reason.slice(0, 2000) || 'failed' };
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', stop);
-      attemptAbort.abort(new Error('the attempt is over'));
+      own.abort(new Error('the attempt is over'));
     }
   };
 }

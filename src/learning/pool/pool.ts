@@ -270,7 +270,10 @@ export function createLearningPool(options: LearningPoolOptions = {}): LearningP
       signal?: AbortSignal,
     ): Promise<JobResult<K>> {
       if (closed) return Promise.reject(new PoolClosedError());
-      if (signal?.aborted) return Promise.reject(new JobCancelledError(reasonOf(signal)));
+      if (signal?.aborted) {
+        counts.cancelled++;
+        return Promise.reject(new JobCancelledError(reasonOf(signal)));
+      }
       const idle = slots.find((s) => s.job === null && s.alive);
       if (!idle && queue.length >= queueMax) {
         counts.refused++;
