@@ -24,15 +24,14 @@
  * `fanoutP50Ms`, `fanoutP99Ms`, `fanoutMaxMs` (from the anomaly's creation), `fanoutFromIngestP50Ms`,
  * `fanoutFromIngestP99Ms`, `spikeIngestMs`, `subscribers`, `clients`, `loadAvg1m`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { fmt, report } from './report.js';
+import { benchKey, freePort, spawnService } from './service-child.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,16 +52,10 @@ const METRIC = 'bench_api_gauge';
 const SPIKE_METRIC = 'bench_api_cpu';
 const loadAtStart = loadavg();
 
-const port = await new Promise<number>((resolve) => {
-  const server = createServer();
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-  });
-});
+const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'bench-api-'));
 /** The admin key this run's service accepts; the rate limit is out of the way (the API is measured, not the limiter). */
-const KEY = `aul_bench_${randomBytes(16).toString('hex')}`;
+const KEY = benchKey();
 const pipelinesFile = join(dir, 'pipelines.json');
 const rulesFile = join(dir, 'rules.json');
 writeFileSync(
@@ -88,28 +81,17 @@ writeFileSync(
     },
   ]),
 );
-const child: ChildProcess = spawn(
-  process.execPath,
-  [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'],
-  {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'warn',
-      SELF_MONITOR_INTERVAL_MS: '0',
-      AUTH_BOOTSTRAP_ADMIN_KEY: KEY,
-      AUTH_RATE_LIMIT_PER_SECOND: '1000000',
-      AUTH_RATE_LIMIT_BURST: '1000000',
-      // The day of samples starts just over 24 h ago: the default bound on the past is exactly a day.
-      INGEST_MAX_PAST_SECONDS: String(2 * 86_400),
-      PIPELINES_FILE: pipelinesFile,
-      ALERT_RULES_FILE: rulesFile,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+const child: ChildProcess = spawnService({
+  port,
+  dataDir: dir,
+  key: KEY,
+  env: {
+    // The day of samples starts just over 24 h ago: the default bound on the past is exactly a day.
+    INGEST_MAX_PAST_SECONDS: String(2 * 86_400),
+    PIPELINES_FILE: pipelinesFile,
+    ALERT_RULES_FILE: rulesFile,
   },
-);
+});
 const stopChild = async () => {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');

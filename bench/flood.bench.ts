@@ -8,12 +8,11 @@
  * `healthzP50Ms`, `healthzP99Ms`, `healthzMaxMs`, `peakRssMb`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, report } from './report.js';
+import { benchKey, freePort, spawnService } from './service-child.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,34 +22,11 @@ const CLIENTS = arg('clients', 32);
 const POINTS = arg('points', 20_000);
 const SECONDS = arg('seconds', 15);
 
-const port = await new Promise<number>((resolve) => {
-  const server = createServer();
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-  });
-});
+const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'bench-flood-'));
 /** The admin key this run's service accepts; the flood measures shedding, so the rate limit is out of the way. */
-const KEY = `aul_bench_${randomBytes(16).toString('hex')}`;
-const child: ChildProcess = spawn(
-  process.execPath,
-  [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'],
-  {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'warn',
-      SELF_MONITOR_INTERVAL_MS: '0',
-      AUTH_BOOTSTRAP_ADMIN_KEY: KEY,
-      AUTH_RATE_LIMIT_PER_SECOND: '1000000',
-      AUTH_RATE_LIMIT_BURST: '1000000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
-);
+const KEY = benchKey();
+const child: ChildProcess = spawnService({ port, dataDir: dir, key: KEY });
 const url = `http://127.0.0.1:${port}`;
 for (;;) {
   try {

@@ -8,15 +8,14 @@
  * every acknowledged sample.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeBatch } from '../src/domain/metrics/batch.js';
 import { createSqliteEventStore } from '../src/stores/event-store/sqlite.js';
 import type { LoadResult } from './otlp-load.js';
 import { fmt, report } from './report.js';
+import { benchKey, freePort, spawnService } from './service-child.js';
 
 export interface ServiceIngestOptions {
   readonly clients: number;
@@ -24,15 +23,6 @@ export interface ServiceIngestOptions {
   readonly series: number;
   readonly seconds: number;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (ticks of 1/100 s). */
 function cpuSeconds(pid: number): number {
@@ -65,22 +55,14 @@ interface Variant {
 async function variant(analysis: 'on' | 'off', options: ServiceIngestOptions): Promise<Variant> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'bench-ingest-service-'));
-  const key = `aul_bench_${randomBytes(16).toString('hex')}`;
-  const service = run(
-    [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', 'src/main.ts'],
-    {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'warn',
-      SELF_MONITOR_INTERVAL_MS: '0',
-      DEFAULT_ANALYTICS: analysis,
-      AUTH_BOOTSTRAP_ADMIN_KEY: key,
-      AUTH_RATE_LIMIT_PER_SECOND: '1000000',
-      AUTH_RATE_LIMIT_BURST: '1000000',
-    },
-  );
+  const key = benchKey();
+  const service = spawnService({
+    port,
+    dataDir: dir,
+    key,
+    env: { DEFAULT_ANALYTICS: analysis },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   service.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
   for (;;) {

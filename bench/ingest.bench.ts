@@ -16,6 +16,7 @@
  * rows), or for `--mode service` `serviceSamplesPerSecondProtobuf`, `serviceSamplesPerSecondJson`
  * (and their `…Analysed` variants), `serviceCpuSeconds` and `generatorCpuSeconds`.
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import pino from 'pino';
 import { agentKind } from '../src/actors/agent.kind.js';
 import { createActorHost } from '../src/actors/host.js';
 import { createCollectionAgent, type SampleInput, type SeriesHandle } from '../src/collection/agent.js';
+import { createRandom } from '../src/domain/random.js';
 import { metricSeriesProjection } from '../src/projections/metric-series/index.js';
 import { createProjectionRunner } from '../src/projections/runner.js';
 import { openAnalyticsStore, queryRows } from '../src/stores/clickhouse/client.js';
@@ -75,15 +77,9 @@ const runner = createProjectionRunner({
 await agent.start(['event']);
 await runner.start();
 
-// A deterministic generator (mulberry32) so every run stores the same data.
-let seed = 42;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+// A deterministic generator so every run stores the same data.
+const seeded = createRandom(42);
+const random = () => seeded.next();
 
 type Kind = 'gauge' | 'counter' | 'constant' | 'float';
 const kinds: Kind[] = Array.from({ length: SERIES }, (_, i) =>

@@ -12,7 +12,9 @@
  * `seconds`, `firstStep`). Prints one JSON line: samples acknowledged (2xx), answers by status, the
  * elapsed time of the load and this process' CPU time during it.
  */
+
 import { Agent, request } from 'node:http';
+import { createRandom } from '../src/domain/random.js';
 import { ExportMetricsServiceRequest } from '../src/ingest/otlp/schema.js';
 
 interface LoadOptions {
@@ -46,15 +48,9 @@ const MARK = 7_777_777_777_777_777_777n;
 const t0Ms = Date.now() - 2 * 3_600_000;
 
 function template() {
-  // A deterministic generator (mulberry32): every run sends the same values.
-  let seed = 7;
-  const random = () => {
-    seed = (seed + 0x6d2b79f5) >>> 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  // A deterministic generator: every run sends the same values.
+  const seeded = createRandom(7);
+  const random = () => seeded.next();
   const half = Math.ceil(options.series / 2);
   const attributes = (s: number) => [
     { key: 'instance', value: { stringValue: `host-${s % 50}` } },

@@ -46,7 +46,7 @@ import { createServiceMetrics } from './server/metrics.js';
 import { type AnalyticsStore, openAnalyticsStore } from './stores/clickhouse/client.js';
 import { migrate } from './stores/clickhouse/migrations.js';
 import { applyRetention } from './stores/clickhouse/retention.js';
-import { dataKeyFromSetting } from './stores/encryption.js';
+import { type DataKey, dataKeyFromSetting } from './stores/encryption.js';
 import { createEsdbEventStore } from './stores/event-store/esdb.js';
 import type { EventStore } from './stores/event-store/port.js';
 import { createSqliteEventStore } from './stores/event-store/sqlite.js';
@@ -94,26 +94,29 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-function openEventStore(config: Config): EventStore {
+function openEventStore(config: Config, dataKey: DataKey | null): EventStore {
   if (config.EVENTSTORE_URL) {
     return createEsdbEventStore(EventStoreDBClient.connectionString`${config.EVENTSTORE_URL}`);
   }
   return createSqliteEventStore({
     path: join(resolve(config.DATA_DIR), 'events.db'),
     synchronous: config.EVENTSTORE_SYNC,
-    key: dataKeyFromSetting(config.DATA_ENCRYPTION_KEY)?.subkey('event-log') ?? null,
+    key: dataKey?.subkey('event-log') ?? null,
   });
 }
 
 /** The analytics store the settings name: a ClickHouse server, or chDB under `DATA_DIR/clickhouse`. */
-export function openAnalytics(config: Config): Promise<AnalyticsStore> {
+export function openAnalytics(
+  config: Config,
+  dataKey: DataKey | null = dataKeyFromSetting(config.DATA_ENCRYPTION_KEY),
+): Promise<AnalyticsStore> {
   return openAnalyticsStore({
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
     database: config.CLICKHOUSE_DATABASE,
     dataDir: join(resolve(config.DATA_DIR), 'clickhouse'),
-    encryptionKey: dataKeyFromSetting(config.DATA_ENCRYPTION_KEY)?.subkey('clickhouse-disk') ?? null,
+    encryptionKey: dataKey?.subkey('clickhouse-disk') ?? null,
   });
 }
 
@@ -133,8 +136,8 @@ export async function createService(config: Config, logger: Logger): Promise<Ser
     logger.warn(
       'DATA_ENCRYPTION_KEY does not reach the event store server at EVENTSTORE_URL: encrypt its storage there (see "Encryption at rest" in docs/security.md)',
     );
-  const events = openEventStore(config);
-  const analytics = await openAnalytics(config);
+  const events = openEventStore(config, dataKey);
+  const analytics = await openAnalytics(config, dataKey);
   const migrations = await migrate(analytics, logger);
   await applyRetention(
     analytics,

@@ -80,18 +80,12 @@ export function parseDataKey(text: string): DataKey {
   };
 }
 
-/** Keys already derived, by setting: a passphrase's stretching (scrypt) runs once a process. */
-const derived = new Map<string, DataKey>();
-
-/** The key the setting names, or null when it is unset (no encryption). */
+/**
+ * The key the setting names, or null when it is unset (no encryption). A passphrase is stretched here
+ * (scrypt, about 0.1 s): derive it once and hand the key on.
+ */
 export function dataKeyFromSetting(text: string | undefined): DataKey | null {
-  if (text === undefined || text === '') return null;
-  let key = derived.get(text);
-  if (!key) {
-    key = parseDataKey(text);
-    derived.set(text, key);
-  }
-  return key;
+  return text === undefined || text === '' ? null : parseDataKey(text);
 }
 
 /** Bytes a sealed buffer adds to its plaintext. */

@@ -98,6 +98,16 @@ function startEngine(dataDir: string, key: Buffer | null): Session | null {
   }
 }
 
+/** Writes the chunks to `file` (a file, or a pipe whose reader takes them). */
+async function writeChunks(file: string, chunks: readonly Uint8Array[]): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    await handle.writev(chunks);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A named pipe: what is written to it goes to its reader, never to the disk. */
 function makePipe(path: string): void {
   execFileSync('mkfifo', ['-m', '600', path]);
@@ -228,23 +238,21 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
   /** The encrypted inserts in turn (see `insertNative`). */
   let pipeInserts: Promise<unknown> = Promise.resolve();
 
+  /** chDB inserts the Native block it reads from `file`; views (the rollups) are fed in parallel. */
+  function insertFromFile(target: string, file: string): Promise<unknown> {
+    const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    return client.command({
+      query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
+    });
+  }
+
   /** An encrypted native insert through a named pipe (see `insertNative`). */
   async function pipeInsert(target: string, chunks: readonly Uint8Array[]): Promise<void> {
     const file = join(spoolDir, `insert-${randomUUID()}.pipe`);
     makePipe(file);
     try {
-      const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-      const inserted = client.command({
-        query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
-      });
-      const written = (async () => {
-        const handle = await open(file, 'w');
-        try {
-          await handle.writev(chunks);
-        } finally {
-          await handle.close();
-        }
-      })();
+      const inserted = insertFromFile(target, file);
+      const written = writeChunks(file, chunks);
       try {
         await inserted;
       } catch (error) {
@@ -276,18 +284,9 @@ export async function openAnalyticsStore(options: AnalyticsStoreOptions): Promis
       }
       if (kind === 'chdb') {
         const file = join(spoolDir, `insert-${randomUUID()}.native`);
-        const handle = await open(file, 'w');
+        await writeChunks(file, chunks);
         try {
-          await handle.writev(chunks);
-        } finally {
-          await handle.close();
-        }
-        try {
-          const path = file.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
-          // Views (the rollups) are fed in parallel with the table itself.
-          await client.command({
-            query: `INSERT INTO ${target} SELECT * FROM file('${path}', 'Native') SETTINGS parallel_view_processing = 1, max_insert_threads = 2`,
-          });
+          await insertFromFile(target, file);
         } finally {
           await rm(file, { force: true });
         }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineSeries } from '../../../src/domain/metrics/identity.js';
 import type { SeriesDef } from '../../../src/domain/metrics/kinds.js';
@@ -10,13 +9,11 @@ import {
   findSeries,
   rawRange,
 } from '../../../src/projections/metric-series/queries.js';
-import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
-import { type AnalyticsStore, openAnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
-import { migrate } from '../../../src/stores/clickhouse/migrations.js';
+import type { ProjectionRunner } from '../../../src/projections/runner.js';
+import { type AnalyticsStore, queryRows } from '../../../src/stores/clickhouse/client.js';
 import type { EventStore } from '../../../src/stores/event-store/port.js';
-import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 import { batchEvent, batchOf } from '../../support/batches.js';
-import { silentLogger, tempDir } from '../../support/fixtures.js';
+import { metricSeriesStores } from '../../support/metric-series-stores.js';
 
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
 const gauge = (host: string) =>
@@ -43,16 +40,7 @@ describe('metric series projection on embedded chDB', () => {
   };
 
   beforeAll(async () => {
-    const dir = tempDir();
-    events = createSqliteEventStore({ path: join(dir, 'events.db') });
-    analytics = await openAnalyticsStore({ database: 'series_test', dataDir: join(dir, 'clickhouse') });
-    await migrate(analytics, silentLogger);
-    runner = createProjectionRunner({
-      projection: metricSeriesProjection(),
-      events,
-      analytics,
-      logger: silentLogger,
-    });
+    ({ events, analytics, runner } = await metricSeriesStores('series_test'));
     // Two hours of one-second samples for two hosts: gauges with 0–3 decimals, a counter that resets.
     for (let minute = 0; minute < 120; minute++) {
       const samples: [SeriesDef, number, number][] = [];

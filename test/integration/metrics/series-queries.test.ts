@@ -1,9 +1,7 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/domain/errors.js';
 import { defineSeries } from '../../../src/domain/metrics/identity.js';
 import type { SeriesDef } from '../../../src/domain/metrics/kinds.js';
-import { metricSeriesProjection } from '../../../src/projections/metric-series/index.js';
 import {
   aggregate,
   correlate,
@@ -17,13 +15,11 @@ import {
   searchSeries,
   seriesRange,
 } from '../../../src/projections/metric-series/queries.js';
-import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
-import { type AnalyticsStore, openAnalyticsStore } from '../../../src/stores/clickhouse/client.js';
-import { migrate } from '../../../src/stores/clickhouse/migrations.js';
+import type { ProjectionRunner } from '../../../src/projections/runner.js';
+import type { AnalyticsStore } from '../../../src/stores/clickhouse/client.js';
 import type { EventStore } from '../../../src/stores/event-store/port.js';
-import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 import { batchEvent, batchOf } from '../../support/batches.js';
-import { silentLogger, tempDir } from '../../support/fixtures.js';
+import { metricSeriesStores } from '../../support/metric-series-stores.js';
 import { seeded } from '../../support/seeded.js';
 
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0); // on the hour
@@ -97,16 +93,7 @@ describe('series queries on embedded chDB', () => {
   let runner: ProjectionRunner;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    events = createSqliteEventStore({ path: join(dir, 'events.db') });
-    analytics = await openAnalyticsStore({ database: 'series_q', dataDir: join(dir, 'clickhouse') });
-    await migrate(analytics, silentLogger);
-    runner = createProjectionRunner({
-      projection: metricSeriesProjection(),
-      events,
-      analytics,
-      logger: silentLogger,
-    });
+    ({ events, analytics, runner } = await metricSeriesStores('series_q'));
     const random = seeded(20261127);
     const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     const signal = Array.from({ length: HOURS * 60 }, () => Math.round(random() * 1000) / 10);

@@ -1,19 +1,15 @@
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defineSeries } from '../../../src/domain/metrics/identity.js';
 import type { SeriesDef } from '../../../src/domain/metrics/kinds.js';
 import { pearsonAt } from '../../../src/projections/metric-series/correlation.js';
-import { metricSeriesProjection } from '../../../src/projections/metric-series/index.js';
 import { aggregate, correlate, seriesRange } from '../../../src/projections/metric-series/queries.js';
 import { QUANTILE_COST } from '../../../src/projections/metric-series/stats.js';
 import { QUANTILES } from '../../../src/projections/metric-series/types.js';
-import { createProjectionRunner, type ProjectionRunner } from '../../../src/projections/runner.js';
-import { type AnalyticsStore, openAnalyticsStore } from '../../../src/stores/clickhouse/client.js';
-import { migrate } from '../../../src/stores/clickhouse/migrations.js';
+import type { ProjectionRunner } from '../../../src/projections/runner.js';
+import type { AnalyticsStore } from '../../../src/stores/clickhouse/client.js';
 import type { EventStore } from '../../../src/stores/event-store/port.js';
-import { createSqliteEventStore } from '../../../src/stores/event-store/sqlite.js';
 import { batchEvent, batchOf } from '../../support/batches.js';
-import { silentLogger, tempDir } from '../../support/fixtures.js';
+import { metricSeriesStores } from '../../support/metric-series-stores.js';
 import { seeded } from '../../support/seeded.js';
 
 /**
@@ -70,16 +66,7 @@ describe('metric series queries: exact against the raw samples', () => {
   const cost = QUANTILE_COST.samplesPerDigest;
 
   beforeAll(async () => {
-    const dir = tempDir();
-    events = createSqliteEventStore({ path: join(dir, 'events.db') });
-    analytics = await openAnalyticsStore({ database: 'series_exact', dataDir: join(dir, 'clickhouse') });
-    await migrate(analytics, silentLogger);
-    runner = createProjectionRunner({
-      projection: metricSeriesProjection(),
-      events,
-      analytics,
-      logger: silentLogger,
-    });
+    ({ events, analytics, runner } = await metricSeriesStores('series_exact'));
     const random = seeded(20261120);
     const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
     const common = Array.from({ length: HOURS * 60 }, () => normal() * 5);
