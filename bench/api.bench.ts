@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { fmt, report } from './report.js';
-import { benchKey, freePort, spawnService } from './service-child.js';
+import { benchKey, freePort, spawnService, untilAlive } from './service-child.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -113,14 +113,7 @@ process.once('unhandledRejection', (error) => {
 const url = `http://127.0.0.1:${port}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startedAt = performance.now();
-for (;;) {
-  if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
-  try {
-    if ((await fetch(`${url}/healthz`)).ok) break;
-  } catch {
-    await sleep(100);
-  }
-}
+await untilAlive(url, child);
 const bootSeconds = (performance.now() - startedAt) / 1000;
 
 interface GraphQLAnswer<T> {

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, report } from './report.js';
-import { benchKey, freePort, spawnService } from './service-child.js';
+import { benchKey, freePort, spawnService, untilAlive } from './service-child.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,13 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-flood-'));
 const KEY = benchKey();
 const child: ChildProcess = spawnService({ port, dataDir: dir, key: KEY });
 const url = `http://127.0.0.1:${port}`;
-for (;;) {
-  try {
-    if ((await fetch(`${url}/healthz`)).ok) break;
-  } catch {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+await untilAlive(url, child);
 
 const rssMb = () => {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');

@@ -15,7 +15,7 @@ import { decodeBatch } from '../src/domain/metrics/batch.js';
 import { createSqliteEventStore } from '../src/stores/event-store/sqlite.js';
 import type { LoadResult } from './otlp-load.js';
 import { fmt, report } from './report.js';
-import { benchKey, freePort, spawnService } from './service-child.js';
+import { benchKey, freePort, spawnService, untilAlive } from './service-child.js';
 
 export interface ServiceIngestOptions {
   readonly clients: number;
@@ -65,13 +65,7 @@ async function variant(analysis: 'on' | 'off', options: ServiceIngestOptions): P
   });
   service.stdout!.resume();
   const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await untilAlive(url, service);
   let step = 0;
   /** The OTLP agent's events made durable and the appends that carried them (group commit). */
   const commits = async () => {

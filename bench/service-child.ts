@@ -46,3 +46,15 @@ export function spawnService(options: {
     },
   );
 }
+
+/** Resolves once the service at `url` answers `/healthz`; throws if its process exits first. */
+export async function untilAlive(url: string, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
